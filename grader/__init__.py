@@ -1,0 +1,1 @@
+"""The Assignment 1 grader: isolated, reproducible checks of a submission against reference/."""

@@ -1,0 +1,1 @@
+"""One module per `grader` subcommand, each with add_arguments(parser) and main(args) -> int."""

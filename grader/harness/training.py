@@ -1,0 +1,84 @@
+"""The provided training loop, shared by grading and the experiments.
+
+It drives any object with the assignment's interface: a model with `weights`,
+`gradients` and `forward(X, y, mode)`, and an optimizer with `update(model)`.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .train_config import TrainConfig
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    epoch: int  # 1-based
+    train_loss: float  # mean over the epoch's batches
+    train_accuracy: float  # mean over the epoch's batches
+    val_loss: float
+    val_accuracy: float
+
+    def to_dict(self):
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    history: tuple  # of EpochRecord, one per epoch
+    best_epoch: int  # 1-based epoch with the highest validation accuracy (first on ties)
+    train_accuracy: float  # mean over the batches of the last epoch
+    val_accuracy: float  # of the best epoch
+    test_accuracy: float  # of the best-validation weights
+    test_loss: float
+    best_weights: dict  # copies of the weights at the best epoch
+
+
+def epoch_batches(n, batch_size, seed, epoch):
+    """Index arrays of one epoch's batches: a permutation of range(n) cut into
+    consecutive chunks of batch_size, keeping the last partial one."""
+    order = np.random.default_rng([seed, epoch]).permutation(n)  # (n,)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def train_epoch(model, optimizer, X, y, config, epoch):
+    """One pass of SGD over (X, y). Returns (mean loss, mean accuracy) over batches."""
+    losses, accuracies = [], []
+    for idx in epoch_batches(X.shape[0], config.batch_size, config.seed, epoch):
+        loss, acc = model.forward(X[idx], y[idx], "train")
+        optimizer.update(model)
+        losses.append(float(loss))
+        accuracies.append(float(acc))
+    return float(np.mean(losses)), float(np.mean(accuracies))
+
+
+def train(model, optimizer, data, config=TrainConfig(), on_epoch=None):
+    """Train for config.epochs epochs, keep the best-validation weights, test them.
+
+    data: anything with X_train, y_train, X_val, y_val, X_test, y_test.
+    on_epoch: optional callback(EpochRecord, config) for progress display.
+    """
+    history = []
+    best_acc, best_epoch, best_weights = -1.0, 0, None
+    for epoch in range(1, config.epochs + 1):
+        train_loss, train_acc = train_epoch(model, optimizer, data.X_train, data.y_train, config, epoch)
+        val_loss, val_acc = model.forward(data.X_val, data.y_val, "eval")
+        record = EpochRecord(epoch, train_loss, train_acc, float(val_loss), float(val_acc))
+        history.append(record)
+        if on_epoch is not None:
+            on_epoch(record, config)
+        if record.val_accuracy > best_acc:
+            best_acc, best_epoch = record.val_accuracy, epoch
+            best_weights = {k: np.array(v, dtype=np.float64, copy=True) for k, v in model.weights.items()}
+    for k, v in best_weights.items():
+        model.weights[k] = v.copy()
+    test_loss, test_acc = model.forward(data.X_test, data.y_test, "eval")
+    return TrainResult(
+        history=tuple(history),
+        best_epoch=best_epoch,
+        train_accuracy=history[-1].train_accuracy,
+        val_accuracy=best_acc,
+        test_accuracy=float(test_acc),
+        test_loss=float(test_loss),
+        best_weights=best_weights,
+    )
