@@ -1,0 +1,1 @@
+"""The check catalog: one module per area of the assignment, declared in order in catalog.py."""

@@ -1,0 +1,52 @@
+"""What a check is, what it asks the student process, and what it concludes."""
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One call into an implementation: a probe of grader.harness.probes with its inputs."""
+    probe: str  # key of harness.probes.PROBES
+    spec: dict  # JSON-able parameters
+    inputs: dict = field(default_factory=dict)  # name -> ndarray
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    message: str  # feedback; for visible checks it shows expected vs got
+    note: str = ""  # extra context that is safe even for hidden checks (e.g. a failed dependency)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A check: its name, the module it exercises, the probes it runs on both the
+    submission and the reference, and a pure judge of the two sets of results."""
+    name: str  # "<module>.<function>: <what it checks>"
+    needs: tuple  # modules that must be present, e.g. ("two_layer_net", "optimizer")
+    probes: tuple  # of Probe, run in order on the submission and on the reference
+    judge: Callable  # (student: list[CallResult], reference: list[CallResult]) -> Verdict
+    hint: str  # generic advice, the only feedback a hidden check gives besides pass/fail
+    depends_on: tuple = ()  # groups whose failure may explain this check's failure
+    run_reference: bool = True  # False when the judge needs no reference results
+    kind: str = "unit"  # unit | training | performance: how the pipeline schedules it
+
+    @property
+    def group(self):
+        """The rubric group: the name up to ': ', e.g. 'softmax.softmax' or 'training'."""
+        return self.name.split(": ", 1)[0]
+
+    @property
+    def area(self):
+        """The module area: 'softmax', 'two_layer_net', 'training', 'performance', ..."""
+        return self.group.split(".", 1)[0]
+
+
+def first_failure(results, labels=None):
+    """A message for the first probe result that did not complete, or None."""
+    for i, r in enumerate(results):
+        if not r.ok:
+            label = f"{labels[i]} " if labels else ""
+            return f"{label}{r.message}".strip()
+    return None

@@ -1,0 +1,80 @@
+"""Comparing returned values with expected ones, with messages that say expected vs got."""
+
+import numpy as np
+
+SHOWN_ELEMENTS = 6
+
+
+def fmt_array(a):
+    a = np.asarray(a)
+    flat = a.ravel()
+    body = np.array2string(flat[:SHOWN_ELEMENTS], precision=6, separator=", ", suppress_small=False)
+    return body[:-1] + (", ...]" if flat.size > SHOWN_ELEMENTS else "]") if a.ndim else f"{a.item():.6g}"
+
+
+def result_value(result, name="result"):
+    """The array a probe returned under name, or None when it returned something else."""
+    return result.arrays.get(name)
+
+
+def returned_type(result, name="result"):
+    meta = result.meta.get(name, {})
+    if meta.get("type") == "other":
+        return meta.get("description", "an unknown object")
+    if "container" in meta:
+        return meta["container"]
+    return "nothing" if name not in result.arrays else "an array"
+
+
+def compare_array(label, expected, got, rtol, atol, got_type=None, kinds="f"):
+    """None when got matches expected; otherwise a message naming label.
+
+    Checks, in order: it is an array, its shape, its dtype kind, finiteness, values.
+    """
+    if got is None:
+        return f"{label} should return a numpy array, but returned {got_type or 'nothing'}"
+    expected, got = np.asarray(expected), np.asarray(got)
+    if got.shape != expected.shape:
+        return f"{label} has the wrong shape: got {got.shape}, expected {expected.shape}"
+    if got.dtype.kind not in kinds:
+        want = {"f": "float", "i": "int", "b": "bool", "u": "unsigned int"}
+        return f"{label} has dtype {got.dtype}, expected a {'/'.join(want.get(k, k) for k in kinds)} array"
+    if got.dtype.kind == "f" and not np.all(np.isfinite(got)):
+        bad = np.argwhere(~np.isfinite(got))[0]
+        where = f" at index {tuple(int(i) for i in bad)}" if got.ndim else ""
+        return f"{label} contains NaN or inf{where}: got {fmt_array(got)}"
+    if not np.allclose(got, expected, rtol=rtol, atol=atol):
+        diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
+        worst = np.unravel_index(np.argmax(diff), diff.shape) if diff.ndim else ()
+        at = f" (largest difference {diff.max():.3g} at index {tuple(int(i) for i in worst)})" if diff.ndim else ""
+        return f"{label} has wrong values{at}: got {fmt_array(got)}, expected {fmt_array(expected)}"
+    return None
+
+
+def compare_scalar(label, expected, got, rtol, atol, got_type=None):
+    """None when got is a finite scalar close to expected; else a message."""
+    if got is None or np.ndim(got) != 0:
+        what = got_type if got is None else f"an array of shape {np.shape(got)}"
+        return f"{label} should return a number, but returned {what}"
+    got = float(got)
+    if not np.isfinite(got):
+        return f"{label} returned {got}, expected {float(expected):.6g}"
+    if not np.isclose(got, float(expected), rtol=rtol, atol=atol):
+        return f"{label} returned {got:.6g}, expected {float(expected):.6g}"
+    return None
+
+
+def relative_error(analytic, numeric):
+    """max |a - n| / max(|a| + |n|, tiny): the usual gradient-check figure."""
+    analytic, numeric = np.asarray(analytic, dtype=np.float64), np.asarray(numeric, dtype=np.float64)
+    denom = np.maximum(np.abs(analytic) + np.abs(numeric), 1e-12)
+    return float(np.max(np.abs(analytic - numeric) / denom))
+
+
+def unchanged(label, before, after):
+    """None when an input came back unmodified; else a message."""
+    if after is None:
+        return None
+    if np.shape(before) != np.shape(after) or not np.array_equal(np.asarray(before), np.asarray(after), equal_nan=True):
+        return f"{label} modified its input in place; work on a copy (for example x = x - m, not x -= m)"
+    return None

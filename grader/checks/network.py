@@ -1,0 +1,137 @@
+"""Checks of two_layer_net.py: TwoLayerNet.forward, its loss, accuracy and four gradients.
+
+Each forward check runs twice in the student process: as submitted, and with
+correct activation and softmax helpers patched in. It passes when either does,
+so a bug in softmax costs softmax's points, not forward's too.
+"""
+
+import numpy as np
+
+from .base import Check, Probe, Verdict
+from .common import bind, rng_for
+from .compare import compare_array, compare_scalar, relative_error, result_value, unchanged
+
+M = "two_layer_net"
+KEYS = ("W1", "b1", "W2", "b2")
+HELPER_GROUPS = ("activations.sigmoid", "activations.sigmoid_grad", "softmax.softmax", "softmax.cross_entropy_loss", "softmax.accuracy")
+SHAPE = {"input_size": 6, "hidden_size": 5, "num_classes": 4}
+
+
+def problem_inputs(rng, n=8):
+    """A small random problem: X (N, D), y (N,), and weights with entries large enough to matter."""
+    D, H, C = SHAPE["input_size"], SHAPE["hidden_size"], SHAPE["num_classes"]
+    return {"X": rng.normal(0, 1, (n, D)), "y": rng.integers(0, C, n),
+            "w.W1": rng.normal(0, 0.5, (D, H)), "w.b1": rng.normal(0, 0.1, H),
+            "w.W2": rng.normal(0, 0.5, (H, C)), "w.b2": rng.normal(0, 0.1, C)}
+
+
+def forward_probes(inputs, mode="train", grad_fill=0.0):
+    """The same forward call, as submitted and with the provided helpers."""
+    return tuple(Probe("net_forward", {**SHAPE, "mode": mode, "grad_fill": grad_fill, "helpers": h}, inputs) for h in ("student", "provided"))
+
+
+def either_variant(judge_one):
+    """Judge both variants; pass if either passes, saying when the helpers made the difference."""
+    def judge(student, reference, probes):
+        first = judge_one(student[0], reference[0] if reference else None, probes[0])
+        if first.passed:
+            return first
+        second = judge_one(student[1], reference[1] if reference else None, probes[1])
+        if second.passed:
+            return Verdict(True, second.message + " (with correct sigmoid/softmax helpers; as submitted: " + first.message + ")")
+        return first
+    return judge
+
+
+def loss_and_accuracy(rule):
+    def judge(s, r, p):
+        if not s.ok:
+            return Verdict(False, s.message)
+        if result_value(s, "result.0") is None or result_value(s, "result.1") is None:
+            return Verdict(False, "forward should return a tuple (loss, accuracy) of two numbers")
+        for i, what in ((0, "loss"), (1, "accuracy")):
+            problem = compare_scalar(f"forward(X, y) {what}", result_value(r, f"result.{i}"), result_value(s, f"result.{i}"), rule.rtol, rule.atol)
+            if problem:
+                return Verdict(False, problem + (" (the loss is the mean cross-entropy, without the L2 term)" if i == 0 else ""))
+        return Verdict(True, "loss and accuracy match the reference")
+    return judge
+
+
+def gradient_of(key, rule):
+    def judge(s, r, p):
+        if not s.ok:
+            return Verdict(False, s.message)
+        problem = compare_array(f"gradients[{key!r}]", result_value(r, f"gradients.{key}"), result_value(s, f"gradients.{key}"), rule.rtol, rule.atol)
+        return Verdict(problem is None, problem or f"the gradient of {key} matches the reference")
+    return judge
+
+
+def gradcheck(rule):
+    limit = rule.param("max_rel_error", 1e-6)
+
+    def judge(s, r, p):
+        if not s.ok:
+            return Verdict(False, s.message)
+        errors = {}
+        for k in KEYS:
+            a, n = result_value(s, f"analytic.{k}"), result_value(s, f"numeric.{k}")
+            if a is None or n is None or np.shape(a) != np.shape(n) or not np.all(np.isfinite(a)):
+                return Verdict(False, f"gradients[{k!r}] is missing, has the wrong shape or is not finite")
+            errors[k] = relative_error(a, n)
+        worst = max(errors, key=errors.get)
+        summary = ", ".join(f"{k} {e:.1e}" for k, e in errors.items())
+        if errors[worst] > limit:
+            return Verdict(False, f"the analytic gradient of {worst} disagrees with central differences of your loss: relative error {errors[worst]:.2g} (limit {limit:g}); all: {summary}")
+        return Verdict(True, f"relative errors against central differences: {summary}")
+    return judge
+
+
+def eval_mode_keeps_gradients(s, r, p):
+    if not s.ok:
+        return Verdict(False, s.message)
+    for k in KEYS:
+        g = result_value(s, f"gradients.{k}")
+        if g is None or not np.all(g == p.spec["grad_fill"]):
+            return Verdict(False, f"forward(X, y, mode=\"eval\") changed gradients[{k!r}]; only mode \"train\" may write them")
+    return Verdict(True, "eval mode leaves the gradients untouched")
+
+
+def inputs_unmodified(s, r, p):
+    if not s.ok:
+        return Verdict(False, s.message)
+    for name, label in (("X", "forward(X, y): X"), ("y", "forward(X, y): y")):
+        problem = unchanged(label, p.inputs[name], result_value(s, name))
+        if problem:
+            return Verdict(False, problem)
+    for k in KEYS:
+        problem = unchanged(f"forward: weights[{k!r}]", p.inputs["w." + k], result_value(s, f"weights.{k}"))
+        if problem:
+            return Verdict(False, problem.replace("its input", "the weights") + "; forward must not change the weights")
+    return Verdict(True, "X, y and the weights are unchanged")
+
+
+def checks(rubric):
+    seed, rule = rubric.seed, rubric.rule
+    group = "two_layer_net.TwoLayerNet.forward"
+    out = []
+
+    def add(what, probes, judge_one, hint, **kw):
+        name = f"{group}: {what}"
+        out.append(Check(name, (M,), probes, bind(either_variant(judge_one), probes), hint, depends_on=HELPER_GROUPS, **kw))
+
+    base = problem_inputs(rng_for(seed, group))
+    train = forward_probes(base)
+    add("loss and accuracy match the reference", train, loss_and_accuracy(rule(group)),
+        "hidden = sigmoid(X W1 + b1); scores = hidden W2 + b2; loss = mean cross-entropy of softmax(scores)")
+    for k in KEYS:
+        add(f"gradient of {k} matches the reference", train, gradient_of(k, rule(group)),
+            f"backpropagate: d loss / d {k}, averaged over the batch (divide by N once)")
+    probes = tuple(Probe("net_gradcheck", {**SHAPE, "eps": rule(group).param("eps", 1e-6), "helpers": h}, problem_inputs(rng_for(seed, group + "gradcheck"), 5))
+                   for h in ("student", "provided"))
+    add("all four gradients agree with central differences", probes, gradcheck(rule(group)),
+        "the gradients must be the derivatives of the loss that forward returns", run_reference=False)
+    add("eval mode leaves the gradients untouched", forward_probes(base, mode="eval", grad_fill=7.0), eval_mode_keeps_gradients,
+        "only mode \"train\" computes gradients", run_reference=False)
+    add("does not modify X, y or the weights", train, inputs_unmodified, "work on new arrays; do not write into X or the weights",
+        run_reference=False)
+    return out

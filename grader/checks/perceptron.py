@@ -1,0 +1,150 @@
+"""Checks of perceptron.py: predict, and_gate, or_gate, train_perceptron, xor_network."""
+
+import numpy as np
+
+from .base import Check, Verdict, first_failure
+from .common import bind, call, rng_for, values_match
+from .compare import result_value
+from .xor_proof import XOR_PROOF
+
+M = "perceptron"
+TRUTH_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])  # (4, 2)
+GATES = {"AND": np.array([0, 0, 0, 1]), "OR": np.array([0, 1, 1, 1]), "XOR": np.array([0, 1, 1, 0])}
+
+
+def step(z):
+    return (z > 0).astype(np.int64)
+
+
+def linear_outputs(w, b):
+    return step(TRUTH_X @ w + b)  # (4,)
+
+
+def read_linear(result):
+    """(w, b) from a (w, b) or (w, b, converged) return value, or an error message."""
+    w, b = result_value(result, "result.0"), result_value(result, "result.1")
+    if w is None or b is None:
+        return None, "should return a tuple (w, b): w an array of shape (2,), b a number"
+    if np.shape(w) != (2,) or np.ndim(b) != 0 or not np.all(np.isfinite(w)) or not np.isfinite(b):
+        return None, f"returned w of shape {np.shape(w)} and b of shape {np.shape(b)}; expected w (2,) and a finite number b"
+    return (np.asarray(w, dtype=np.float64), float(b)), None
+
+
+def gate_judge(gate):
+    def judge(student, reference, probes):
+        failed = first_failure(student)
+        if failed:
+            return Verdict(False, failed)
+        wb, problem = read_linear(student[0])
+        if problem:
+            return Verdict(False, problem)
+        got = linear_outputs(*wb)
+        if not np.array_equal(got, GATES[gate]):
+            return Verdict(False, f"on inputs (0,0), (0,1), (1,0), (1,1) the perceptron outputs {got.tolist()}, expected {GATES[gate].tolist()} ({gate})")
+        return Verdict(True, f"computes {gate} on the truth table")
+    return judge
+
+
+def trains_judge(gate):
+    def judge(student, reference, probes):
+        failed = first_failure(student)
+        if failed:
+            return Verdict(False, failed)
+        wb, problem = read_linear(student[0])
+        if problem:
+            return Verdict(False, problem)
+        converged = result_value(student[0], "result.2")
+        if converged is None or converged.dtype.kind not in "biu" or converged.ndim != 0:
+            return Verdict(False, "should return (w, b, converged) with converged a bool")
+        got = linear_outputs(*wb)
+        if not bool(converged):
+            return Verdict(False, f"reported converged=False on {gate}, which is linearly separable: Rosenblatt's rule converges on it")
+        if not np.array_equal(got, GATES[gate]):
+            return Verdict(False, f"reported converged=True but its (w, b) gives {got.tolist()} on the truth table, expected {GATES[gate].tolist()}")
+        return Verdict(True, f"converged and separates {gate}")
+    return judge
+
+
+def rule_trace_judge(rule):
+    def judge(student, reference, probes):
+        failed = first_failure(student)
+        if failed:
+            return Verdict(False, failed)
+        for s, r, p in zip(student, reference, probes):
+            w, b = result_value(s, "result.0"), result_value(s, "result.1")
+            ew, eb = result_value(r, "result.0"), result_value(r, "result.1")
+            if w is None or b is None or np.shape(w) != np.shape(ew) or np.ndim(b) != 0:
+                return Verdict(False, f"train_perceptron should return (w, b, converged) with w of shape {np.shape(ew)}")
+            if not (np.allclose(w, ew, rtol=rule.rtol, atol=rule.atol) and np.isclose(b, eb, rtol=rule.rtol, atol=rule.atol)):
+                lr = p.spec["args"][2]["value"] if len(p.spec["args"]) > 2 else 1.0
+                return Verdict(False, f"after training with lr={lr} got w={np.round(w, 4).tolist()}, b={float(b):.4g}; "
+                               f"Rosenblatt's rule from w=0, b=0 in the given order gives w={np.round(ew, 4).tolist()}, b={float(eb):.4g}")
+        return Verdict(True, "follows Rosenblatt's rule update for update")
+    return judge
+
+
+def xor_converged_judge(student, reference, probes):
+    failed = first_failure(student)
+    if failed:
+        return Verdict(False, failed)
+    converged = result_value(student[0], "result.2")
+    if converged is None or converged.dtype.kind not in "biu" or converged.ndim != 0:
+        return Verdict(False, "should return (w, b, converged) with converged a bool")
+    if bool(converged):
+        return Verdict(False, "reported converged=True on XOR, but no line separates XOR. " + XOR_PROOF)
+    return Verdict(True, "reports converged=False on XOR. " + XOR_PROOF)
+
+
+def xor_network_judge(student, reference, probes):
+    failed = first_failure(student)
+    if failed:
+        return Verdict(False, failed)
+    parts = {k: result_value(student[0], f"result.{k}") for k in ("W1", "b1", "W2", "b2")}
+    missing = [k for k, v in parts.items() if v is None]
+    if missing:
+        return Verdict(False, f'xor_network() should return a dict with numeric "W1", "b1", "W2", "b2"; missing or not numeric: {", ".join(missing)}')
+    W1, b1, W2, b2 = (np.asarray(parts[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2"))
+    if W1.ndim != 2 or W1.shape[0] != 2 or b1.shape != (W1.shape[1],) or W2.shape != (W1.shape[1],) or b2.ndim != 0:
+        return Verdict(False, f"shapes W1 {W1.shape}, b1 {b1.shape}, W2 {W2.shape}, b2 {b2.shape}; expected (2, H), (H,), (H,) and a number")
+    got = step(step(TRUTH_X @ W1 + b1) @ W2 + b2)
+    if not np.array_equal(got, GATES["XOR"]):
+        return Verdict(False, f"step(step(X W1 + b1) W2 + b2) gives {got.tolist()} on (0,0), (0,1), (1,0), (1,1); expected {GATES['XOR'].tolist()}")
+    return Verdict(True, "computes XOR with one hidden layer, which a single perceptron cannot: " + XOR_PROOF)
+
+
+def checks(rubric):
+    seed, rule = rubric.seed, rubric.rule
+    out = []
+
+    def add(name, probes, judge, hint, **kw):
+        out.append(Check(name, (M,), tuple(probes), bind(judge, tuple(probes)), hint, **kw))
+
+    name = "perceptron.predict: matches the reference, points on the boundary included"
+    r = rng_for(seed, name)
+    X = np.vstack([r.normal(0, 1, (8, 3)), [[1.0, 1.0, 0.0]]])  # the last row lies on the boundary
+    w = np.array([0.5, -1.0, 2.0])
+    add(name, [call(M, "predict", X, w, 0.5)], values_match(rule("perceptron.predict"), kinds="iub"),
+        "output 1 only where X @ w + b > 0 (strictly), as an int array")
+
+    for gate, fn in (("AND", "and_gate"), ("OR", "or_gate")):
+        add(f"perceptron.{fn}: computes {gate} on the truth table", [call(M, fn)], gate_judge(gate),
+            f"choose w and b so that only the {gate} rows are on the positive side", run_reference=False)
+
+    for gate in ("AND", "OR"):
+        add(f"perceptron.train_perceptron: converges on {gate} and separates it", [call(M, "train_perceptron", TRUTH_X, GATES[gate])],
+            trains_judge(gate), "stop and report converged=True after the first epoch with no mistake", run_reference=False)
+
+    name = "perceptron.train_perceptron: follows Rosenblatt's rule step for step"
+    r = rng_for(seed, name)
+    X = r.normal(0, 1, (12, 3))
+    y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3 > 0).astype(np.int64)
+    add(name, [call(M, "train_perceptron", TRUTH_X, GATES["AND"], 0.5, 3), call(M, "train_perceptron", X, y, 1.0, 50)],
+        rule_trace_judge(rule("perceptron.train_perceptron")),
+        "start from w = 0, b = 0; on a mistake add lr (y - y_hat) x to w and lr (y - y_hat) to b")
+
+    add("perceptron.train_perceptron: reports converged=False on XOR", [call(M, "train_perceptron", TRUTH_X, GATES["XOR"], 1.0, 50)],
+        xor_converged_judge, "converged must be True only after an epoch without mistakes", run_reference=False)
+
+    add("perceptron.xor_network: computes XOR", [call(M, "xor_network")], xor_network_judge,
+        "combine two hidden step units (for example OR and NAND) with an output unit", run_reference=False)
+    return out

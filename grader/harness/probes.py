@@ -1,0 +1,220 @@
+"""What the grader can ask a student process to do. Each probe takes the
+implementation, a JSON spec and input arrays, and returns named outputs.
+
+Weights are always set by the grader: the submission's __init__ is only called.
+"""
+
+import contextlib
+import types
+import warnings
+
+import numpy as np
+
+from . import helpers
+from .train_config import TrainConfig
+from .training import train, train_epoch
+
+KEYS = ("W1", "b1", "W2", "b2")
+
+
+def init_weights(input_size, hidden_size, num_classes, seed):
+    """The assignment's initialisation, done by the grader: W ~ 0.001 N(0, 1), b = 0."""
+    rng = np.random.default_rng(seed)
+    return {
+        "W1": 0.001 * rng.standard_normal((input_size, hidden_size)),  # (D, H)
+        "b1": np.zeros(hidden_size),
+        "W2": 0.001 * rng.standard_normal((hidden_size, num_classes)),  # (H, C)
+        "b2": np.zeros(num_classes),
+    }
+
+
+class Implementation:
+    """Access to the implementation's modules, with optional correct helpers patched in."""
+
+    def __init__(self, import_module):
+        self._import = import_module  # name -> module, e.g. "softmax" -> assignment.softmax
+
+    def module(self, name):
+        return self._import(name)
+
+    @contextlib.contextmanager
+    def provided_helpers(self):
+        """Temporarily replace the activation and softmax helpers wherever the submission sees them."""
+        saved = []
+        for module_name, names in helpers.PROVIDED.items():
+            for owner in ("two_layer_net", "optimizer", module_name):
+                try:
+                    target = self._import(owner)
+                except BaseException:  # a missing or broken module: nothing to patch there
+                    continue
+                for name in names:
+                    saved.append((target, name, target.__dict__.get(name, _ABSENT)))
+                    setattr(target, name, getattr(helpers, name))
+        try:
+            yield
+        finally:
+            for target, name, value in reversed(saved):
+                if value is _ABSENT:
+                    target.__dict__.pop(name, None)
+                else:
+                    setattr(target, name, value)
+
+
+_ABSENT = object()
+
+
+def new_net(impl, spec, inputs):
+    """Construct the submission's TwoLayerNet, then set its weights from the grader's inputs."""
+    cls = impl.module("two_layer_net").TwoLayerNet
+    net = cls(input_size=spec["input_size"], hidden_size=spec["hidden_size"], num_classes=spec["num_classes"], seed=spec.get("seed", 0))
+    if "w.W1" in inputs:
+        weights = {k: inputs["w." + k].copy() for k in KEYS}
+    else:
+        weights = init_weights(spec["input_size"], spec["hidden_size"], spec["num_classes"], spec.get("seed", 0))
+    net.weights = weights
+    net.gradients = {k: np.full_like(v, spec.get("grad_fill", 0.0)) for k, v in weights.items()}
+    return net
+
+
+def _arg(a, inputs):
+    return inputs[a["array"]].copy() if "array" in a else a["value"]
+
+
+def call(impl, spec, inputs):
+    """module.function(*args): the result, and every array argument after the call."""
+    fn = getattr(impl.module(spec["module"]), spec["function"])
+    args = [_arg(a, inputs) for a in spec.get("args", [])]
+    kwargs = {k: _arg(a, inputs) for k, a in spec.get("kwargs", {}).items()}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with np.errstate(all="warn"):
+            result = fn(*args, **kwargs)
+    outputs = {"result": result, "warnings": len(caught)}
+    outputs.update({f"arg{i}": a for i, a in enumerate(args) if isinstance(a, np.ndarray)})
+    return outputs
+
+
+def net_forward(impl, spec, inputs):
+    """TwoLayerNet.forward on given weights: (loss, acc), the gradients, and the inputs after."""
+    net = new_net(impl, spec, inputs)
+    X, y = inputs["X"].copy(), inputs["y"].copy()
+    result = net.forward(X, y, spec.get("mode", "train"))
+    return {"result": result, "gradients": dict(net.gradients), "weights": dict(net.weights), "X": X, "y": y}
+
+
+def net_gradcheck(impl, spec, inputs):
+    """Central differences of the submission's own loss (eval mode) for every weight,
+    beside its analytic gradients (train mode): a self-consistency check of backprop."""
+    net = new_net(impl, spec, inputs)
+    X, y, eps = inputs["X"], inputs["y"], spec.get("eps", 1e-6)
+    net.forward(X.copy(), y.copy(), "train")
+    analytic = {k: np.array(net.gradients[k], dtype=np.float64, copy=True) for k in KEYS}
+    numeric = {}
+    for k in KEYS:
+        w = net.weights[k]
+        g = np.zeros(w.shape)
+        for idx in np.ndindex(w.shape):
+            old = w[idx]
+            w[idx] = old + eps
+            plus = float(net.forward(X.copy(), y.copy(), "eval")[0])
+            w[idx] = old - eps
+            minus = float(net.forward(X.copy(), y.copy(), "eval")[0])
+            w[idx] = old
+            g[idx] = (plus - minus) / (2 * eps)
+        numeric[k] = g
+    return {"analytic": analytic, "numeric": numeric}
+
+
+def _plain_model(inputs, grads_prefix):
+    weights = {k: inputs["w." + k].copy() for k in KEYS}
+    gradients = {k: inputs[grads_prefix + k].copy() for k in KEYS}
+    return types.SimpleNamespace(weights=weights, gradients=gradients)
+
+
+def _optimizer(impl, spec):
+    return impl.module("optimizer").SGD(learning_rate=spec["learning_rate"], reg=spec["reg"], momentum=spec["momentum"])
+
+
+def sgd_regularize(impl, spec, inputs):
+    """SGD.apply_regularization on a plain model: the gradients and weights after."""
+    model = _plain_model(inputs, "g0.")
+    _optimizer(impl, spec).apply_regularization(model)
+    return {"gradients": dict(model.gradients), "weights": dict(model.weights)}
+
+
+def sgd_steps(impl, spec, inputs):
+    """spec["steps"] calls of SGD.update with given gradients: the weights after each."""
+    opt = _optimizer(impl, spec)
+    model = _plain_model(inputs, "g0.")
+    outputs = {}
+    for t in range(spec["steps"]):
+        model.gradients = {k: inputs[f"g{t}.{k}"].copy() for k in KEYS}
+        opt.update(model)
+        outputs[f"step{t}"] = {k: np.array(v, dtype=np.float64, copy=True) for k, v in model.weights.items()}
+    return outputs
+
+
+def trajectory(impl, spec, inputs):
+    """k steps of forward + update on given batches: the weights after each step."""
+    net, opt = new_net(impl, spec, inputs), _optimizer(impl, spec)
+    outputs = {}
+    for t in range(spec["steps"]):
+        net.forward(inputs[f"X{t}"].copy(), inputs[f"y{t}"].copy(), "train")
+        opt.update(net)
+        outputs[f"step{t}"] = {k: np.array(net.weights[k], dtype=np.float64, copy=True) for k in KEYS}
+    return outputs
+
+
+def load_data(data_dir, subset=None):
+    """The dataset the grader left in the sandbox as uint8 .npy files, scaled to float64 [0, 1]."""
+    data = types.SimpleNamespace()
+    for split in ("train", "val", "test"):
+        X = np.load(f"{data_dir}/X_{split}.npy", allow_pickle=False)
+        y = np.load(f"{data_dir}/y_{split}.npy", allow_pickle=False)
+        if subset and split == "train":
+            X, y = X[:subset], y[:subset]
+        setattr(data, f"X_{split}", X.astype(np.float64) / 255.0)  # (N, 784)
+        setattr(data, f"y_{split}", y.astype(np.int64))  # (N,)
+    return data
+
+
+def train_run(impl, spec, inputs, progress=None):
+    """The provided training loop on the sandbox's dataset with spec["config"]."""
+    config = TrainConfig.from_dict(spec["config"])
+    data = load_data(spec["data_dir"], spec.get("subset"))
+    net = new_net(impl, {"input_size": data.X_train.shape[1], "hidden_size": config.hidden_size,
+                         "num_classes": spec.get("num_classes", 10), "seed": config.seed}, {})
+    opt = impl.module("optimizer").SGD(learning_rate=config.learning_rate, reg=config.reg, momentum=config.momentum)
+    on_epoch = (lambda record, _: progress("epoch", record.to_dict())) if progress else None
+    result = train(net, opt, data, config, on_epoch=on_epoch)
+    keys = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
+    history = {k: np.array([getattr(r, k) for r in result.history]) for k in keys}
+    return {"history": history, "train_accuracy": result.train_accuracy, "val_accuracy": result.val_accuracy,
+            "test_accuracy": result.test_accuracy, "best_epoch": result.best_epoch}
+
+
+def timed_epochs(impl, spec, inputs, progress=None, wait_for_go=None):
+    """Benchmark: one training epoch per 'go' from the grader, who times it from outside."""
+    config = TrainConfig.from_dict(spec["config"])
+    data = load_data(spec["data_dir"], spec.get("subset"))
+    for repeat in range(spec["repeats"]):
+        net = new_net(impl, {"input_size": data.X_train.shape[1], "hidden_size": config.hidden_size,
+                             "num_classes": 10, "seed": config.seed}, {})
+        opt = impl.module("optimizer").SGD(learning_rate=config.learning_rate, reg=config.reg, momentum=config.momentum)
+        wait_for_go()
+        loss, _ = train_epoch(net, opt, data.X_train, data.y_train, config, repeat + 1)
+        progress("epoch_done", {"repeat": repeat, "finite": bool(np.isfinite(loss))})
+    return {"repeats": spec["repeats"]}
+
+
+PROBES = {
+    "call": call,
+    "net_forward": net_forward,
+    "net_gradcheck": net_gradcheck,
+    "sgd_regularize": sgd_regularize,
+    "sgd_steps": sgd_steps,
+    "trajectory": trajectory,
+    "train": train_run,
+    "timed_epochs": timed_epochs,
+}
+INTERACTIVE = {"train", "timed_epochs"}  # probes that report progress over the pipe

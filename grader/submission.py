@@ -1,0 +1,90 @@
+"""Find a submission's modules in a folder or a .zip, at the top level or under assignment/."""
+
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+MODULES = ("activations", "softmax", "perceptron", "two_layer_net", "optimizer")
+MAX_ZIP_BYTES = 50 << 20  # uncompressed, all members together
+
+
+class SubmissionError(ValueError):
+    """The path cannot be graded at all (not found, not a folder or zip, unsafe zip)."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    name: str  # e.g. "reference" or "alice" (from the folder or zip name)
+    root: Path  # the folder that holds the modules
+    modules: dict  # module name -> Path of the .py file, for the modules present
+
+    @property
+    def missing(self):
+        return tuple(m for m in MODULES if m not in self.modules)
+
+
+def submission_name(path):
+    stem = Path(path).resolve().name
+    stem = stem[:-4] if stem.endswith(".zip") else stem
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", stem) or "submission"
+
+
+def module_folder(root):
+    """The folder among root, root/assignment (and a single wrapping folder) that holds the most modules."""
+    candidates = [root, root / "assignment"]
+    children = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))] if root.is_dir() else []
+    if len(children) == 1:
+        candidates += [children[0], children[0] / "assignment"]
+    def count(folder):
+        return sum((folder / f"{m}.py").is_file() for m in MODULES)
+    return max(candidates, key=count)
+
+
+def safe_extract(zip_path, dest):
+    """Extract a zip, refusing absolute paths, '..', links and archives that unpack too large."""
+    try:
+        archive = zipfile.ZipFile(zip_path)
+    except zipfile.BadZipFile:
+        raise SubmissionError(f"{zip_path} is not a valid .zip file") from None
+    with archive:
+        total = 0
+        for info in archive.infolist():
+            target = (dest / info.filename).resolve()
+            if not str(target).startswith(str(dest.resolve())):
+                raise SubmissionError(f"{zip_path}: member {info.filename!r} would be written outside the submission")
+            total += info.file_size
+            if total > MAX_ZIP_BYTES:
+                raise SubmissionError(f"{zip_path} unpacks to more than {MAX_ZIP_BYTES >> 20} MB")
+            if (info.external_attr >> 16) & 0o170000 == 0o120000:
+                raise SubmissionError(f"{zip_path}: member {info.filename!r} is a symbolic link")
+        archive.extractall(dest)
+
+
+def open_submission(path, workdir=None):
+    """Locate the modules of the submission at path (a folder or a .zip).
+
+    A .zip is unpacked into workdir (a fresh temporary folder when None); the
+    caller removes it. Raises SubmissionError when nothing can be graded.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SubmissionError(f"{path} does not exist")
+    if path.is_file():
+        if path.suffix != ".zip":
+            raise SubmissionError(f"{path} is neither a folder nor a .zip file")
+        workdir = Path(workdir or tempfile.mkdtemp(prefix="grader-zip-"))
+        safe_extract(path, workdir)
+        root = workdir
+    else:
+        root = path
+    folder = module_folder(root)
+    modules = {m: folder / f"{m}.py" for m in MODULES if (folder / f"{m}.py").is_file() and not (folder / f"{m}.py").is_symlink()}
+    return Submission(submission_name(path), folder, modules)
+
+
+def cleanup(path, workdir):
+    if workdir is not None and Path(path).is_file():
+        shutil.rmtree(workdir, ignore_errors=True)
