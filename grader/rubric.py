@@ -13,7 +13,7 @@ VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 RULE_KEYS = {"points", "visibility", "timeout", "rtol", "atol"}
 PARAM_KEYS = {  # group-specific parameters, documented in the README
     "threshold", "margin", "reference_accuracy", "epochs", "subset", "steps", "max_ratio", "repeats",
-    "eps", "max_rel_error",
+    "eps", "max_rel_error", "digits_threshold", "digits_epochs", "batch_size",
 }
 TOP_KEYS = {"total", "seed", "memory_mb", "import_timeout", "defaults", "groups", "checks"}
 

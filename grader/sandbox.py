@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .harness import wire
+from .harness.helpers import PROVIDED
 from .paths import HARNESS_DIR
 
 
@@ -154,8 +155,9 @@ def describe_exit(returncode):
 class Sandbox:
     """A private folder with one implementation; runs calls in fresh limited processes."""
 
-    def __init__(self, modules, limits=Limits(), data_dir=None, python=sys.executable):
+    def __init__(self, modules, limits=Limits(), data_dir=None, python=sys.executable, stand_ins=()):
         self.modules = dict(modules)  # module name -> source path, e.g. {"softmax": Path(".../softmax.py")}
+        self.stand_ins = tuple(stand_ins)  # missing helper modules replaced by harness.helpers
         self.limits = limits
         self.data_dir = str(data_dir) if data_dir else None  # read-only dataset folder (uint8 .npy files)
         self.python = python
@@ -169,6 +171,8 @@ class Sandbox:
         (pkg / "__init__.py").write_text("")
         for name, src in self.modules.items():
             shutil.copyfile(src, pkg / f"{name}.py")
+        for name in self.stand_ins:
+            (pkg / f"{name}.py").write_text(f"from harness.helpers import {', '.join(PROVIDED[name])}  # stand-in: file missing\n")
         shutil.copytree(HARNESS_DIR, self.root / "harness", ignore=shutil.ignore_patterns("__pycache__"))
         for sub in ("out", "tmp", "inputs"):
             (self.root / sub).mkdir()

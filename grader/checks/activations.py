@@ -4,7 +4,7 @@ import numpy as np
 
 from .base import Check, Verdict, first_failure
 from .common import bind, call, rng_for, values_match
-from .compare import compare_array, relative_error, result_value, returned_type
+from .compare import compare_array, compare_form, relative_error, result_value, returned_type
 
 M = "activations"
 
@@ -29,7 +29,7 @@ def gradcheck_judge(rule, f):
             return Verdict(False, failed)
         x = probes[0].inputs["a0"]
         got = result_value(student[0])
-        problem = compare_array(f"{probes[0].spec['function']}(x)", np.zeros_like(x), got, np.inf, np.inf, returned_type(student[0]))
+        problem = compare_form(f"{probes[0].spec['function']}(x)", x.shape, got, returned_type(student[0]))
         if problem:
             return Verdict(False, problem)
         err = relative_error(got, numeric_derivative(f, x, eps))

@@ -26,16 +26,13 @@ def returned_type(result, name="result"):
     return "nothing" if name not in result.arrays else "an array"
 
 
-def compare_array(label, expected, got, rtol, atol, got_type=None, kinds="f"):
-    """None when got matches expected; otherwise a message naming label.
-
-    Checks, in order: it is an array, its shape, its dtype kind, finiteness, values.
-    """
+def compare_form(label, shape, got, got_type=None, kinds="f"):
+    """None when got is a finite array of the given shape and dtype kind; otherwise a message."""
     if got is None:
         return f"{label} should return a numpy array, but returned {got_type or 'nothing'}"
-    expected, got = np.asarray(expected), np.asarray(got)
-    if got.shape != expected.shape:
-        return f"{label} has the wrong shape: got {got.shape}, expected {expected.shape}"
+    got = np.asarray(got)
+    if got.shape != tuple(shape):
+        return f"{label} has the wrong shape: got {got.shape}, expected {tuple(shape)}"
     if got.dtype.kind not in kinds:
         want = {"f": "float", "i": "int", "b": "bool", "u": "unsigned int"}
         return f"{label} has dtype {got.dtype}, expected a {'/'.join(want.get(k, k) for k in kinds)} array"
@@ -43,6 +40,18 @@ def compare_array(label, expected, got, rtol, atol, got_type=None, kinds="f"):
         bad = np.argwhere(~np.isfinite(got))[0]
         where = f" at index {tuple(int(i) for i in bad)}" if got.ndim else ""
         return f"{label} contains NaN or inf{where}: got {fmt_array(got)}"
+    return None
+
+
+def compare_array(label, expected, got, rtol, atol, got_type=None, kinds="f"):
+    """None when got matches expected; otherwise a message naming label.
+
+    Checks, in order: it is an array, its shape, its dtype kind, finiteness, values.
+    """
+    problem = compare_form(label, np.shape(expected), got, got_type, kinds)
+    if problem:
+        return problem
+    expected, got = np.asarray(expected), np.asarray(got)
     if not np.allclose(got, expected, rtol=rtol, atol=atol):
         diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
         worst = np.unravel_index(np.argmax(diff), diff.shape) if diff.ndim else ()

@@ -87,7 +87,7 @@ def call(impl, spec, inputs):
     kwargs = {k: _arg(a, inputs) for k, a in spec.get("kwargs", {}).items()}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with np.errstate(all="warn"):
+        with np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
             result = fn(*args, **kwargs)
     outputs = {"result": result, "warnings": len(caught)}
     outputs.update({f"arg{i}": a for i, a in enumerate(args) if isinstance(a, np.ndarray)})

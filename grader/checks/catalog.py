@@ -1,0 +1,31 @@
+"""The check catalog, declared in one place and in grading order."""
+
+from . import activations, network, optimizer, perceptron, performance, softmax, training
+
+
+def unit_checks(rubric):
+    """Checks that need no dataset: values, properties and gradients of each function."""
+    return [*activations.checks(rubric), *softmax.checks(rubric), *perceptron.checks(rubric),
+            *network.checks(rubric), *optimizer.checks(rubric)]
+
+
+def data_checks(rubric, dataset, data_dir):
+    """Checks that train or time the network on the dataset's .npy files in data_dir."""
+    return [*training.checks(rubric, dataset, data_dir), *performance.checks(rubric, dataset, data_dir)]
+
+
+def build(rubric, dataset=None, data_dir=None):
+    """All checks; the data checks only when a dataset is given."""
+    checks = unit_checks(rubric)
+    if dataset is not None:
+        checks += data_checks(rubric, dataset, data_dir)
+    return checks
+
+
+def group_names(rubric):
+    """Every group the catalog can produce, for validating a rubric without loading data."""
+    names = []
+    for check in unit_checks(rubric):
+        if check.group not in names:
+            names.append(check.group)
+    return names + ["training", "performance"]

@@ -1,0 +1,38 @@
+"""The epoch-time benchmark: the submission's training epoch against the reference's."""
+
+import statistics
+
+from ..harness.train_config import TrainConfig
+from .base import Check, Probe, Verdict
+from .common import bind
+
+NEEDS = ("two_layer_net", "optimizer")
+
+
+def ratio_judge(max_ratio):
+    def judge(student, reference, probes):
+        s, r = student[0], reference[0]
+        if not r.ok:
+            return Verdict(False, f"the reference's epoch could not be timed ({r.message}); this is a grader fault")
+        if not s.ok:
+            return Verdict(False, f"the epoch could not be timed: {s.message}")
+        ours, theirs = statistics.median(s.arrays["times"].tolist()), statistics.median(r.arrays["times"].tolist())
+        ratio = ours / theirs
+        text = f"epoch time {ratio:.2f}x the reference's (median of {len(s.arrays['times'])}; limit {max_ratio:g}x)"
+        if ratio > max_ratio:
+            return Verdict(False, text + "; look for Python loops over samples, units or pixels and replace them with matrix products")
+        return Verdict(True, text)
+    return judge
+
+
+def checks(rubric, dataset, data_dir):
+    rule = rubric.rule("performance")
+    subset = int(rule.param("subset", 12000))
+    config = TrainConfig()
+    spec = {"config": config.to_dict(), "data_dir": str(data_dir), "subset": subset, "repeats": int(rule.param("repeats", 5))}
+    probes = (Probe("timed_epochs", spec),)
+    max_ratio = float(rule.param("max_ratio", 3.0))
+    return [Check(f"performance: training epoch within {max_ratio:g}x the reference's time", NEEDS, probes,
+                  bind(ratio_judge(max_ratio), probes),
+                  "vectorize over the batch: no Python loop over samples, hidden units or pixels",
+                  depends_on=("two_layer_net.TwoLayerNet.forward",), kind="performance")]

@@ -1,0 +1,92 @@
+"""End-to-end checks: trajectory equivalence with the reference, and accuracy after real training."""
+
+import numpy as np
+
+from ..harness.train_config import TrainConfig
+from ..harness.training import epoch_batches
+from .base import Check, Probe, Verdict
+from .common import bind
+
+KEYS = ("W1", "b1", "W2", "b2")
+NEEDS = ("two_layer_net", "optimizer")
+DEPENDS = ("two_layer_net.TwoLayerNet.forward", "optimizer.SGD.update", "optimizer.SGD.apply_regularization")
+
+
+def trajectory_inputs(data, config, steps, init):
+    """The first `steps` batches of epoch 1 in the training loop's order, and the initial weights."""
+    inputs = {f"w.{k}": v for k, v in init.items()}
+    for t, idx in enumerate(epoch_batches(data.X_train.shape[0], config.batch_size, config.seed, 1)[:steps]):
+        inputs[f"X{t}"] = data.X_train[idx].astype(np.float64) / 255.0  # (B, 784)
+        inputs[f"y{t}"] = data.y_train[idx].astype(np.int64)  # (B,)
+    return inputs
+
+
+def trajectory_judge(rule, steps):
+    def one(s, r):
+        if not s.ok:
+            return Verdict(False, s.message)
+        for t in range(steps):
+            for k in KEYS:
+                got, want = s.arrays.get(f"step{t}.{k}"), r.arrays.get(f"step{t}.{k}")
+                if got is None or got.shape != want.shape or not np.all(np.isfinite(got)) or not np.allclose(got, want, rtol=rule.rtol, atol=rule.atol):
+                    diff = "" if got is None or got.shape != want.shape else f" (largest difference {np.nanmax(np.abs(got - want)):.3g})"
+                    return Verdict(False, f"diverged from the reference at step {t + 1} of {steps}, first in {k}{diff}")
+        return Verdict(True, f"weights agree with the reference after each of {steps} steps")
+
+    def judge(student, reference, probes):
+        first = one(student[0], reference[0])
+        if first.passed:
+            return first
+        second = one(student[1], reference[1])
+        if second.passed:
+            return Verdict(True, second.message + " (with correct sigmoid/softmax helpers)")
+        return first
+    return judge
+
+
+def accuracy_judge(threshold, epochs, dataset_name):
+    def one(s):
+        if not s.ok:
+            return None, s.message
+        acc = s.arrays.get("test_accuracy")
+        if acc is None or acc.ndim != 0 or not np.isfinite(acc):
+            return None, "training did not return a test accuracy"
+        return float(acc), None
+
+    def judge(student, reference, probes):
+        results = [one(s) for s in student]
+        best = max((a for a, _ in results if a is not None), default=None)
+        if best is None:
+            return Verdict(False, f"training on {dataset_name} did not finish: {results[0][1]}")
+        note = "" if results[0][0] == best else " (reached with correct sigmoid/softmax helpers)"
+        if best < threshold:
+            return Verdict(False, f"test accuracy {best:.4f} after {epochs} epoch(s) on {dataset_name}, below the threshold {threshold:.4f}{note}")
+        return Verdict(True, f"test accuracy {best:.4f} after {epochs} epoch(s) on {dataset_name} (threshold {threshold:.4f}){note}")
+    return judge
+
+
+def checks(rubric, dataset, data_dir):
+    """dataset: the RawDataset in use (uint8 images); data_dir: where the sandbox finds its .npy files."""
+    from ..harness.probes import init_weights
+    out = []
+    rule = rubric.rule("training")
+    config = TrainConfig(batch_size=int(rule.param("batch_size", 64)))
+    steps = int(rule.param("steps", 5))
+    init = init_weights(dataset.X_train.shape[1], config.hidden_size, 10, config.seed)
+    spec = {"input_size": dataset.X_train.shape[1], "hidden_size": config.hidden_size, "num_classes": 10,
+            "learning_rate": config.learning_rate, "reg": config.reg, "momentum": config.momentum, "steps": steps}
+    inputs = trajectory_inputs(dataset, config, steps, init)
+    probes = tuple(Probe("trajectory", {**spec, "helpers": h}, inputs) for h in ("student", "provided"))
+    out.append(Check(f"training: TwoLayerNet + SGD follow the reference for {steps} steps on the same batches", NEEDS, probes,
+                     bind(trajectory_judge(rule, steps), probes), "forward's gradients and SGD's update must both match their contracts",
+                     depends_on=DEPENDS))
+    digits = dataset.name == "digits"
+    epochs = int(rule.param("digits_epochs" if digits else "epochs", 2))
+    threshold = float(rule.param("digits_threshold" if digits else "threshold", 0.0))
+    train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size)
+    probes = tuple(Probe("train", {"config": train_config.to_dict(), "data_dir": str(data_dir), "helpers": h}) for h in ("student", "provided"))
+    out.append(Check(f"training: test accuracy reaches the threshold after {epochs} epoch(s) of the provided loop", NEEDS, probes,
+                     bind(accuracy_judge(threshold, epochs, dataset.name), probes),
+                     "train with the provided loop; a correct forward and SGD reach the threshold", depends_on=DEPENDS,
+                     run_reference=False, kind="training"))
+    return out

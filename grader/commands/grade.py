@@ -1,0 +1,65 @@
+"""`grader grade PATH`: grade one submission; writes results.json (Gradescope format)."""
+
+import sys
+from pathlib import Path
+
+from .. import pipeline, report
+from ..data import DataError
+from ..paths import REPORTS_DIR, RUBRIC_FILE
+from ..rubric import RubricError, load_rubric
+from ..submission import SubmissionError
+
+EXIT_OK, EXIT_FAULT, EXIT_USAGE, EXIT_UNDER = 0, 3, 2, 1
+
+
+def add_common(parser):
+    parser.add_argument("--rubric", type=Path, default=RUBRIC_FILE, help="rubric TOML (default: grader/rubric.toml)")
+    parser.add_argument("--only", metavar="PATTERN", help="run only checks whose name matches (glob, or a substring), e.g. 'softmax.*'")
+    parser.add_argument("--dataset", default="auto", choices=("auto", "mnist", "digits"),
+                        help="data for the training checks: mnist, digits (bundled, offline), or auto (MNIST if found, else digits)")
+    parser.add_argument("--data-dir", help="folder holding the four MNIST .gz files (else $MNIST_DIR, else the user cache)")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads in the student process (default 1)")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary line")
+
+
+def add_arguments(parser):
+    parser.add_argument("path", type=Path, help="submission folder or .zip (modules at the top level or under assignment/)")
+    parser.add_argument("--out", type=Path, help="where to write results.json (default: reports/<submission name>/)")
+    parser.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML to FILE")
+    parser.add_argument("--fail-under", type=float, metavar="POINTS", help="exit 1 when the score is below POINTS (for CI)")
+    add_common(parser)
+
+
+def run(args, visible_only):
+    """Shared by `grade` and `check`. Returns (exit status, GradingResult or None)."""
+    try:
+        rubric = load_rubric(args.rubric)
+        if args.threads < 1:
+            raise RubricError("--threads must be at least 1")
+        options = pipeline.Options(only=args.only, visible_only=visible_only, dataset=args.dataset,
+                                   data_dir=args.data_dir, blas_threads=args.threads)
+        progress = (lambda msg: None) if args.quiet else (lambda msg: print(f"grader: {msg} ...", file=sys.stderr, flush=True))
+        result = pipeline.grade(args.path, rubric, options, progress)
+    except (RubricError, SubmissionError, DataError) as exc:
+        print(f"grader {'check' if visible_only else 'grade'}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE, None
+    if not result.results:
+        print(f"grader: no check matches --only {args.only!r}", file=sys.stderr)
+        return EXIT_USAGE, None
+    print(report.summary_line(result) if args.quiet else report.terminal_table(result))
+    for fault in result.grader_faults:
+        print(f"grader fault: {fault}", file=sys.stderr)
+    return (EXIT_FAULT if result.grader_faults else EXIT_OK), result
+
+
+def main(args):
+    status, result = run(args, visible_only=False)
+    if result is None:
+        return status
+    out = args.out or REPORTS_DIR / result.submission
+    for path in report.write_results(result, out, args.junit):
+        print(f"wrote {path}", file=sys.stderr)
+    if status == EXIT_OK and args.fail_under is not None and result.score < args.fail_under:
+        print(f"grader: score {result.score:g} is under --fail-under {args.fail_under:g}", file=sys.stderr)
+        return EXIT_UNDER
+    return status

@@ -1,0 +1,190 @@
+"""The grading pipeline, declared in order:
+
+1. open the submission (folder or .zip) and find its modules;
+2. load the rubric and, when training checks are selected, the dataset;
+3. build the check catalog and select checks (--only, visible-only);
+4. run every check's probes on the submission and on the reference, each in
+   its own sandboxed processes (grader.sandbox), training and timing included;
+5. judge each check (pure functions in grader.checks), allocate points;
+6. return a GradingResult; grader.report turns it into files and tables.
+"""
+
+import fnmatch
+import os
+import shutil
+import tempfile
+import time
+import traceback
+from collections import defaultdict
+from dataclasses import dataclass
+
+from . import scoring
+from .checks import catalog
+from .checks.base import Verdict
+from .results import CheckResult, GradingResult
+from .rubric import validate_against
+from .sandbox import Call, CallResult, Limits, Sandbox
+from .submission import MODULES, open_submission, cleanup
+from .paths import REFERENCE_DIR
+from .timing import time_interleaved
+
+HELPER_MODULES = ("activations", "softmax")  # stand-ins are provided when these files are missing
+
+
+@dataclass(frozen=True)
+class Options:
+    only: str = None  # glob or substring matched against check names
+    visible_only: bool = False  # the student's self-check
+    dataset: str = "auto"  # auto | mnist | digits
+    data_dir: str = None  # --data-dir
+    blas_threads: int = 1
+
+
+def select(checks, rubric, options):
+    chosen = []
+    for c in checks:
+        if options.visible_only and rubric.visibility(c.name, c.group) != "visible":
+            continue
+        if options.only and not (fnmatch.fnmatch(c.name, options.only) or options.only.lower() in c.name.lower()):
+            continue
+        chosen.append(c)
+    return chosen
+
+
+def needs_data(rubric, options):
+    """Whether a check that trains or times is selected, so the dataset must be loaded.
+
+    The data checks' names are built on a tiny stand-in dataset just to match them.
+    """
+    import types
+    import numpy as np
+    stand_in = types.SimpleNamespace(name=options.dataset if options.dataset != "auto" else "mnist",
+                                     X_train=np.zeros((64, 784), np.uint8), y_train=np.zeros(64, np.int64))
+    return bool(select(catalog.data_checks(rubric, stand_in, "."), rubric, options))
+
+
+def modules_with_stand_ins(submission):
+    """The submission's module files; missing helper modules get the harness's correct stand-ins,
+    so forward and training can still be checked (the missing module's own checks still fail)."""
+    modules = dict(submission.modules)
+    return modules, [m for m in HELPER_MODULES if m not in modules]
+
+
+def run_unit_probes(box, checks, limits_timeout):
+    """Run every probe of the given checks in `box`, one worker process per module set.
+
+    Returns {(check name, probe position): CallResult}.
+    """
+    batches = defaultdict(list)
+    for c in checks:
+        for j, p in enumerate(c.probes):
+            batches[c.needs].append((c, j, p))
+    out = {}
+    index = 0
+    for needs, items in batches.items():
+        calls = []
+        for c, j, p in items:
+            calls.append(Call(index, p.probe, p.spec, p.inputs, limits_timeout(c)))
+            index += 1
+        for (c, j, _), r in zip(items, box.run(calls, list(needs))):
+            out[(c.name, j)] = r
+    return out
+
+
+def missing_result(module):
+    return CallResult("missing", f"missing file: {module}.py was not found in the submission", {}, {}, 0.0)
+
+
+def judge_safely(check, student, reference):
+    """A judge's own exception is the grader's fault, reported as such."""
+    try:
+        return check.judge(student, reference), None
+    except Exception:
+        fault = f"{check.name}: {traceback.format_exc(limit=3)}"
+        return Verdict(False, "the grader failed while judging this check (not your fault; please report it)"), fault
+
+
+def dependency_note(check, failed_groups):
+    hit = [g for g in check.depends_on if g in failed_groups]
+    if not hit:
+        return ""
+    return "Note: " + ", ".join(hit) + " also failed; fixing " + ("it" if len(hit) == 1 else "them") + " first may fix this check."
+
+
+def grade(path, rubric, options=Options(), progress=lambda msg: None):
+    """Grade the submission at path. Never raises for anything the submission does."""
+    t0 = time.monotonic()
+    submission = open_submission(path)  # SubmissionError for unusable paths (usage error)
+    data_tmp = None
+    faults = []
+    try:
+        validate_against(rubric, catalog.group_names(rubric))
+        dataset, dataset_text, data_dir = None, "none (no training checks selected)", None
+        if needs_data(rubric, options):
+            from .data import load_raw
+            progress(f"loading the {options.dataset} dataset")
+            dataset = load_raw(options.dataset, options.data_dir)
+            dataset_text = f"{dataset.name}: {dataset.source}"
+            data_tmp = tempfile.mkdtemp(prefix="grader-data-")
+            dataset.save_npy(data_tmp)
+            os.chmod(data_tmp, 0o755)
+            for f in os.listdir(data_tmp):
+                os.chmod(os.path.join(data_tmp, f), 0o644)
+            data_dir = data_tmp
+        checks = select(catalog.build(rubric, dataset, data_dir), rubric, options)
+        points = scoring.allocate({g: r.points for g, r in rubric.groups.items()},
+                                  [(c.name, c.group) for c in catalog.build(rubric, dataset, data_dir)])
+        student_results, reference_results = run_all(submission, checks, rubric, options, data_dir, progress)
+        results, failed_groups = [], set()
+        verdicts = {}
+        for c in checks:
+            verdict, fault = judge_safely(c, student_results[c.name], reference_results.get(c.name, []))
+            if fault:
+                faults.append(fault)
+            verdicts[c.name] = verdict
+            if not verdict.passed:
+                failed_groups.add(c.group)
+        for c in checks:
+            v = verdicts[c.name]
+            note = "" if v.passed else dependency_note(c, failed_groups)
+            seconds = sum(r.seconds for r in student_results[c.name])
+            max_score = points[c.name]
+            results.append(CheckResult(c.name, c.group, c.area, rubric.visibility(c.name, c.group), max_score,
+                                       max_score if v.passed else 0.0, v.passed, v.message, c.hint, note, seconds))
+        return GradingResult(submission.name, dataset_text, tuple(results), time.monotonic() - t0, tuple(faults), submission.missing)
+    finally:
+        if data_tmp:
+            shutil.rmtree(data_tmp, ignore_errors=True)
+        cleanup(path, submission.root if path and str(path).endswith(".zip") else None)
+
+
+def run_all(submission, checks, rubric, options, data_dir, progress):
+    """Run the probes of all checks. Returns ({name: [CallResult]}, {name: [CallResult]})."""
+    limits = Limits(memory_mb=rubric.memory_mb, blas_threads=options.blas_threads, import_timeout=rubric.import_timeout)
+    modules, stand_ins = modules_with_stand_ins(submission)
+    reference_modules = {m: REFERENCE_DIR / f"{m}.py" for m in MODULES}
+    student, reference = {}, {}
+    for c in checks:
+        gone = [m for m in c.needs if m in submission.missing]
+        if gone:
+            student[c.name] = [missing_result(gone[0]) for _ in c.probes]
+    present = [c for c in checks if c.name not in student]
+    timeout = lambda c: rubric.rule(c.group).timeout
+    units = [c for c in present if c.kind == "unit"]
+    trainings = [c for c in present if c.kind == "training"]
+    perfs = [c for c in present if c.kind == "performance"]
+    with Sandbox(modules, limits, data_dir=data_dir, stand_ins=stand_ins) as box, \
+            Sandbox(reference_modules, limits, data_dir=data_dir) as ref_box:
+        progress(f"running {len(units)} checks on {submission.name}")
+        got = run_unit_probes(box, units + trainings, timeout)
+        want = run_unit_probes(ref_box, [c for c in units if c.run_reference], timeout)
+        for c in units + trainings:
+            student[c.name] = [got[(c.name, j)] for j in range(len(c.probes))]
+            if c.run_reference:
+                reference[c.name] = [want[(c.name, j)] for j in range(len(c.probes))]
+        for c in perfs:
+            progress("timing training epochs against the reference")
+            rule = rubric.rule(c.group)
+            s, r = time_interleaved(box, ref_box, c.probes[0], list(c.needs), rule.timeout, float(rule.param("max_ratio", 3.0)))
+            student[c.name], reference[c.name] = [s], [r]
+    return student, reference

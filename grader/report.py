@@ -1,0 +1,90 @@
+"""Turning a GradingResult into what people and tools read. Grades nothing."""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from tabulate import tabulate
+
+TIMING_FIELDS = ("execution_time",)  # fields of results.json that depend on the clock
+
+
+def summary_line(result):
+    return f"{result.submission}: {result.score:g} / {result.max_score:g} points (dataset: {result.dataset})"
+
+
+def gradescope_dict(result):
+    """Gradescope's results.json: score, execution_time, output, tests[]."""
+    tests = [{
+        "name": r.name,
+        "score": r.score,
+        "max_score": r.max_score,
+        "status": "passed" if r.passed else "failed",
+        "output": r.feedback(),
+        "visibility": r.visibility,
+    } for r in result.results]
+    output = summary_line(result)
+    if result.missing:
+        output += f"\nMissing files: {', '.join(m + '.py' for m in result.missing)}."
+    if result.grader_faults:
+        output += "\nThe grader itself failed on some checks; those failures are not your fault and will be reviewed."
+    return {"score": result.score, "execution_time": round(result.seconds, 3), "output": output, "tests": tests}
+
+
+def junit_xml(result):
+    """JUnit XML for CI systems: one testcase per check, a failure element when it failed."""
+    suite = ET.Element("testsuite", name=f"grader.{result.submission}", tests=str(len(result.results)),
+                       failures=str(sum(not r.passed for r in result.results)), time=f"{result.seconds:.3f}")
+    for r in result.results:
+        classname, _, name = r.name.partition(": ")
+        case = ET.SubElement(suite, "testcase", classname=classname, name=name or classname, time=f"{r.seconds:.3f}")
+        if not r.passed:
+            failure = ET.SubElement(case, "failure", message=r.feedback()[:500])
+            failure.text = r.feedback()
+        ET.SubElement(case, "properties").append(ET.Element("property", name="points", value=f"{r.score:g}/{r.max_score:g}"))
+    return ET.tostring(suite, encoding="unicode")
+
+
+def wrap(text, width):
+    words, lines, line = text.split(), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    return "\n".join(lines + [line])
+
+
+def terminal_table(result, width=60):
+    """The score table for the terminal, with feedback on failed checks."""
+    rows = []
+    for r in result.results:
+        mark = "PASS" if r.passed else "FAIL"
+        feedback = "" if r.passed and not r.hidden else r.feedback()
+        if r.passed and r.name.startswith(("performance", "training")):
+            feedback = r.message  # the measured figure is worth seeing even on a pass
+        rows.append([mark, f"{r.score:g}/{r.max_score:g}", wrap(r.name, 48), wrap(feedback, width)])
+    table = tabulate(rows, headers=["", "points", "check", "feedback"], tablefmt="simple_grid")
+    return f"{table}\n{summary_line(result)}"
+
+
+def write_atomic(path, text):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def write_results(result, out_dir, junit=None):
+    """results.json in out_dir (and JUnit XML where asked). Returns the paths written."""
+    written = [Path(out_dir) / "results.json"]
+    write_atomic(written[0], json.dumps(gradescope_dict(result), indent=2) + "\n")
+    if junit:
+        write_atomic(junit, junit_xml(result))
+        written.append(Path(junit))
+    return written

@@ -1,0 +1,48 @@
+"""What grading produces: one frozen result per check, and their aggregate."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    group: str
+    area: str
+    visibility: str  # visible | hidden | after_due_date | after_published
+    max_score: float
+    score: float
+    passed: bool
+    message: str  # full feedback (expected vs got); not shown for hidden checks
+    hint: str  # generic advice, safe for hidden checks
+    note: str = ""  # context safe for every check, e.g. a failed dependency
+    seconds: float = 0.0  # wall time of the student calls, measured by the grader
+
+    @property
+    def hidden(self):
+        return self.visibility == "hidden"
+
+    def feedback(self):
+        """What the student may see: hidden checks never reveal inputs or expected values."""
+        if self.hidden:
+            text = "Passed." if self.passed else f"Failed (hidden check; inputs and expected values are not shown). Hint: {self.hint}."
+        else:
+            text = self.message if self.passed else f"{self.message}. Hint: {self.hint}."
+        return f"{text} {self.note}".strip()
+
+
+@dataclass(frozen=True)
+class GradingResult:
+    submission: str
+    dataset: str  # which data the training checks used, said plainly
+    results: tuple  # of CheckResult, in catalog order
+    seconds: float
+    grader_faults: tuple = field(default_factory=tuple)  # messages of the grader's own errors
+    missing: tuple = field(default_factory=tuple)  # modules the submission lacks
+
+    @property
+    def score(self):
+        return round(sum(r.score for r in self.results), 2)
+
+    @property
+    def max_score(self):
+        return round(sum(r.max_score for r in self.results), 2)
