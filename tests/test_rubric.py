@@ -1,0 +1,75 @@
+"""The rubric file: loaded into frozen dataclasses, with errors that name the key."""
+
+import dataclasses
+
+import pytest
+
+from grader.checks import catalog
+from grader.paths import RUBRIC_FILE
+from grader.rubric import RubricError, load_rubric, parse_rubric, validate_against
+
+MINIMAL = {"total": 10, "groups": {"a": {"points": 4}, "b": {"points": 6, "visibility": "hidden"}}}
+
+
+def test_the_default_rubric_loads_totals_100_and_covers_every_check_group():
+    rubric = load_rubric(RUBRIC_FILE)
+    assert rubric.total == 100
+    assert sum(g.points for g in rubric.groups.values()) == 100
+    validate_against(rubric, catalog.group_names(rubric))
+
+
+def test_rules_are_frozen():
+    rubric = parse_rubric(MINIMAL)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rubric.groups["a"].points = 5
+
+
+def test_defaults_apply_and_groups_override_them():
+    doc = {**MINIMAL, "defaults": {"timeout": 3, "rtol": 1e-3}, "groups": {"a": {"points": 4, "rtol": 1e-2}, "b": {"points": 6}}}
+    rubric = parse_rubric(doc)
+    assert rubric.rule("a").rtol == 1e-2 and rubric.rule("b").rtol == 1e-3 and rubric.rule("a").timeout == 3
+
+
+def test_group_parameters_are_kept():
+    rubric = parse_rubric({"total": 1, "groups": {"training": {"points": 1, "threshold": 0.9, "epochs": 2}}})
+    assert rubric.rule("training").param("threshold") == 0.9
+
+
+def test_a_check_can_override_its_visibility():
+    rubric = parse_rubric({**MINIMAL, "checks": {"a: x": {"visibility": "after_due_date"}}})
+    assert rubric.visibility("a: x", "a") == "after_due_date"
+    assert rubric.visibility("b: y", "b") == "hidden"
+
+
+@pytest.mark.parametrize("doc, message", [
+    ({**MINIMAL, "totl": 3}, "unknown key 'totl'"),
+    ({"total": 4, "groups": {"a": {"points": 4, "pionts": 1}}}, "unknown key 'pionts'"),
+    ({**MINIMAL, "defaults": {"visiblity": "hidden"}}, "unknown key 'visiblity'"),
+    ({**MINIMAL, "checks": {"a: x": {"points": 3}}}, "unknown key 'points'"),
+    ({"total": 5, "groups": {"a": {"points": 4}}}, "add up to 4, but total is 5"),
+    ({"total": 4, "groups": {"a": {"points": 4, "visibility": "secret"}}}, "visibility must be one of"),
+    ({"total": 4, "groups": {"a": {"points": -4}}}, "points must be a number"),
+    ({"total": 4, "groups": {"a": {}}}, "missing 'points'"),
+    ({"total": 0, "groups": {}}, "no \\[groups"),
+    ({**MINIMAL, "seed": "x"}, "seed must be an integer"),
+])
+def test_malformed_rubrics_are_errors_that_name_the_problem(doc, message):
+    with pytest.raises(RubricError, match=message):
+        parse_rubric(doc)
+
+
+def test_a_group_with_no_checks_or_a_check_group_without_an_entry_is_an_error():
+    rubric = parse_rubric(MINIMAL)
+    with pytest.raises(RubricError, match='no \\[groups."c"\\]'):
+        validate_against(rubric, ["a", "b", "c"])
+    with pytest.raises(RubricError, match='groups."b"\\] matches no check'):
+        validate_against(rubric, ["a"])
+
+
+def test_invalid_toml_and_missing_files_are_reported(tmp_path):
+    bad = tmp_path / "r.toml"
+    bad.write_text("total = = 3")
+    with pytest.raises(RubricError, match="not valid TOML"):
+        load_rubric(bad)
+    with pytest.raises(RubricError, match="cannot read rubric"):
+        load_rubric(tmp_path / "absent.toml")
