@@ -78,11 +78,24 @@ def test_data_dir_beats_mnist_dir_beats_the_cache(tmp_path, monkeypatch):
     assert find_mnist_dir() == cached
 
 
-def test_a_location_missing_a_file_is_passed_over(tmp_path, monkeypatch):
+def test_an_environment_location_missing_a_file_is_passed_over(tmp_path, monkeypatch):
+    partial = fake_mnist_dir(tmp_path / "partial")
+    (partial / FILES[2].name).unlink()
+    monkeypatch.setenv("MNIST_DIR", str(partial))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    fake_mnist_dir(tmp_path / "xdg" / "dl-grader" / "mnist")
+    assert find_mnist_dir() == tmp_path / "xdg" / "dl-grader" / "mnist"
+
+
+def test_a_data_dir_the_user_named_is_never_passed_over(tmp_path, monkeypatch):
+    """--data-dir names a place: if it lacks a file, that is an error naming the file, even when MNIST_DIR would do."""
     partial = fake_mnist_dir(tmp_path / "partial")
     (partial / FILES[2].name).unlink()
     monkeypatch.setenv("MNIST_DIR", str(fake_mnist_dir(tmp_path / "env")))
-    assert find_mnist_dir(partial) == tmp_path / "env"
+    with pytest.raises(DataError, match=f"lacks {FILES[2].name}"):
+        find_mnist_dir(partial)
+    with pytest.raises(DataError, match="--data-dir"):
+        load_raw("auto", data_dir=partial)
 
 
 def test_nothing_found_gives_none():
@@ -111,10 +124,10 @@ def test_describe_search_lists_every_place_looked_and_what_it_lacks(tmp_path, mo
 
 def test_mnist_named_but_absent_is_an_error_not_a_silent_swap(tmp_path):
     with pytest.raises(DataError) as caught:
-        load_raw("mnist", data_dir=tmp_path / "empty")
+        load_raw("mnist")
     message = str(caught.value)
     assert "MNIST not found" in message
-    assert str(tmp_path / "empty") in message and str(cache_dir()) in message
+    assert str(cache_dir()) in message
     assert "grader data download" in message and "MNIST_DIR" in message
 
 

@@ -4,6 +4,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import DataError
 from .sources import FILES
 
 ENV_VAR = "MNIST_DIR"
@@ -44,7 +45,16 @@ def missing_files(directory):
 
 
 def find_mnist(data_dir=None):
-    """The first Location holding all four files, or None."""
+    """The first Location holding all four files, or None.
+
+    A directory the user named with --data-dir must hold them: it is never
+    skipped in favour of another place (DataError instead).
+    """
+    if data_dir is not None:
+        missing = missing_files(data_dir)
+        if missing:
+            raise DataError(f"--data-dir {data_dir} lacks {', '.join(missing)}; run `grader data download --data-dir {data_dir}` "
+                            "or point --data-dir at the folder holding the four MNIST .gz files")
     for place in candidates(data_dir):
         if not missing_files(place.path):
             return place
