@@ -328,6 +328,22 @@ def build_parser():
     return p
 
 
+def torch_agrees_with_reference(torch, X, y):
+    """Before timing torch, prove its loop computes our epoch: same init, batches and update rule,
+    float64 losses and weights equal to 1e-10 over two epochs on the first 200 images."""
+    X, y = X[:200], y[:200]
+    config = TrainConfig(batch_size=16, hidden_size=6)
+    model = TwoLayerNet(X.shape[1], 6, NUM_CLASSES, seed=config.seed)
+    params = [torch.tensor(model.weights[k], dtype=torch.float64, requires_grad=True) for k in ("W1", "b1", "W2", "b2")]
+    optimizer = SGD(config.learning_rate, config.reg, config.momentum)
+    for epoch in (1, 2):
+        ours = train_epoch(model, optimizer, X, y, config, epoch)
+        theirs = torch_train_epoch(torch, params, torch.from_numpy(X), torch.from_numpy(y), config, epoch)
+        if not np.allclose(theirs, ours, rtol=1e-10):
+            return False
+    return bool(np.allclose(params[0].detach().numpy(), model.weights["W1"], rtol=1e-10, atol=1e-13))
+
+
 def run_benchmark(args, X, y):
     """Measure everything; returns the JSON-ready report dict. X: (N, D) float64, y: (N,) int64."""
     n, d = X.shape
@@ -353,6 +369,9 @@ def run_benchmark(args, X, y):
     torch, reason = (None, "--no-torch given") if args.no_torch else import_torch()
     report["torch"] = {"available": torch is not None, "version": getattr(torch, "__version__", None),
                        "skipped_reason": reason}
+    if torch is not None and not torch_agrees_with_reference(torch, X, y):
+        raise RuntimeError("the PyTorch loop does not reproduce the reference's epoch; its timings would not be comparable")
+    report["torch"]["agrees_with_reference"] = torch is not None or None
     if torch is not None:
         if args.threads:
             torch.set_num_threads(args.threads)

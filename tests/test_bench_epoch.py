@@ -151,19 +151,3 @@ def test_torch_missing_is_reported_not_an_error(tmp_path, capsys, monkeypatch):
     printed = capsys.readouterr().out
     assert "torch: skipped (not importable" in printed
     assert "not measured" in printed  # 64x128 was not among the configs
-
-
-def test_torch_epoch_matches_the_reference_in_float64():
-    """Same init, batches and update rule: the torch loop reproduces train_epoch's mean loss."""
-    torch = pytest.importorskip("torch")
-    X, y = synthetic(100, 20)
-    config = be.TrainConfig(batch_size=16, hidden_size=6)
-    model = be.TwoLayerNet(20, 6, 10, seed=config.seed)
-    params = [torch.tensor(model.weights[k], dtype=torch.float64, requires_grad=True)
-              for k in ("W1", "b1", "W2", "b2")]
-    optimizer = be.SGD(config.learning_rate, config.reg, config.momentum)
-    for epoch in (1, 2):
-        ours = be.train_epoch(model, optimizer, X, y, config, epoch)
-        theirs = be.torch_train_epoch(torch, params, torch.from_numpy(X), torch.from_numpy(y), config, epoch)
-        assert theirs == pytest.approx(ours, rel=1e-10)
-    np.testing.assert_allclose(params[0].detach().numpy(), model.weights["W1"], rtol=1e-10, atol=1e-13)

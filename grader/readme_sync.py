@@ -1,0 +1,73 @@
+"""Refresh the README's generated sections from the commands' own output.
+
+    python -m grader.readme_sync
+
+Replaces the text between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`
+with the matching part of reports/experiments/reference/report.md (NAME =
+experiments) or reports/selftest/corpus.md (NAME = corpus), and copies the
+figures the README shows into docs/figures/. Nothing in those sections is typed by hand.
+"""
+
+import re
+import shutil
+import sys
+
+from .paths import PROJECT_DIR, REPORTS_DIR
+
+README = PROJECT_DIR / "README.md"
+FIGURES = PROJECT_DIR / "docs" / "figures"
+EXPERIMENTS = REPORTS_DIR / "experiments" / "reference"
+SHOWN = ("run_b64_lr0.1_reg0.001_h128_e10.png", "run_b32_lr0.55_reg0.0005_h256_e10.png", "theory_xor.png", "theory_and_or.png")
+
+
+def section(markdown, start, stop=None):
+    """The text from the heading `start` up to the heading `stop` (or the end)."""
+    begin = markdown.index(start)
+    end = markdown.index(stop, begin) if stop else len(markdown)
+    return markdown[begin:end].strip()
+
+
+def experiments_text(report):
+    """The report's sweeps with headings demoted and images pointed at docs/figures (or dropped)."""
+    body = section(report, "## Learning-rate sweep")
+    body = re.sub(r"^## ", "#### ", body, flags=re.M)
+    body = re.sub(r"^### ", "##### ", body, flags=re.M)
+    lines = []
+    for line in body.splitlines():
+        image = re.match(r"!\[(.*)\]\(figures/(.*)\)", line)
+        if image:
+            if image.group(2) in SHOWN:
+                lines.append(f"![{image.group(1)}](docs/figures/{image.group(2)})")
+            continue
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def splice(readme, name, text):
+    pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(\n<!-- /generated:{name} -->)", re.S)
+    if not pattern.search(readme):
+        raise SystemExit(f"readme_sync: README.md has no generated:{name} markers")
+    return pattern.sub(lambda m: m.group(1) + text + m.group(2), readme)
+
+
+def main():
+    readme = README.read_text()
+    report = EXPERIMENTS / "report.md"
+    if report.exists():
+        readme = splice(readme, "experiments", experiments_text(report.read_text()))
+        FIGURES.mkdir(parents=True, exist_ok=True)
+        for name in SHOWN:
+            shutil.copyfile(EXPERIMENTS / "figures" / name, FIGURES / name)
+    else:
+        print(f"readme_sync: {report} not found; run `grader experiments --sweep all` first", file=sys.stderr)
+    corpus = REPORTS_DIR / "selftest" / "corpus.md"
+    if corpus.exists():
+        readme = splice(readme, "corpus", corpus.read_text().strip())
+    else:
+        print(f"readme_sync: {corpus} not found; run `grader selftest` first", file=sys.stderr)
+    README.write_text(readme)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
