@@ -70,9 +70,10 @@ def modules_with_stand_ins(submission):
     return modules, [m for m in HELPER_MODULES if m not in modules]
 
 
-def run_unit_probes(box, checks, limits_timeout):
+def run_unit_probes(box, checks, limits_timeout, on_event=None):
     """Run every probe of the given checks in `box`, one worker process per module set.
 
+    on_event: optional callback for progress events (training epochs).
     Returns {(check name, probe position): CallResult}.
     """
     batches = defaultdict(list)
@@ -86,7 +87,7 @@ def run_unit_probes(box, checks, limits_timeout):
         for c, j, p in items:
             calls.append(Call(index, p.probe, p.spec, p.inputs, limits_timeout(c)))
             index += 1
-        for (c, j, _), r in zip(items, box.run(calls, list(needs))):
+        for (c, j, _), r in zip(items, box.run(calls, list(needs), on_event)):
             out[(c.name, j)] = r
     return out
 
@@ -96,7 +97,10 @@ def missing_result(module):
 
 
 def judge_safely(check, student, reference):
-    """A judge's own exception is the grader's fault, reported as such."""
+    """A missing file is the submission's failure; a judge's own exception is the grader's fault."""
+    missing = [r for r in student if r.status == "missing"]
+    if missing:
+        return Verdict(False, missing[0].message), None
     try:
         return check.judge(student, reference), None
     except Exception:
@@ -134,7 +138,7 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
         checks = select(catalog.build(rubric, dataset, data_dir), rubric, options)
         points = scoring.allocate({g: r.points for g, r in rubric.groups.items()},
                                   [(c.name, c.group) for c in catalog.build(rubric, dataset, data_dir)])
-        student_results, reference_results = run_all(submission, checks, rubric, options, data_dir, progress)
+        student_results, reference_results, student_output = run_all(submission, checks, rubric, options, data_dir, progress)
         results, failed_groups = [], set()
         verdicts = {}
         for c in checks:
@@ -151,11 +155,12 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
             max_score = points[c.name]
             results.append(CheckResult(c.name, c.group, c.area, rubric.visibility(c.name, c.group), max_score,
                                        max_score if v.passed else 0.0, v.passed, v.message, c.hint, note, seconds))
-        return GradingResult(submission.name, dataset_text, tuple(results), time.monotonic() - t0, tuple(faults), submission.missing)
+        return GradingResult(submission.name, dataset_text, tuple(results), time.monotonic() - t0, tuple(faults),
+                             submission.missing, student_output)
     finally:
         if data_tmp:
             shutil.rmtree(data_tmp, ignore_errors=True)
-        cleanup(path, submission.root if path and str(path).endswith(".zip") else None)
+        cleanup(submission)
 
 
 def run_all(submission, checks, rubric, options, data_dir, progress):
@@ -163,7 +168,7 @@ def run_all(submission, checks, rubric, options, data_dir, progress):
     limits = Limits(memory_mb=rubric.memory_mb, blas_threads=options.blas_threads, import_timeout=rubric.import_timeout)
     modules, stand_ins = modules_with_stand_ins(submission)
     reference_modules = {m: REFERENCE_DIR / f"{m}.py" for m in MODULES}
-    student, reference = {}, {}
+    student, reference, student_output = {}, {}, []
     for c in checks:
         gone = [m for m in c.needs if m in submission.missing]
         if gone:
@@ -176,15 +181,21 @@ def run_all(submission, checks, rubric, options, data_dir, progress):
     with Sandbox(modules, limits, data_dir=data_dir, stand_ins=stand_ins) as box, \
             Sandbox(reference_modules, limits, data_dir=data_dir) as ref_box:
         progress(f"running {len(units)} checks on {submission.name}")
-        got = run_unit_probes(box, units + trainings, timeout)
+        def epoch_line(event):
+            data = event.get("data") if isinstance(event.get("data"), dict) else {}
+            epoch, acc = data.get("epoch"), data.get("val_accuracy")
+            if isinstance(epoch, int) and isinstance(acc, float):
+                progress(f"training: epoch {epoch} done, validation accuracy {acc:.4f}")
+        got = run_unit_probes(box, units + trainings, timeout, epoch_line)
         want = run_unit_probes(ref_box, [c for c in units if c.run_reference], timeout)
         for c in units + trainings:
             student[c.name] = [got[(c.name, j)] for j in range(len(c.probes))]
             if c.run_reference:
                 reference[c.name] = [want[(c.name, j)] for j in range(len(c.probes))]
+        student_output.append(box.output_tail())
         for c in perfs:
             progress("timing training epochs against the reference")
             rule = rubric.rule(c.group)
             s, r = time_interleaved(box, ref_box, c.probes[0], list(c.needs), rule.timeout, float(rule.param("max_ratio", 3.0)))
             student[c.name], reference[c.name] = [s], [r]
-    return student, reference
+    return student, reference, "".join(student_output)

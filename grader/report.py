@@ -81,9 +81,11 @@ def write_atomic(path, text):
 
 
 def write_results(result, out_dir, junit=None):
-    """results.json in out_dir (and JUnit XML where asked). Returns the paths written."""
-    written = [Path(out_dir) / "results.json"]
+    """results.json in out_dir, the student's printed output (truncated) beside it,
+    and JUnit XML where asked. Returns the paths written."""
+    written = [Path(out_dir) / "results.json", Path(out_dir) / "student_output.txt"]
     write_atomic(written[0], json.dumps(gradescope_dict(result), indent=2) + "\n")
+    write_atomic(written[1], result.student_output or "(the submission printed nothing)\n")
     if junit:
         write_atomic(junit, junit_xml(result))
         written.append(Path(junit))

@@ -38,6 +38,7 @@ class GradingResult:
     seconds: float
     grader_faults: tuple = field(default_factory=tuple)  # messages of the grader's own errors
     missing: tuple = field(default_factory=tuple)  # modules the submission lacks
+    student_output: str = ""  # the tail of what the student's code printed (for instructors; never parsed)
 
     @property
     def score(self):

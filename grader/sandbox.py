@@ -96,6 +96,15 @@ def can_drop_privileges(python):
     return code == 0
 
 
+_WARNED = set()
+
+
+def warn_once(message):
+    if message not in _WARNED:
+        _WARNED.add(message)
+        print(f"grader: warning: {message}", file=sys.stderr)
+
+
 def _marked_pids(marker, uid):
     """Processes that carry the sandbox's environment marker or run as its private uid."""
     found = []
@@ -177,6 +186,9 @@ class Sandbox:
         for sub in ("out", "tmp", "inputs"):
             (self.root / sub).mkdir()
         self.uid = SANDBOX_UID_BASE + secrets.randbelow(1_000_000) if can_drop_privileges(self.python) else None
+        if self.uid is None and os.geteuid() == 0:
+            warn_once(f"running as root, but an unprivileged user cannot start {self.python}; student code runs as root "
+                      "(audit hooks and limits still apply). Use an interpreter outside /root, e.g. PYTHON=/usr/bin/python3 ./dev ...")
         if self.uid is not None:
             for path in [self.root, *self.root.rglob("*")]:
                 os.chown(path, self.uid, self.uid, follow_symlinks=False)
@@ -280,6 +292,7 @@ class Sandbox:
         """Follow one worker's progress. Returns where the next worker must start."""
         event = events.next(self.limits.import_timeout)
         if event is None or event.get("event") != "imported":
+            kill_all(proc, self.marker, self.uid)  # reap it first: right after EOF, poll() may still say "did not exit"
             reason = "took longer than %gs to import" % self.limits.import_timeout if events.timed_out else f"{describe_exit(proc.poll())} while importing"
             for c in calls[start:]:
                 results[c.index] = CallResult("import_error", f"the submission {reason}", {}, {}, 0.0)
@@ -324,13 +337,17 @@ class Sandbox:
         message = status.get("message")
         return CallResult("error", message if isinstance(message, str) else "failed", meta, arrays, seconds)
 
-    def output_tail(self, limit=2000):
-        """The end of what the student process printed (for instructors' logs, never parsed)."""
+    def output_tail(self, per_file=4000, limit=20000):
+        """The end of what the student processes printed (for instructors' logs, never parsed)."""
         chunks = []
         for path in sorted(self.logs.glob("*.txt")):
-            data = path.read_bytes()[-limit:]
+            with open(path, "rb") as f:
+                size = f.seek(0, os.SEEK_END)
+                f.seek(max(0, size - per_file))
+                data = f.read()
             if data.strip():
-                chunks.append(f"--- {path.name}\n" + data.decode("utf-8", "replace"))
+                cut = f" (last {per_file} of {size} bytes)" if size > per_file else ""
+                chunks.append(f"--- {path.name}{cut}\n" + data.decode("utf-8", "replace"))
         return "\n".join(chunks)[-limit:]
 
 

@@ -20,6 +20,7 @@ class Submission:
     name: str  # e.g. "reference" or "alice" (from the folder or zip name)
     root: Path  # the folder that holds the modules
     modules: dict  # module name -> Path of the .py file, for the modules present
+    workdir: Path = None  # where a .zip was unpacked (removed by cleanup); None for a folder
 
     @property
     def missing(self):
@@ -67,7 +68,7 @@ def open_submission(path, workdir=None):
     """Locate the modules of the submission at path (a folder or a .zip).
 
     A .zip is unpacked into workdir (a fresh temporary folder when None); the
-    caller removes it. Raises SubmissionError when nothing can be graded.
+    caller removes it with cleanup(). Raises SubmissionError when nothing can be graded.
     """
     path = Path(path)
     if not path.exists():
@@ -76,15 +77,20 @@ def open_submission(path, workdir=None):
         if path.suffix != ".zip":
             raise SubmissionError(f"{path} is neither a folder nor a .zip file")
         workdir = Path(workdir or tempfile.mkdtemp(prefix="grader-zip-"))
-        safe_extract(path, workdir)
+        try:
+            safe_extract(path, workdir)
+        except BaseException:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
         root = workdir
     else:
         root = path
     folder = module_folder(root)
     modules = {m: folder / f"{m}.py" for m in MODULES if (folder / f"{m}.py").is_file() and not (folder / f"{m}.py").is_symlink()}
-    return Submission(submission_name(path), folder, modules)
+    return Submission(submission_name(path), folder, modules, workdir if path.is_file() else None)
 
 
-def cleanup(path, workdir):
-    if workdir is not None and Path(path).is_file():
-        shutil.rmtree(workdir, ignore_errors=True)
+def cleanup(submission):
+    """Remove the folder a .zip was unpacked into; a folder submission is left alone."""
+    if submission.workdir is not None:
+        shutil.rmtree(submission.workdir, ignore_errors=True)

@@ -60,5 +60,6 @@ def test_junit_has_one_testcase_per_check_and_a_failure_for_each_failed_one():
 def test_results_are_written_atomically_where_asked(tmp_path):
     written = report.write_results(result(), tmp_path / "out", junit=tmp_path / "j.xml")
     assert json.loads((tmp_path / "out" / "results.json").read_text())["score"] == 1.0
-    assert (tmp_path / "j.xml").exists() and len(written) == 2
+    assert (tmp_path / "j.xml").exists() and len(written) == 3
+    assert (tmp_path / "out" / "student_output.txt").read_text()
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]

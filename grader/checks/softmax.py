@@ -80,9 +80,10 @@ def checks(rubric):
     z = rng_for(seed, name).normal(0, 2, (5, 7))
     add(name, [call(M, "softmax", z)], values_match(rule("softmax.softmax")), "exponentiate, then divide each row by its sum")
 
-    name = "softmax.softmax: handles a single row, C = 2 and a 1-D input"
+    name = "softmax.softmax: handles a single row, C = 2, a 1-D input and tiny scores"
     r = rng_for(seed, name)
-    add(name, [call(M, "softmax", r.normal(0, 2, (1, 6))), call(M, "softmax", r.normal(0, 2, (4, 2))), call(M, "softmax", r.normal(0, 2, (6,)))],
+    add(name, [call(M, "softmax", r.normal(0, 2, (1, 6))), call(M, "softmax", r.normal(0, 2, (4, 2))), call(M, "softmax", r.normal(0, 2, (6,))),
+               call(M, "softmax", r.normal(0, 1e-12, (3, 4)))],
         values_match(rule("softmax.softmax")), "reduce over the last axis with keepdims=True so (C,) and (N, C) both work")
 
     name = "softmax.softmax: stable for scores of magnitude 1e4"

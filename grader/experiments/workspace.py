@@ -56,10 +56,9 @@ def open_workspace(submission=None, dataset="auto", data_dir=None):
     The dataset folder (and an unpacked .zip) are removed on exit.
     """
     path = Path(submission) if submission is not None else REFERENCE_DIR
-    workdir = tempfile.mkdtemp(prefix="grader-zip-") if path.is_file() else None
-    data_folder = None
+    found, data_folder = None, None
     try:
-        found = open_submission(path, workdir)
+        found = open_submission(path)
         raw = load_raw(dataset, data_dir)
         data_folder = Path(tempfile.mkdtemp(prefix="grader-data-"))
         write_dataset(raw, data_folder)
@@ -68,5 +67,5 @@ def open_workspace(submission=None, dataset="auto", data_dir=None):
     finally:
         if data_folder is not None:
             shutil.rmtree(data_folder, ignore_errors=True)
-        if workdir is not None:
-            cleanup(path, workdir)
+        if found is not None:
+            cleanup(found)

@@ -22,6 +22,7 @@ PATH_WRITE_EVENTS = {  # event -> index of the path argument(s) that must stay i
     "os.utime": (0,), "shutil.rmtree": (0,), "shutil.move": (0, 1), "shutil.copyfile": (1,),
 }
 BLOCKED_MODULES = ("reference", "grader")  # the solution and the grader are never importable
+BLOCKED_NATIVE = ("_posixsubprocess", "_ctypes")  # process creation and native calls that raise no audit event of their own
 
 
 def _inside(path, roots):
@@ -46,17 +47,23 @@ def make_hook(read_roots, write_roots):
             if isinstance(path, int) or path is None:
                 return
             path = os.fsdecode(path)
-            if _is_write(mode, flags):
+            if _is_write(mode, flags):  # a directory cannot be opened for writing (O_TMPFILE gives a file)
                 if not _inside(path, write_roots):
                     raise PermissionError(f"sandbox: writing {path} is not allowed (only the sandbox's own folder)")
             elif not _inside(path, read_roots):
                 raise PermissionError(f"sandbox: reading {path} is not allowed outside the submission")
+            elif os.path.isdir(path):  # no directory descriptors: the event carries no dir_fd, so one would escape these checks
+                raise PermissionError(f"sandbox: opening the directory {path} is not allowed")
         elif event in BLOCKED_EVENTS or event.startswith(BLOCKED_PREFIXES):
             raise PermissionError(f"sandbox: {event} is not allowed while grading")
+        elif event == "import" and args and str(args[0]).split(".")[0] in BLOCKED_MODULES + BLOCKED_NATIVE:
+            raise ImportError(f"sandbox: importing {args[0]!r} is not allowed while grading")
         elif event in PATH_WRITE_EVENTS:
             for i in PATH_WRITE_EVENTS[event]:
-                if i < len(args) and isinstance(args[i], (str, bytes, os.PathLike)) and not _inside(os.fsdecode(args[i]), write_roots):
-                    raise PermissionError(f"sandbox: {event} on {os.fsdecode(args[i])} is not allowed")
+                if i < len(args) and isinstance(args[i], (str, bytes, os.PathLike)):
+                    target = os.fsdecode(args[i])
+                    if not _inside(target, write_roots):
+                        raise PermissionError(f"sandbox: {event} on {target} is not allowed")
 
     return hook
 
@@ -65,7 +72,7 @@ class _BlockSolution:
     """Meta-path finder that refuses to import the reference solution or the grader."""
 
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in BLOCKED_MODULES:
+        if name.split(".")[0] in BLOCKED_MODULES + BLOCKED_NATIVE:
             raise ImportError(f"sandbox: importing {name!r} is not allowed while grading")
         return None
 

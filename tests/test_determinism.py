@@ -1,0 +1,91 @@
+"""Grading is reproducible: the same submission gets the same results.json every time.
+
+Only the clock may differ: the top-level `execution_time` and the feedback of
+the performance check (a measured time ratio). Everything else -- scores,
+statuses, the numbers quoted in feedback, the training accuracy -- is fixed by
+the rubric's seed, and does not depend on how many BLAS threads the student
+process was given.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MNIST_DIR = Path(os.environ.get("MNIST_DIR", ROOT.parent / "shared" / "mnist"))
+
+pytestmark = pytest.mark.slow
+
+
+def grade(path, out, threads=1):
+    """results.json of `grader grade PATH --threads N`, as a dict."""
+    env = dict(os.environ)
+    if MNIST_DIR.is_dir():
+        env["MNIST_DIR"] = str(MNIST_DIR)
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(path), "--out", str(out),
+                           "--threads", str(threads), "--quiet"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads((Path(out) / "results.json").read_text())
+
+
+def without_timing(results):
+    """results.json minus what the clock decides."""
+    results = json.loads(json.dumps(results))
+    results.pop("execution_time")
+    for test in results["tests"]:
+        if test["name"].startswith("performance:"):
+            test.pop("output")
+    return results
+
+
+def assert_same(first, second):
+    a, b = without_timing(first), without_timing(second)
+    assert [t["name"] for t in a["tests"]] == [t["name"] for t in b["tests"]]
+    for x, y in zip(a["tests"], b["tests"]):
+        assert x == y, f"{x['name']} differs between runs"
+    assert a == b
+
+
+@pytest.fixture(scope="module")
+def reference_runs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reference")
+    return {name: grade("reference/", out / name, threads) for name, threads in
+            (("first", 1), ("second", 1), ("two_threads", 2))}
+
+
+def test_grading_the_reference_twice_gives_identical_results(reference_runs):
+    assert reference_runs["first"]["score"] == 100
+    assert_same(reference_runs["first"], reference_runs["second"])
+
+
+def test_the_number_of_blas_threads_does_not_change_the_results(reference_runs):
+    assert_same(reference_runs["first"], reference_runs["two_threads"])
+
+
+def test_only_the_clock_fields_are_ignored(reference_runs):
+    """The comparison keeps everything else: the performance check's score and status included."""
+    kept = without_timing(reference_runs["first"])
+    assert set(kept) == {"score", "output", "tests"}
+    performance = [t for t in kept["tests"] if t["name"].startswith("performance:")]
+    assert len(performance) == 1 and set(performance[0]) == {"name", "score", "max_score", "status", "visibility"}
+
+
+def test_grading_a_buggy_submission_twice_gives_identical_results(tmp_path):
+    """softmax normalised over axis 0: failing checks and their quoted numbers are reproducible too."""
+    buggy = tmp_path / "softmax_axis0"
+    shutil.copytree(ROOT / "reference", buggy)
+    source = (buggy / "softmax.py").read_text()
+    correct = "return e / e.sum(axis=-1, keepdims=True)"
+    assert source.count(correct) == 1
+    (buggy / "softmax.py").write_text(source.replace(correct, "return e / e.sum(axis=0, keepdims=True)"))
+    first, second = grade(buggy, tmp_path / "first"), grade(buggy, tmp_path / "second")
+    failed = [t["name"] for t in first["tests"] if t["status"] == "failed"]
+    assert any(name.startswith("softmax.softmax:") for name in failed)
+    assert first["score"] < 100
+    assert_same(first, second)

@@ -1,0 +1,702 @@
+"""The isolation layer (grader.sandbox, grader.harness.guard, grader.harness.wire).
+
+Each test writes a tiny submission into tmp_path and runs calls on it in a
+Sandbox. Whatever the student code does -- loop, exit, crash, flood, fork,
+write outside, import the solution, return odd objects -- the call gets a
+status and a message, the grader process is unharmed, the next call still
+runs, and no process of the sandbox outlives the run.
+"""
+
+import glob
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from grader.harness import wire
+from grader.sandbox import Call, Limits, Sandbox, can_drop_privileges, kill_all
+
+FAST = Limits(import_timeout=3)  # generous for importing numpy; small enough to keep the tests quick
+TIMEOUT = 1.5  # seconds per call
+DROPS_PRIVILEGES = os.geteuid() == 0 and can_drop_privileges(sys.executable)
+
+
+# -- helpers ----------------------------------------------------------------
+
+class RecordingSandbox(Sandbox):
+    """A Sandbox that remembers the marker of every worker it started."""
+
+    def spawn(self, *args, **kwargs):
+        started = super().spawn(*args, **kwargs)
+        self.markers = getattr(self, "markers", []) + [self.marker]
+        return started
+
+
+PRELUDE = """\
+import os, sys, time
+import numpy as np
+
+
+def fine(x):
+    return x + 1.0
+
+"""  # every student module starts with this; `fine` is the call that must still work afterwards
+
+
+def write_module(tmp_path, name, source):
+    path = tmp_path / "submission" / f"{name}.py"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(PRELUDE + textwrap.dedent(source))
+    return path
+
+
+def call(index, function, module="student", n=3, timeout=TIMEOUT):
+    """Call(module.function(a0)) with a0 = zeros(n)."""
+    spec = {"module": module, "function": function, "args": [{"array": "a0"}], "kwargs": {}}
+    return Call(index, "call", spec, {"a0": np.zeros(n)}, timeout=timeout)
+
+
+def survivors(markers, uid):
+    """Pids of live (non-zombie) processes carrying one of the markers or running as uid."""
+    needles = {f"GRADER_SANDBOX={m}".encode() for m in markers}
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                status = f.read()
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                environ = set(f.read().split(b"\0"))
+        except OSError:
+            continue
+        if "\nState:\tZ" in status:
+            continue
+        uids = next(line.split()[1:] for line in status.splitlines() if line.startswith("Uid:"))
+        if environ & needles or (uid is not None and str(uid) in uids):
+            found.append(int(entry))
+    return found
+
+
+def run(tmp_path, source, functions, limits=FAST, timeout=TIMEOUT, log_sizes=None):
+    """Run student.<function>(zeros(3)) for each function, in order, in one Sandbox.
+
+    Also asserts what every run must guarantee: no process of the sandbox survives it.
+    log_sizes: an optional dict that receives {log file name: bytes} of the student's stdout/stderr.
+    """
+    modules = {"student": write_module(tmp_path, "student", source)}
+    calls = [call(i, f, timeout=timeout) for i, f in enumerate(functions)]
+    with RecordingSandbox(modules, limits) as box:
+        results = box.run(calls, ["student"])
+        assert survivors(box.markers, box.uid) == [], "a process of the sandbox outlived the run"
+        if log_sizes is not None:
+            log_sizes.update({p.name: p.stat().st_size for p in box.logs.iterdir()})
+    return results
+
+
+def assert_fine(result):
+    assert result.status == "ok", result.message
+    np.testing.assert_array_equal(result.arrays["result"], np.ones(3))
+
+
+# -- a correct call -----------------------------------------------------------
+
+def test_a_correct_call_returns_ok_with_the_array(tmp_path):
+    (result,) = run(tmp_path, "", ["fine"])
+    assert_fine(result)
+    assert result.message == ""
+    assert result.meta["result"] == {"type": "ndarray"}
+    assert 0 <= result.seconds < TIMEOUT
+
+
+def test_array_arguments_come_back_after_the_call_so_in_place_edits_show(tmp_path):
+    """The probe reports every array argument after the call, so in-place edits are visible."""
+    (result,) = run(tmp_path, """
+        def mutate(x):
+            x += 5.0
+            return x.sum()
+    """, ["mutate"])
+    assert result.status == "ok", result.message
+    np.testing.assert_array_equal(result.arrays["arg0"], np.full(3, 5.0))
+    assert result.arrays["result"] == 15.0 and result.meta["result"] == {"type": "float64"}
+
+
+@pytest.mark.skipif(not DROPS_PRIVILEGES, reason="only a root grader with a usable interpreter drops privileges")
+def test_student_code_runs_as_an_unprivileged_uid_when_the_grader_is_root(tmp_path):
+    (result,) = run(tmp_path, """
+        def ids(x):
+            return np.array([os.getuid(), os.geteuid(), os.getgid(), os.getegid(), len(os.getgroups())])
+    """, ["ids"])
+    assert result.status == "ok", result.message
+    uid, euid, gid, egid, groups = result.arrays["result"]
+    assert uid != 0 and euid != 0 and gid != 0 and egid != 0
+    assert groups == 0, "supplementary groups (root's) are dropped too"
+
+
+def test_the_environment_is_scrubbed(tmp_path, monkeypatch):
+    """The grader's environment (tokens, paths) does not reach student code; the BLAS thread cap does."""
+    monkeypatch.setenv("GRADER_TEST_SECRET", "hunter2")
+    (result,) = run(tmp_path, """
+        def env(x):
+            return np.array([os.environ.get("GRADER_TEST_SECRET") is None,
+                             os.environ.get("OPENBLAS_NUM_THREADS") == "1",
+                             "GRADER_SANDBOX" in os.environ])
+    """, ["env"])
+    assert result.status == "ok", result.message
+    assert result.arrays["result"].tolist() == [True, True, True]
+
+
+# -- a call that misbehaves costs only that call -------------------------------
+
+def test_an_infinite_loop_times_out_and_the_next_call_runs_in_a_fresh_process(tmp_path):
+    t0 = time.monotonic()
+    before, looped, after = run(tmp_path, """
+        def pid(x):
+            return np.array([os.getpid()])
+
+        def loop(x):
+            while True:
+                pass
+    """, ["pid", "loop", "pid"])
+    assert time.monotonic() - t0 < TIMEOUT + 6
+    assert looped.status == "timeout"
+    assert "timed out after 1.5s" in looped.message
+    assert TIMEOUT <= looped.seconds < TIMEOUT + 1
+    assert before.ok and after.ok
+    assert before.arrays["result"][0] != after.arrays["result"][0], "the call after a timeout gets a new process"
+
+
+def test_a_call_that_ignores_sigterm_and_sleeps_is_still_stopped(tmp_path):
+    (stuck, after) = run(tmp_path, """
+        import signal
+
+        def stubborn(x):
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            time.sleep(60)
+    """, ["stubborn", "fine"])
+    assert stuck.status == "timeout"
+    assert_fine(after)
+
+
+@pytest.mark.parametrize("case, body, status, words", [
+    ("os._exit(3)", "os._exit(3)", "crashed", "exited with status 3"),
+    ("SIGSEGV", "import faulthandler; faulthandler._sigsegv()", "crashed", "SIGSEGV"),
+    ("sys.exit()", "sys.exit()", "error", "sys.exit(None)"),
+    ("sys.exit(0)", "sys.exit(0)", "error", "sys.exit(0)"),
+    ("KeyboardInterrupt", "raise KeyboardInterrupt", "error", "KeyboardInterrupt"),
+    ("an exception", "raise ValueError('bad shape')", "error", "ValueError: bad shape"),
+    ("unbounded recursion", "def f(n): return f(n + 1)\n    f(0)", "error", "RecursionError"),
+])
+def test_an_exit_or_crash_inside_a_function_fails_that_call_only(tmp_path, case, body, status, words):
+    failed, after = run(tmp_path, f"""
+def bad(x):
+    {body}
+""", ["bad", "fine"])
+    assert failed.status == status, (case, failed)
+    assert words in failed.message, (case, failed.message)
+    assert_fine(after)
+
+
+def test_an_error_message_points_at_the_student_line(tmp_path):
+    (failed,) = run(tmp_path, """
+        def bad(x):
+            return x[7]
+    """, ["bad"])
+    assert failed.status == "error"
+    lines = (tmp_path / "submission" / "student.py").read_text().splitlines()
+    assert "IndexError" in failed.message
+    assert f"(at student.py line {lines.index('    return x[7]') + 1})" in failed.message
+
+
+# -- importing the submission ---------------------------------------------------
+
+@pytest.mark.parametrize("case, top_level, status, words", [
+    ("sleeps longer than import_timeout", "time.sleep(30)", "import_error", "longer than 3s to import"),
+    ("loops forever", "while True: pass", "import_error", "longer than 3s to import"),
+    ("calls os._exit", "os._exit(4)", "import_error", "exited with status 4 while importing"),
+    ("calls sys.exit", "sys.exit(1)", "error", "failed to import: called sys.exit(1)"),
+    ("raises", "raise RuntimeError('at import')", "error", "failed to import: raised RuntimeError: at import"),
+])
+def test_an_import_that_fails_fails_every_call_within_bounded_time(tmp_path, case, top_level, status, words):
+    t0 = time.monotonic()
+    results = run(tmp_path, top_level + "\n", ["fine", "fine", "fine"])
+    assert time.monotonic() - t0 < FAST.import_timeout + 6, case
+    for r in results:
+        assert r.status == status, (case, r)
+        assert words in r.message, (case, r.message)
+        assert "import" in r.message
+
+
+# -- the guard: what student code may not do -------------------------------------
+
+def escape_targets(tmp_path):
+    """Places outside the sandbox's out/ and tmp/ folders: the test's own folder, and beside the sandbox."""
+    beside = os.path.join(tempfile.gettempdir(), "grader-escaped-%d.txt" % os.getpid())  # the sandbox cwd's parent
+    return {"test_tmp": tmp_path / "escaped.txt", "cwd_parent": beside}
+
+
+@pytest.mark.parametrize("case, code", [
+    ("open(w)", "open(TARGET, 'w').write('x')"),
+    ("open(a)", "open(TARGET, 'a').write('x')"),
+    ("os.open O_CREAT", "os.open(TARGET, os.O_WRONLY | os.O_CREAT)"),
+    ("pathlib", "__import__('pathlib').Path(TARGET).write_text('x')"),
+    ("np.save", "np.save(TARGET, x)"),
+    ("os.mkdir", "os.mkdir(TARGET)"),
+    ("os.symlink", "os.symlink('/etc/passwd', TARGET)"),
+    ("os.rename from tmp", "open('tmp/f', 'w').close(); os.rename('tmp/f', TARGET)"),
+])
+@pytest.mark.parametrize("where", ["test_tmp", "cwd_parent"])
+def test_writing_outside_the_sandbox_is_refused(tmp_path, case, code, where):
+    target = str(escape_targets(tmp_path)[where])
+    (result,) = run(tmp_path, f"""
+        TARGET = {target!r}
+
+        def escape(x):
+            {code}
+    """, ["escape"])
+    try:
+        assert result.status == "error", (case, result)
+        assert "PermissionError" in result.message and "sandbox" in result.message, result.message
+        assert not glob.glob(glob.escape(target) + "*"), f"{case} wrote {target}"
+    finally:
+        for path in glob.glob(glob.escape(target) + "*"):
+            os.rmdir(path) if os.path.isdir(path) and not os.path.islink(path) else os.remove(path)
+
+
+def test_the_submission_cannot_rewrite_its_own_modules(tmp_path):
+    """The package folder is readable, not writable: a later import cannot load altered code."""
+    (result,) = run(tmp_path, """
+        def rewrite(x):
+            open(__file__, "w").write("")
+    """, ["rewrite"])
+    assert result.status == "error" and "sandbox" in result.message
+
+
+def test_writing_inside_the_sandboxs_tmp_folder_is_allowed(tmp_path):
+    (result,) = run(tmp_path, """
+        import tempfile
+
+        def scratch(x):
+            with tempfile.NamedTemporaryFile("w", delete=False) as f:
+                f.write("scratch")
+            np.save("out/scratch.npy", x)
+            return np.array([len(open(f.name).read())])
+    """, ["scratch"])
+    assert result.status == "ok", result.message
+    assert result.arrays["result"][0] == 7
+
+
+@pytest.mark.parametrize("case, code", [
+    ("subprocess.run", "__import__('subprocess').run(['true'])"),
+    ("os.system", "os.system('true')"),
+    ("os.fork", "os.fork()"),
+    ("os.execv", "os.execv('/bin/true', ['true'])"),
+    ("os.posix_spawn", "os.posix_spawn('/bin/true', ['true'], {})"),
+    ("multiprocessing", "__import__('multiprocessing').Process(target=print).start()"),
+    ("socket.socket()", "__import__('socket').socket()"),
+    ("urllib", "__import__('urllib.request').request.urlopen('http://127.0.0.1:9')"),
+    ("signal the grader", "os.kill(os.getppid(), 0)"),  # signal 0: harmless should the guard ever fail
+    ("ctypes", "__import__('ctypes').CDLL(None)"),
+    ("raise rlimits", "import resource; resource.setrlimit(resource.RLIMIT_AS, (-1, -1))"),
+])
+def test_processes_sockets_signals_and_native_code_are_refused(tmp_path, case, code):
+    failed, after = run(tmp_path, f"""
+def escape(x):
+    {code}
+""", ["escape", "fine"])
+    assert failed.status == "error", (case, failed)
+    assert "sandbox" in failed.message, (case, failed.message)
+    assert_fine(after)
+
+
+@pytest.mark.parametrize("case, code", [
+    ("import reference", "import reference"),
+    ("import reference.softmax", "import reference.softmax"),
+    ("import grader", "import grader"),
+    ("from grader.harness import helpers", "from grader.harness import helpers"),
+    ("importlib", "__import__('importlib').import_module('reference.softmax')"),
+])
+def test_the_reference_solution_and_the_grader_cannot_be_imported(tmp_path, case, code):
+    (result,) = run(tmp_path, f"""
+        def cheat(x):
+            {code}
+    """, ["cheat"])
+    assert result.status == "error", (case, result)
+    assert "ImportError" in result.message and "sandbox" in result.message, (case, result.message)
+
+
+def test_a_write_through_a_directory_descriptor_cannot_leave_the_sandbox(tmp_path):
+    """cwd = tmp/sub makes '../x' look like tmp/x to the guard; relative to the sandbox root it is /tmp/x."""
+    (result,) = run(tmp_path, """
+        def escape(x):
+            root = os.getcwd()
+            os.mkdir("tmp/sub")
+            os.chdir("tmp/sub")
+            fd = os.open(root, os.O_RDONLY)
+            os.close(os.open("../escaped-through-dirfd-" + os.path.basename(root), os.O_WRONLY | os.O_CREAT, dir_fd=fd))
+            return x
+    """, ["escape"])
+    escaped = glob.glob(os.path.join(tempfile.gettempdir(), "escaped-through-dirfd-*"))
+    for path in escaped:
+        os.remove(path)
+    assert result.status == "error" and "sandbox" in result.message, result
+    assert escaped == []
+
+
+def test_the_reference_source_cannot_be_read_through_a_directory_descriptor(tmp_path):
+    """Reading (and exec-ing) the solution would be full marks for free."""
+    reference = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reference", "softmax.py")
+    (result,) = run(tmp_path, f"""
+        def cheat(x):
+            root = os.getcwd()
+            os.makedirs("tmp/a/b/c/d/e/f")
+            os.chdir("tmp/a/b/c/d/e/f")  # 7 levels: '../' * 7 stays inside the sandbox as the guard sees it
+            fd = os.open(root, os.O_RDONLY)
+            up = "../" * 7  # from the sandbox root (fewer than 7 levels deep): up to '/'
+            text = os.read(os.open(up + {reference.lstrip("/")!r}, os.O_RDONLY, dir_fd=fd), 1 << 20)
+            return np.array([len(text)])
+    """, ["cheat"])
+    assert result.status == "error" and "sandbox" in result.message, result
+
+
+def test_a_process_cannot_be_started_through_posixsubprocess(tmp_path):
+    (result,) = run(tmp_path, """
+        def spawn(x):
+            import _posixsubprocess
+            r, w = os.pipe()
+            pid = _posixsubprocess.fork_exec([b"/bin/true"], [b"/bin/true"], True, (w,), None, [b"PATH=/bin"],
+                                             -1, -1, -1, -1, -1, -1, r, w, True, True, -1, -1, None, -1, -1, None, False)
+            return np.array([pid])
+    """, ["spawn"])
+    assert result.status == "error" and "sandbox" in result.message, result
+
+
+def test_the_reference_source_cannot_be_read(tmp_path):
+    reference = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reference", "softmax.py")
+    assert os.path.isfile(reference)
+    (result,) = run(tmp_path, f"""
+        def cheat(x):
+            return np.array([len(open({reference!r}).read())])
+    """, ["cheat"])
+    assert result.status == "error" and "sandbox" in result.message, result
+
+
+# -- resources ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("case, body", [
+    ("np.ones(10**10)", "np.ones(10**10)"),
+    ("a growing list", "keep = []\n    while True: keep.append(bytearray(1 << 20))"),
+    ("a growing array", "a = np.ones(1)\n    while True: a = np.concatenate([a, a])"),
+])
+def test_a_memory_bomb_fails_that_call_and_never_hangs(tmp_path, case, body):
+    t0 = time.monotonic()
+    failed, after = run(tmp_path, f"""
+def bomb(x):
+    {body}
+""", ["bomb", "fine"], limits=Limits(memory_mb=512, import_timeout=3), timeout=5)
+    assert time.monotonic() - t0 < 5
+    assert failed.status in ("error", "crashed"), (case, failed)
+    if failed.status == "error":
+        assert "MemoryError" in failed.message
+    assert_fine(after)
+
+
+def test_flooding_stdout_hits_the_output_limit_and_the_logs_stay_bounded(tmp_path):
+    """100 MB to stdout against a 4 MB output limit."""
+    limits = Limits(output_mb=4, import_timeout=3)
+    sizes = {}
+    t0 = time.monotonic()
+    flooded, after = run(tmp_path, """
+        def flood(x):
+            chunk = "x" * (1 << 20)
+            for _ in range(100):
+                sys.stdout.write(chunk)
+                sys.stdout.flush()
+            return x
+    """, ["flood", "fine"], limits=limits, timeout=5, log_sizes=sizes)
+    assert time.monotonic() - t0 < 12
+    assert flooded.status in ("error", "crashed"), flooded
+    assert "File too large" in flooded.message or "output limit" in flooded.message, flooded.message
+    assert_fine(after)
+    assert sizes and max(sizes.values()) <= limits.output_mb << 20, sizes
+
+
+def test_the_output_tail_is_bounded_text(tmp_path):
+    modules = {"student": write_module(tmp_path, "student", """
+        def chatty(x):
+            print("hello " * 10_000)
+            return x
+    """)}
+    with Sandbox(modules, FAST) as sandbox:
+        (result,) = sandbox.run([call(0, "chatty")], ["student"])
+        tail = sandbox.output_tail(limit=500)
+    assert result.ok
+    assert 0 < len(tail) <= 500 and "hello" in tail
+
+
+# -- no process outlives the sandbox ---------------------------------------------------
+
+def sleeper(marker, *, session, uid=None, env_marker=True):
+    """A python process sleeping for a minute, optionally in its own session (setsid), as uid."""
+    code = "import os, sys, time\n" + ("os.setsid()\n" if session else "") + "print('ready', flush=True)\ntime.sleep(60)"
+    env = {"PATH": "/usr/bin:/bin"}
+    if env_marker:
+        env["GRADER_SANDBOX"] = marker
+    ids = {"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}
+    proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", code], env=env, stdout=subprocess.PIPE,
+                            start_new_session=not session, cwd="/", **ids)
+    assert proc.stdout.readline() == b"ready\n"
+    return proc
+
+
+def reaped_by_signal(proc, timeout=5):
+    try:
+        return proc.wait(timeout=timeout) == -signal.SIGKILL
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return False
+
+
+def test_kill_all_kills_the_group_and_a_straggler_that_left_it_with_setsid():
+    """A process that escaped the worker's process group (setsid) is found by the marker in its environment."""
+    marker = "test-" + os.urandom(6).hex()
+    leader = sleeper(marker, session=False)
+    escaped = sleeper(marker, session=True)
+    unrelated = sleeper("another-" + marker, session=True)
+    try:
+        assert sorted(survivors([marker], None)) == sorted([leader.pid, escaped.pid]), "the scan sees marked processes"
+        assert os.getsid(escaped.pid) != os.getpgid(leader.pid), "the straggler is outside the leader's group"
+        kill_all(leader, marker, None)
+        assert leader.returncode == -signal.SIGKILL
+        assert reaped_by_signal(escaped), "the setsid straggler survived kill_all"
+        assert unrelated.poll() is None, "a process with another marker was killed"
+    finally:
+        unrelated.kill()
+        unrelated.wait()
+
+
+@pytest.mark.skipif(not DROPS_PRIVILEGES, reason="needs root to start a process as another uid")
+def test_kill_all_kills_a_straggler_that_runs_as_the_sandbox_uid_without_the_marker():
+    """A process that scrubbed its environment is still found by the sandbox's private uid."""
+    marker = "test-" + os.urandom(6).hex()
+    uid = 200_000 + int.from_bytes(os.urandom(3), "big") % 1_000_000 + 1_000_000  # outside the sandboxes' range
+    leader = sleeper(marker, session=False)
+    escaped = sleeper(marker, session=True, uid=uid, env_marker=False)
+    kill_all(leader, marker, uid)
+    assert reaped_by_signal(escaped), "the straggler running as the sandbox uid survived kill_all"
+
+
+def test_no_sandbox_process_survives_a_run_that_times_out(tmp_path):
+    """run() itself asserts it after every run; this run ends with a killed, sleeping worker."""
+    results = run(tmp_path, """
+        def nap(x):
+            time.sleep(60)
+    """, ["nap", "nap"], timeout=0.5)
+    assert [r.status for r in results] == ["timeout", "timeout"]
+
+
+# -- values come back only as numeric arrays -----------------------------------------
+
+ODD_VALUES = """
+class HasArray:
+    def __array__(self, dtype=None, copy=None):
+        return np.ones(3)
+
+class ArrayRaises:
+    def __array__(self, dtype=None, copy=None):
+        raise RuntimeError("no")
+
+class LenRaises(list):
+    def __len__(self):
+        raise RuntimeError("no")
+
+class Endless(tuple):
+    def __iter__(self):
+        while True:
+            yield 1.0
+
+class Sub(np.ndarray):
+    pass
+
+def a_list(x):
+    return [1.0, 2.0, 3.0]
+
+def has_array(x):
+    return HasArray()
+
+def array_raises(x):
+    return ArrayRaises()
+
+def len_raises(x):
+    return LenRaises([1.0])
+
+def endless(x):
+    return Endless()
+
+def huge_int(x):
+    return 10 ** 100
+
+def subclass(x):
+    return np.zeros(3).view(Sub)
+
+def objects(x):
+    return np.array([None, 1], dtype=object)
+
+def strings(x):
+    return np.array(["a", "b"])
+
+def text(x):
+    return "0.5"
+
+def a_none(x):
+    return None
+
+def a_dict(x):
+    return {"W1": np.ones(2), 3: "ignored"}
+
+def self_referencing(x):
+    a = []
+    a.append(a)
+    return a
+"""
+
+
+@pytest.mark.parametrize("function, status, meta", [
+    ("a_list", "ok", {"container": "list", "length": 3}),
+    ("has_array", "ok", {"type": "other", "description": "HasArray"}),
+    ("array_raises", "ok", {"type": "other", "description": "ArrayRaises"}),
+    ("subclass", "ok", {"type": "other", "description": "ndarray float64 (3,)"}),
+    ("objects", "ok", {"type": "other", "description": "ndarray object (2,)"}),
+    ("strings", "ok", {"type": "other", "description": "ndarray <U1 (2,)"}),
+    ("text", "ok", {"type": "other", "description": "str"}),
+    ("a_none", "ok", {"type": "other", "description": "NoneType"}),
+    ("a_dict", "ok", {"container": "dict", "keys": ["W1"]}),
+])
+def test_only_numeric_ndarrays_come_back_as_arrays_anything_else_by_type_name(tmp_path, function, status, meta):
+    (result,) = run(tmp_path, ODD_VALUES, [function])
+    assert result.status == status, result
+    assert result.meta["result"] == meta
+    assert "result" not in result.arrays
+    assert all(a.dtype.kind in "biuf" for a in result.arrays.values())
+
+
+def test_a_list_comes_back_item_by_item():
+    """flatten() recurses into containers: the grader can tell a list of floats from an array."""
+    arrays, meta = {}, {}
+    wire.flatten("result", [1.0, (2, np.ones(2))], arrays, meta)
+    assert meta == {"result": {"container": "list", "length": 2}, "result.0": {"type": "float"},
+                    "result.1": {"container": "tuple", "length": 2}, "result.1.0": {"type": "int"},
+                    "result.1.1": {"type": "ndarray"}}
+    assert sorted(arrays) == ["result.0", "result.1.0", "result.1.1"]
+
+
+@pytest.mark.parametrize("function, status, words", [
+    ("len_raises", "error", "cannot be read back (RuntimeError)"),
+    ("self_referencing", "error", "cannot be read back (RecursionError)"),
+    ("endless", "timeout", "timed out"),  # encoding it never ends: the call's clock is still running
+    ("huge_int", "unreadable", "could not be read"),  # np.asarray(10**100) is an object array
+])
+def test_a_value_that_cannot_be_encoded_fails_that_call_only(tmp_path, function, status, words):
+    failed, after = run(tmp_path, ODD_VALUES, [function, "fine"])
+    assert failed.status == status, failed
+    assert words in failed.message
+    assert failed.arrays == {}
+    assert_fine(after)
+
+
+# -- wire.decode trusts nothing ------------------------------------------------------------
+
+class Unpickled:
+    """Unpickling this creates a folder: proof that a loader ran pickle."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (os.mkdir, (self.path,))
+
+
+def write_result(stem, doc=None, json_text=None, arrays=None):
+    import json
+    with open(stem + ".json", "w") as f:
+        f.write(json_text if json_text is not None else json.dumps(doc))
+    if arrays is not None:
+        np.savez(stem + ".npz", **arrays)
+
+
+def test_decode_reads_back_what_encode_wrote(tmp_path):
+    stem = str(tmp_path / "0")
+    wire.encode(stem, {"result": (np.arange(3), 2.5)}, {"ok": True})
+    status, meta, arrays = wire.decode(stem)
+    assert status == {"ok": True}
+    assert meta["result"] == {"container": "tuple", "length": 2}
+    np.testing.assert_array_equal(arrays["result.0"], np.arange(3))
+    assert arrays["result.1"] == 2.5
+
+
+def test_decode_never_unpickles_a_forged_object_array(tmp_path):
+    stem, sentinel = str(tmp_path / "0"), str(tmp_path / "pwned")
+    forged = np.empty(1, dtype=object)
+    forged[0] = Unpickled(sentinel)
+    write_result(stem, {"status": {"ok": True}, "meta": {"result": {"type": "ndarray"}}}, arrays={"result": forged})
+    with pytest.raises(wire.WireError):
+        wire.decode(stem)
+    assert not os.path.exists(sentinel), "decode unpickled the forged array"
+
+
+@pytest.mark.parametrize("case, json_text, arrays, words", [
+    ("invalid JSON", "{not json", None, "not valid JSON"),
+    ("truncated JSON", '{"status": {"ok": tr', None, "not valid JSON"),
+    ("a JSON list", "[1, 2]", None, "wrong structure"),
+    ("status not a dict", '{"status": true, "meta": {}}', None, "wrong structure"),
+    ("meta missing", '{"status": {"ok": true}}', None, "wrong structure"),
+    ("string array", '{"status": {"ok": true}, "meta": {}}', {"result": np.array(["a"])}, "non-numeric"),
+    ("complex array", '{"status": {"ok": true}, "meta": {}}', {"result": np.ones(2, complex)}, "non-numeric"),
+])
+def test_decode_rejects_forged_or_malformed_results(tmp_path, case, json_text, arrays, words):
+    stem = str(tmp_path / "0")
+    write_result(stem, json_text=json_text, arrays=arrays)
+    with pytest.raises(wire.WireError, match=words):
+        wire.decode(stem)
+
+
+@pytest.mark.parametrize("case, npz_bytes, words", [
+    ("not a zip", b"garbage", "could not be read"),
+    ("empty", b"", "could not be read"),
+])
+def test_decode_rejects_a_corrupted_npz(tmp_path, case, npz_bytes, words):
+    stem = str(tmp_path / "0")
+    write_result(stem, {"status": {"ok": True}, "meta": {}})
+    (tmp_path / "0.npz").write_bytes(npz_bytes)
+    with pytest.raises(wire.WireError, match=words):
+        wire.decode(stem)
+
+
+def test_decode_without_a_result_file_says_so(tmp_path):
+    with pytest.raises(wire.WireError, match="no result was written"):
+        wire.decode(str(tmp_path / "0"))
+
+
+def test_a_result_forged_by_the_student_process_is_unreadable_not_trusted(tmp_path):
+    """Student code that makes its own result file hold an object array gets 'unreadable'."""
+    (result,) = run(tmp_path, """
+        def forge(x):
+            wire = sys.modules["harness.wire"]
+            real_encode = wire.encode
+
+            def encode(stem, outputs, status):
+                real_encode(stem, outputs, status)
+                np.savez(stem + ".npz", result=np.array([None], dtype=object))
+            wire.encode = encode
+            return x
+    """, ["forge"])
+    assert result.status == "unreadable", result
+    assert "could not be read" in result.message
