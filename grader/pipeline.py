@@ -59,7 +59,8 @@ def needs_data(rubric, options):
     import types
     import numpy as np
     stand_in = types.SimpleNamespace(name=options.dataset if options.dataset != "auto" else "mnist",
-                                     X_train=np.zeros((64, 784), np.uint8), y_train=np.zeros(64, np.int64))
+                                     X_train=np.zeros((64, 784), np.uint8), y_train=np.zeros(64, np.int64),
+                                     X_test=np.zeros((1, 784), np.uint8), y_test=np.zeros(1, np.int64))
     return bool(select(catalog.data_checks(rubric, stand_in, "."), rubric, options))
 
 

@@ -29,7 +29,7 @@ def gradescope_dict(result):
     if result.missing:
         output += f"\nMissing files: {', '.join(m + '.py' for m in result.missing)}."
     if result.grader_faults:
-        output += "\nThe grader itself failed on some checks; those failures are not your fault and will be reviewed."
+        output += "\nThe grader itself failed; those failures are not your fault and will be reviewed."
     return {"score": result.score, "execution_time": round(result.seconds, 3), "output": output, "tests": tests}
 
 

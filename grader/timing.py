@@ -1,27 +1,44 @@
-"""Interleaved epoch timing of two implementations, measured from the grader's side.
+"""Interleaved epoch timing of two implementations, measured and enforced from the grader's side.
 
-Both processes load the data and build their model, then wait. The grader sends
-"go" to one, waits for its "epoch_done", then the other, `repeats` times. The
-clock is the grader's: nothing the student process reports is used as a time.
+Both processes load the data and build their model, then announce "ready" and are
+stopped (SIGSTOP). For each repeat the grader draws a fresh shuffle seed, resumes
+one process, sends it "go SEED", and stops the clock and the process again at its
+"epoch_done"; then the other. A process therefore computes only inside its timed
+windows, and cannot work ahead because the seed is unknown until "go". Finally
+the submission's epochs are recomputed, untimed, in a fresh process: a
+submission that announced "epoch_done" without doing the work is caught there.
 """
 
+import os
+import secrets
+import signal
 import subprocess
 import time
 
 import numpy as np
 
-from .sandbox import CallResult, Call, describe_exit, kill_all
+from .sandbox import Call, CallResult, describe_exit, kill_all
+
+KEYS = ("W1", "b1", "W2", "b2")
 
 
 class _Runner:
-    """One waiting worker process."""
+    """One worker process driven through ready / go / epoch_done."""
 
     def __init__(self, sandbox, call, imports):
         self.sandbox = sandbox
         self.proc, self.events = sandbox.spawn([call], 0, imports, stdin=subprocess.PIPE)
         self.error = None
+        self.finished = False
+
+    def signal(self, sig):
+        try:
+            os.killpg(self.proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
 
     def wait_for(self, kind, timeout):
+        """The next event of that kind, or None with self.error set."""
         deadline = time.monotonic() + timeout
         while True:
             event = self.events.next(max(deadline - time.monotonic(), 0.0))
@@ -29,30 +46,60 @@ class _Runner:
                 if self.events.timed_out:
                     self.error = f"did not get to '{kind}' within {timeout:g}s"
                 else:
-                    self.error = self._died()
+                    self.proc.wait(timeout=5) if self.proc.poll() is None else None
+                    self.error = f"the process {describe_exit(self.proc.poll())}"
                 return None
             if event.get("event") == "imported" and event.get("errors"):
                 self.error = "; ".join(f"{m}: {msg}" for m, msg in event["errors"].items())
                 return None
-            if event.get("event") == "done":  # the probe ended early, with an error
+            if event.get("event") == "done":
+                self.finished = True
+                if kind == "done":
+                    return event
                 self.error = self.sandbox._collect(0, 0.0).message or "the benchmark stopped early"
                 return None
             if event.get("event") == kind:
                 return event
 
-    def _died(self):
-        return f"the process {describe_exit(self.proc.poll())}"
+    def ready(self, timeout):
+        """Let the process set up its next epoch (untimed), then stop it until 'go'."""
+        self.signal(signal.SIGCONT)
+        if self.wait_for("ready", timeout) is not None:
+            self.signal(signal.SIGSTOP)
 
-    def go(self):
+    def go(self, seed):
+        self.signal(signal.SIGCONT)
         try:
-            self.proc.stdin.write(b"go\n")
+            self.proc.stdin.write(f"go {seed}\n".encode())
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
-            self.error = self._died()
+            self.error = f"the process {describe_exit(self.proc.poll())}"
             return False
         return True
 
+    def timed_epoch(self, seed, budget):
+        """Wall seconds from 'go' to 'epoch_done', measured here; None on failure."""
+        t0 = time.monotonic()
+        if not self.go(seed):
+            return None
+        done = self.wait_for("epoch_done", budget)
+        elapsed = time.monotonic() - t0
+        self.signal(signal.SIGSTOP)
+        return elapsed if done is not None else None
+
+    def finish(self, timeout):
+        """Let the process write its result; the result's arrays, or None."""
+        self.signal(signal.SIGCONT)
+        if self.error or (not self.finished and self.wait_for("done", timeout) is None):
+            return None
+        result = self.sandbox._collect(0, 0.0)
+        if not result.ok:
+            self.error = result.message
+            return None
+        return result.arrays
+
     def close(self):
+        self.signal(signal.SIGCONT)
         try:
             self.proc.stdin.close()
         except OSError:
@@ -61,42 +108,66 @@ class _Runner:
         self.events.close()
 
 
-def _result(times, error, seconds):
+def _result(times, error, seconds, arrays=None):
     if error or not times:
         return CallResult("error", error or "no epoch was timed", {}, {}, seconds)
-    return CallResult("ok", "", {"times": {"type": "ndarray"}}, {"times": np.array(times)}, seconds)
+    return CallResult("ok", "", {"times": {"type": "ndarray"}}, {"times": np.array(times), **(arrays or {})}, seconds)
 
 
-def time_interleaved(student_box, reference_box, probe, imports, setup_timeout, max_ratio):
-    """Epoch times of both implementations, interleaved. Returns (student CallResult, reference CallResult),
-    each with arrays["times"] (repeats,) in seconds when it succeeded."""
+def same_epochs(timed, recomputed, repeats):
+    """None when every repeat's final weights agree; else which repeat and weight differ."""
+    for r in range(repeats):
+        for k in KEYS:
+            a, b = timed.get(f"final{r}.{k}"), recomputed.get(f"final{r}.{k}")
+            if a is None or b is None or a.shape != b.shape or not np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True):
+                return f"repeat {r + 1}, {k}"
+    return None
+
+
+def time_interleaved(student_box, reference_box, probe, imports, setup_timeout, max_ratio, seeds=None):
+    """Epoch times of both implementations, interleaved, the submission's verified.
+
+    Returns (student CallResult, reference CallResult), each with arrays["times"] (repeats,).
+    """
+    repeats = probe.spec["repeats"]
+    seeds = seeds or [1 + secrets.randbelow(2**31 - 2) for _ in range(repeats)]
     call = Call(0, probe.probe, probe.spec, probe.inputs, setup_timeout)
     t_start = time.monotonic()
     ref, stu = _Runner(reference_box, call, imports), _Runner(student_box, call, imports)
-    ref_times, stu_times = [], []
-    repeats = probe.spec["repeats"]
+    ref_times, stu_times, finals = [], [], None
     try:
-        ref.wait_for("ready", setup_timeout)
-        stu.wait_for("ready", setup_timeout)
-        for rep in range(repeats):
+        for runner in (ref, stu):
+            runner.ready(setup_timeout)
+        for rep, seed in enumerate(seeds):
             if ref.error or stu.error:
                 break
-            t0 = time.monotonic()
-            if not ref.go() or ref.wait_for("epoch_done", setup_timeout) is None:
+            elapsed = ref.timed_epoch(seed, setup_timeout)
+            if elapsed is None:
                 break
-            ref_times.append(time.monotonic() - t0)
-            budget = max(2.0, 4 * max_ratio * ref_times[-1])
-            t0 = time.monotonic()
-            if not stu.go() or stu.wait_for("epoch_done", budget) is None:
+            ref_times.append(elapsed)
+            budget = max(2.0, 4 * max_ratio * elapsed)
+            elapsed = stu.timed_epoch(seed, budget)
+            if elapsed is None:
                 if stu.events.timed_out:
                     stu.error = f"one epoch took more than {budget / ref_times[-1]:.0f}x the reference's time (stopped after {budget:.1f}s)"
                 break
-            stu_times.append(time.monotonic() - t0)
+            stu_times.append(elapsed)
             if rep < repeats - 1:
-                ref.wait_for("ready", setup_timeout)
-                stu.wait_for("ready", setup_timeout)
+                for runner in (ref, stu):
+                    runner.ready(setup_timeout)
+        if len(stu_times) == repeats:
+            finals = stu.finish(setup_timeout)
     finally:
         ref.close()
         stu.close()
+    if finals is not None:
+        verify = Call(1, "recompute_epochs", {**probe.spec, "seeds": seeds}, probe.inputs, setup_timeout + 10 * sum(stu_times))
+        (again,) = student_box.run([verify], imports)
+        differs = same_epochs(finals, again.arrays, repeats) if again.ok else f"the recomputation failed: {again.message}"
+        if differs:
+            stu.error = (f"the timed epochs' weights differ from the same epochs recomputed untimed ({differs}); "
+                         "the timing cannot be trusted (is each epoch deterministic?)")
+    elif not stu.error and len(stu_times) == repeats:
+        stu.error = "the timed epochs' results could not be read back"
     elapsed = time.monotonic() - t_start
     return _result(stu_times, stu.error, elapsed), _result(ref_times, ref.error, elapsed)

@@ -44,13 +44,35 @@ def trajectory_judge(rule, steps):
     return judge
 
 
-def accuracy_judge(threshold, epochs, dataset_name):
+def test_accuracy_of(weights, X_test, y_test):
+    """The grader's own forward pass: accuracy of the returned weights on the test set.
+
+    X_test: (N, 784) uint8; y_test: (N,). None when the weights are unusable.
+    """
+    W1, b1, W2, b2 = (weights.get(k) for k in KEYS)
+    if any(w is None for w in (W1, b1, W2, b2)) or W1.shape[0] != X_test.shape[1] or W2.shape[0] != W1.shape[1]:
+        return None
+    with np.errstate(all="ignore"):
+        hidden = 1.0 / (1.0 + np.exp(-((X_test / 255.0) @ W1 + b1)))  # (N, H)
+        scores = hidden @ W2 + b2  # (N, C)
+    return float(np.mean(np.argmax(scores, axis=1) == y_test))
+
+
+def accuracy_judge(threshold, epochs, dataset_name, X_test=None, y_test=None):
+    """Judge the training runs. With the test set, the accuracy is recomputed here from the
+    returned best weights, so a process that reports a number it did not earn is caught."""
     def one(s):
         if not s.ok:
             return None, s.message
         acc = s.arrays.get("test_accuracy")
         if acc is None or acc.ndim != 0 or not np.isfinite(acc):
             return None, "training did not return a test accuracy"
+        if X_test is not None:
+            weights = {k: s.arrays.get(f"best_weights.{k}") for k in KEYS}
+            ours = test_accuracy_of(weights, X_test, y_test)
+            if ours is None or abs(ours - float(acc)) > 1e-9:
+                return None, (f"training reported test accuracy {float(acc):.4f}, but its best weights give "
+                              f"{'nothing usable' if ours is None else f'{ours:.4f}'} on the test set")
         return float(acc), None
 
     def judge(student, reference, probes):
@@ -86,7 +108,7 @@ def checks(rubric, dataset, data_dir):
     train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size)
     probes = tuple(Probe("train", {"config": train_config.to_dict(), "data_dir": str(data_dir), "helpers": h}) for h in ("student", "provided"))
     out.append(Check(f"training: test accuracy reaches the threshold after {epochs} epoch(s) of the provided loop", NEEDS, probes,
-                     bind(accuracy_judge(threshold, epochs, dataset.name), probes),
+                     bind(accuracy_judge(threshold, epochs, dataset.name, dataset.X_test, dataset.y_test), probes),
                      "train with the provided loop; a correct forward and SGD reach the threshold", depends_on=DEPENDS,
                      run_reference=False, kind="training"))
     return out

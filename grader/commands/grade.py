@@ -1,13 +1,15 @@
 """`grader grade PATH`: grade one submission; writes results.json (Gradescope format)."""
 
 import sys
+import traceback
 from pathlib import Path
 
 from .. import pipeline, report
 from ..data import DataError
 from ..paths import REPORTS_DIR, RUBRIC_FILE
 from ..rubric import RubricError, load_rubric
-from ..submission import SubmissionError
+from ..results import GradingResult
+from ..submission import SubmissionError, submission_name
 
 EXIT_OK, EXIT_FAULT, EXIT_USAGE, EXIT_UNDER = 0, 3, 2, 1
 
@@ -43,7 +45,11 @@ def run(args, visible_only):
     except (RubricError, SubmissionError, DataError) as exc:
         print(f"grader {'check' if visible_only else 'grade'}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE, None
-    if not result.results:
+    except Exception:  # the grader's own bug: still leave a report that says so
+        print("grader fault (not the submission's):\n" + traceback.format_exc(), file=sys.stderr)
+        return EXIT_FAULT, GradingResult(submission_name(args.path), "unknown (the grader failed)", (), 0.0,
+                                         ("the grader failed before any check could be judged; see its error output",))
+    if not result.results and not result.grader_faults:
         print(f"grader: no check matches --only {args.only!r}", file=sys.stderr)
         return EXIT_USAGE, None
     print(report.summary_line(result) if args.quiet else report.terminal_table(result))

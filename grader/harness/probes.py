@@ -6,6 +6,7 @@ Weights are always set by the grader: the submission's __init__ is only called.
 
 import contextlib
 import types
+from dataclasses import replace
 import warnings
 
 import numpy as np
@@ -190,21 +191,48 @@ def train_run(impl, spec, inputs, progress=None):
     keys = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
     history = {k: np.array([getattr(r, k) for r in result.history]) for k in keys}
     return {"history": history, "train_accuracy": result.train_accuracy, "val_accuracy": result.val_accuracy,
-            "test_accuracy": result.test_accuracy, "best_epoch": result.best_epoch}
+            "test_accuracy": result.test_accuracy, "best_epoch": result.best_epoch,
+            "best_weights": {k: np.asarray(result.best_weights[k], dtype=np.float64) for k in KEYS}}
+
+
+def fresh_model(impl, data, config):
+    """The submission's net (weights set by the grader) and optimizer for one timed epoch."""
+    net = new_net(impl, {"input_size": data.X_train.shape[1], "hidden_size": config.hidden_size,
+                         "num_classes": 10, "seed": config.seed}, {})
+    opt = impl.module("optimizer").SGD(learning_rate=config.learning_rate, reg=config.reg, momentum=config.momentum)
+    return net, opt
+
+
+def final_weights(net):
+    return {k: np.array(net.weights[k], dtype=np.float64, copy=True) for k in KEYS}
 
 
 def timed_epochs(impl, spec, inputs, progress=None, wait_for_go=None):
-    """Benchmark: one training epoch per 'go' from the grader, who times it from outside."""
+    """Benchmark: one epoch per 'go SEED' from the grader, who times it from outside and
+    keeps this process stopped between epochs. SEED shuffles that epoch's batches, so the
+    work cannot be done ahead; the final weights let the grader recompute and compare."""
     config = TrainConfig.from_dict(spec["config"])
     data = load_data(spec["data_dir"], spec.get("subset"))
+    outputs = {}
     for repeat in range(spec["repeats"]):
-        net = new_net(impl, {"input_size": data.X_train.shape[1], "hidden_size": config.hidden_size,
-                             "num_classes": 10, "seed": config.seed}, {})
-        opt = impl.module("optimizer").SGD(learning_rate=config.learning_rate, reg=config.reg, momentum=config.momentum)
-        wait_for_go()
-        loss, _ = train_epoch(net, opt, data.X_train, data.y_train, config, repeat + 1)
+        net, opt = fresh_model(impl, data, config)
+        seed = wait_for_go()
+        loss, _ = train_epoch(net, opt, data.X_train, data.y_train, replace(config, seed=seed), 1)
         progress("epoch_done", {"repeat": repeat, "finite": bool(np.isfinite(loss))})
-    return {"repeats": spec["repeats"]}
+        outputs[f"final{repeat}"] = final_weights(net)
+    return outputs
+
+
+def recompute_epochs(impl, spec, inputs):
+    """Untimed: the epochs of timed_epochs again, one per seed, in a fresh process."""
+    config = TrainConfig.from_dict(spec["config"])
+    data = load_data(spec["data_dir"], spec.get("subset"))
+    outputs = {}
+    for repeat, seed in enumerate(spec["seeds"]):
+        net, opt = fresh_model(impl, data, config)
+        train_epoch(net, opt, data.X_train, data.y_train, replace(config, seed=seed), 1)
+        outputs[f"final{repeat}"] = final_weights(net)
+    return outputs
 
 
 PROBES = {
@@ -216,5 +244,6 @@ PROBES = {
     "trajectory": trajectory,
     "train": train_run,
     "timed_epochs": timed_epochs,
+    "recompute_epochs": recompute_epochs,
 }
 INTERACTIVE = {"train", "timed_epochs"}  # probes that report progress over the pipe
