@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from .harness.probes import init_weights
 from .sandbox import Call, CallResult, describe_exit, kill_all
 
 KEYS = ("W1", "b1", "W2", "b2")
@@ -134,7 +135,7 @@ def time_interleaved(student_box, reference_box, probe, imports, setup_timeout, 
     call = Call(0, probe.probe, probe.spec, probe.inputs, setup_timeout)
     t_start = time.monotonic()
     ref, stu = _Runner(reference_box, call, imports), _Runner(student_box, call, imports)
-    ref_times, stu_times, finals = [], [], None
+    ref_times, stu_times, finals, ref_finals = [], [], None, None
     try:
         for runner in (ref, stu):
             runner.ready(setup_timeout)
@@ -157,17 +158,29 @@ def time_interleaved(student_box, reference_box, probe, imports, setup_timeout, 
                     runner.ready(setup_timeout)
         if len(stu_times) == repeats:
             finals = stu.finish(setup_timeout)
+            ref_finals = ref.finish(setup_timeout)
     finally:
         ref.close()
         stu.close()
+    verified = ""
     if finals is not None:
+        initial = init_weights(*finals["final0.W1"].shape, finals["final0.W2"].shape[1], probe.spec["config"]["seed"])
+        unchanged = all(np.array_equal(finals[f"final{r}.{k}"], initial[k]) for r in range(repeats) for k in KEYS)
+        if ref_finals is not None and same_epochs(finals, ref_finals, repeats) is None:
+            verified = "the reference"
         verify = Call(1, "recompute_epochs", {**probe.spec, "seeds": seeds}, probe.inputs, setup_timeout + 10 * sum(stu_times))
         (again,) = student_box.run([verify], imports)
         differs = same_epochs(finals, again.arrays, repeats) if again.ok else f"the recomputation failed: {again.message}"
         if differs:
             stu.error = (f"the timed epochs' weights differ from the same epochs recomputed untimed ({differs}); "
                          "the timing cannot be trusted (is each epoch deterministic?)")
+        elif unchanged:
+            stu.error = "the timed epochs left the weights unchanged, so no training was timed"
+        verified = verified or "an untimed recomputation"
     elif not stu.error and len(stu_times) == repeats:
         stu.error = "the timed epochs' results could not be read back"
     elapsed = time.monotonic() - t_start
-    return _result(stu_times, stu.error, elapsed), _result(ref_times, ref.error, elapsed)
+    student = _result(stu_times, stu.error, elapsed)
+    if student.ok:
+        student = CallResult("ok", "", {**student.meta, "verified": {"by": verified}}, student.arrays, elapsed)
+    return student, _result(ref_times, ref.error, elapsed)

@@ -93,6 +93,17 @@ def test_skipping_the_work_while_timed_is_caught_by_the_untimed_recomputation(tm
     assert not student.ok and "recomputed untimed" in student.message
 
 
+def test_skipping_the_work_in_every_process_is_caught_because_nothing_changed(tmp_path, data_dir):
+    always = FAKE_TIMING.replace("if _stat.S_ISFIFO(_os.fstat(0).st_mode):", "if True:")
+    student, _ = timed(submission(tmp_path, "two_layer_net", always), data_dir)
+    assert not student.ok and "left the weights unchanged" in student.message
+
+
+def test_a_correct_submission_is_verified_against_the_reference(data_dir):
+    student, _ = timed(REFERENCE, data_dir, repeats=2)
+    assert student.meta["verified"]["by"] == "the reference"
+
+
 def test_an_epoch_far_slower_than_the_limit_is_stopped_and_says_how_much_slower(tmp_path, data_dir):
     student, _ = timed(submission(tmp_path, "two_layer_net", SLOW_FORWARD), data_dir, repeats=1)
     assert not student.ok and "x the reference's time" in student.message

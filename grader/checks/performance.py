@@ -18,7 +18,9 @@ def ratio_judge(max_ratio):
             return Verdict(False, f"the epoch could not be timed: {s.message}")
         ours, theirs = statistics.median(s.arrays["times"].tolist()), statistics.median(r.arrays["times"].tolist())
         ratio = ours / theirs
-        text = f"epoch time {ratio:.2f}x the reference's (median of {len(s.arrays['times'])}; limit {max_ratio:g}x)"
+        by = s.meta.get("verified", {}).get("by")
+        checked = f"; the epochs' results were checked against {by}" if by else ""
+        text = f"epoch time {ratio:.2f}x the reference's (median of {len(s.arrays['times'])}; limit {max_ratio:g}x{checked})"
         if ratio > max_ratio:
             return Verdict(False, text + "; look for Python loops over samples, units or pixels and replace them with matrix products")
         return Verdict(True, text)
