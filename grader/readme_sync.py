@@ -44,10 +44,10 @@ def experiments_text(report):
 
 
 def splice(readme, name, text):
-    pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(\n<!-- /generated:{name} -->)", re.S)
+    pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", re.S)
     if not pattern.search(readme):
         raise SystemExit(f"readme_sync: README.md has no generated:{name} markers")
-    return pattern.sub(lambda m: m.group(1) + text + m.group(2), readme)
+    return pattern.sub(lambda m: m.group(1) + text.strip() + "\n" + m.group(2), readme)
 
 
 def main():
