@@ -30,7 +30,7 @@ import numpy as np
 
 from .harness import wire
 from .harness.helpers import PROVIDED
-from .paths import HARNESS_DIR
+from .paths import HARNESS_DIR, REFERENCE_DIR
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,17 @@ def can_drop_privileges(python):
     except (OSError, subprocess.SubprocessError):
         return False
     return code == 0
+
+
+def protect(folder):
+    """Make the solution unreadable by other users (the sandbox's uid). Only the mode
+    of the folder changes; git does not track it, and the owner keeps full access."""
+    try:
+        mode = os.stat(folder).st_mode
+        if mode & 0o077:
+            os.chmod(folder, mode & 0o700)
+    except OSError as exc:
+        warn_once(f"cannot protect {folder} from student processes: {exc.strerror}")
 
 
 _WARNED = set()
@@ -190,6 +201,7 @@ class Sandbox:
             warn_once(f"running as root, but an unprivileged user cannot start {self.python}; student code runs as root "
                       "(audit hooks and limits still apply). Use an interpreter outside /root, e.g. PYTHON=/usr/bin/python3 ./dev ...")
         if self.uid is not None:
+            protect(REFERENCE_DIR)
             for path in [self.root, *self.root.rglob("*")]:
                 os.chown(path, self.uid, self.uid, follow_symlinks=False)
         os.chmod(self.root, 0o700)

@@ -6,6 +6,7 @@ native code (a C extension, ctypes loaded before the hook) is not seen.
 """
 
 import os
+import stat
 import sys
 
 BLOCKED_EVENTS = {
@@ -25,45 +26,113 @@ BLOCKED_MODULES = ("reference", "grader")  # the solution and the grader are nev
 BLOCKED_NATIVE = ("_posixsubprocess", "_ctypes")  # process creation and native calls that raise no audit event of their own
 
 
-def _inside(path, roots):
-    real = os.path.realpath(path)
-    return any(real == r or real.startswith(r + os.sep) for r in roots)
+FUNCTION_FIELDS = ("__code__", "__defaults__", "__kwdefaults__", "__globals__", "__closure__")
 
 
-def _is_write(mode, flags):
-    if isinstance(mode, str) and any(c in mode for c in "wax+"):
-        return True
-    return isinstance(flags, int) and bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND))
+def _resolve(path, cwd, _lstat=os.lstat, _readlink=os.readlink, _islink=stat.S_ISLNK, _str=str, _OSError=OSError):
+    """The canonical absolute form of path, following symlinks like os.path.realpath.
+
+    Written with captured C functions only: student code cannot reach into it by
+    patching os, os.path or builtins. Its defaults cannot be replaced (audited).
+    """
+    pending = (path if path.startswith("/") else cwd + "/" + path).split("/")
+    pending.reverse()
+    done, hops = [], 0
+    while pending:
+        part = pending.pop()
+        if part == "" or part == ".":
+            continue
+        if part == "..":
+            if done:
+                done.pop()
+            continue
+        candidate = "/" + "/".join(done + [part])
+        try:
+            linked = _islink(_lstat(candidate).st_mode)
+        except _OSError:
+            linked = False
+        if linked and hops < 40:
+            hops += 1
+            target = _str(_readlink(candidate))
+            if target.startswith("/"):
+                done = []
+            rest = target.split("/")
+            rest.reverse()
+            pending.extend(rest)
+        else:
+            done.append(part)
+    return "/" + "/".join(done)
+
+
+def _inside(real, roots):
+    for r in roots:
+        if real == r or real.startswith(r + "/"):
+            return True
+    return False
 
 
 def make_hook(read_roots, write_roots):
-    """An audit hook that allows reads under read_roots and writes under write_roots only."""
-    read_roots = tuple(os.path.realpath(r) for r in (*read_roots, *write_roots))
-    write_roots = tuple(os.path.realpath(r) for r in write_roots)
+    """An audit hook that allows reads under read_roots and writes under write_roots only.
 
-    def hook(event, args):
+    Everything the hook uses is bound into its defaults, which are immutable
+    tuples, frozensets and C functions, so Python code in the sandbox cannot
+    disarm it by patching modules, globals or builtins.
+    """
+    cwd = os.getcwd()
+    writes = tuple(_resolve(r, cwd) for r in write_roots)
+    reads = tuple(_resolve(r, cwd) for r in read_roots) + writes
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+    rules = (reads, writes, frozenset(BLOCKED_EVENTS), tuple(BLOCKED_PREFIXES),
+             tuple((e, i) for e, i in PATH_WRITE_EVENTS.items()), tuple(BLOCKED_MODULES + BLOCKED_NATIVE),
+             write_flags, frozenset(FUNCTION_FIELDS))
+    helpers = (_resolve, _inside, os.getcwd, os.fspath, stat.S_ISDIR, os.stat,
+               isinstance, str, int, bytes, type(lambda: 0), PermissionError, ImportError, OSError)
+
+    def hook(event, args, R=rules, H=helpers):
+        reads, writes, blocked, prefixes, path_events, modules, write_flags, fields = R
+        resolve, inside, getcwd, fspath, isdir_mode, stat_, isinstance_, str_, int_, bytes_, function, denied, refused, oserror = H
         if event == "open":
-            path, mode, flags = (tuple(args) + (None, None, None))[:3]
-            if isinstance(path, int) or path is None:
+            path, mode, flags = args[0], args[1], args[2]
+            if path is None or isinstance_(path, int_):
                 return
-            path = os.fsdecode(path)
-            if _is_write(mode, flags):  # a directory cannot be opened for writing (O_TMPFILE gives a file)
-                if not _inside(path, write_roots):
-                    raise PermissionError(f"sandbox: writing {path} is not allowed (only the sandbox's own folder)")
-            elif not _inside(path, read_roots):
-                raise PermissionError(f"sandbox: reading {path} is not allowed outside the submission")
-            elif os.path.isdir(path):  # no directory descriptors: the event carries no dir_fd, so one would escape these checks
-                raise PermissionError(f"sandbox: opening the directory {path} is not allowed")
-        elif event in BLOCKED_EVENTS or event.startswith(BLOCKED_PREFIXES):
-            raise PermissionError(f"sandbox: {event} is not allowed while grading")
-        elif event == "import" and args and str(args[0]).split(".")[0] in BLOCKED_MODULES + BLOCKED_NATIVE:
-            raise ImportError(f"sandbox: importing {args[0]!r} is not allowed while grading")
-        elif event in PATH_WRITE_EVENTS:
-            for i in PATH_WRITE_EVENTS[event]:
-                if i < len(args) and isinstance(args[i], (str, bytes, os.PathLike)):
-                    target = os.fsdecode(args[i])
-                    if not _inside(target, write_roots):
-                        raise PermissionError(f"sandbox: {event} on {target} is not allowed")
+            path = fspath(path)
+            if isinstance_(path, bytes_):
+                path = path.decode("utf-8", "surrogateescape")
+            real = resolve(path, getcwd())
+            writing = (isinstance_(mode, str_) and ("w" in mode or "a" in mode or "x" in mode or "+" in mode)) or \
+                (isinstance_(flags, int_) and (flags & write_flags) != 0)
+            if writing:  # a directory cannot be opened for writing (O_TMPFILE gives a file)
+                if not inside(real, writes):
+                    raise denied("sandbox: writing " + real + " is not allowed (only the sandbox's own folder)")
+                return
+            if not inside(real, reads):
+                raise denied("sandbox: reading " + real + " is not allowed outside the submission")
+            try:
+                directory = isdir_mode(stat_(real).st_mode)
+            except oserror:
+                directory = False
+            if directory:  # no directory descriptors: the event carries no dir_fd, so one would escape these checks
+                raise denied("sandbox: opening the directory " + real + " is not allowed")
+            return
+        if event in blocked:
+            raise denied("sandbox: " + event + " is not allowed while grading")
+        for prefix in prefixes:
+            if event.startswith(prefix):
+                raise denied("sandbox: " + event + " is not allowed while grading")
+        if event == "object.__setattr__" and len(args) > 1 and args[1] in fields and isinstance_(args[0], function):
+            raise denied("sandbox: changing a function's " + str_(args[1]) + " is not allowed while grading")
+        if event == "import" and args:
+            top = str_(args[0]).split(".")[0]
+            if top in modules:
+                raise refused("sandbox: importing " + repr(args[0]) + " is not allowed while grading")
+            return
+        for name, indexes in path_events:
+            if event == name:
+                for i in indexes:
+                    if i < len(args) and isinstance_(args[i], (str_, bytes_)):
+                        target = args[i] if isinstance_(args[i], str_) else args[i].decode("utf-8", "surrogateescape")
+                        if not inside(resolve(target, getcwd()), writes):
+                            raise denied("sandbox: " + event + " on " + target + " is not allowed")
 
     return hook
 

@@ -1,0 +1,327 @@
+"""`grader selftest`: grade every corpus case and check the grader gave the grade it must.
+
+Each case (and first the reference, whose report supplies the known check
+names) is materialized into its own temporary folder and graded by a separate
+`python -m grader grade` with TMPDIR inside that folder, so every process the
+submission starts carries the folder's path (in its command line, working
+directory or environment). After grading, any such process, or any carrying
+the case's tag, is a stray: it is reported, then stopped and killed.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from tabulate import tabulate
+
+from .. import corpus
+from ..paths import PROJECT_DIR, REPORTS_DIR
+
+DEFAULT_OUT = REPORTS_DIR / "selftest"
+GRADE_TIMEOUT = 900.0  # seconds before a hung `grader grade` is killed (hostile cases: 3x their bound, if smaller)
+GRACE = 1.0  # seconds to wait after grading before looking for strays, so escaped helpers can act
+SCAN_SECONDS = 0.5  # how long to keep scanning /proc for the case's processes
+KIND_CHOICES = ("bugs", "alternatives", "hostile", "all")
+
+
+def add_arguments(parser):
+    parser.add_argument("--jobs", type=int, default=2, help="cases graded at the same time (default: %(default)s)")
+    parser.add_argument("--kind", choices=KIND_CHOICES, default="all", help="which part of the corpus (default: all)")
+    parser.add_argument("--case", action="append", metavar="NAME", help="grade only this case (repeatable)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write corpus.md, corpus.json and each case's report (default: %(default)s)")
+    parser.add_argument("--corpus", type=Path, default=corpus.CORPUS_DIR, help="corpus folder (default: %(default)s)")
+    parser.add_argument("--timeout", type=float, default=GRADE_TIMEOUT, help="seconds before a hung grading is killed (default: %(default)s)")
+
+
+def main(args):
+    if args.jobs < 1:
+        print("grader selftest: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        cases = select(corpus.load_cases(args.corpus), args.kind, args.case)
+    except (corpus.CaseError, ValueError) as exc:
+        print(f"grader selftest: {exc}", file=sys.stderr)
+        return 2
+    print(f"grading the reference, then {len(cases)} case(s), {args.jobs} at a time", flush=True)
+    run = run_corpus(cases, args.jobs, args.out, timeout=args.timeout, progress=lambda line: print(line, flush=True))
+    if run is None:
+        return 2
+    print()
+    print(tabulate(table_rows(run.outcomes, wrap=True), headers=HEADERS, tablefmt="simple"))
+    print()
+    for line in run.figures.lines() + [f"total wall time: {run.seconds:.0f} s"]:
+        print(line)
+    for path in write_reports(run, args.out):
+        print(f"wrote {path}")
+    return 0 if run.ok else 1
+
+
+def select(cases, kind="all", names=None):
+    """The cases of one kind (or all), narrowed to names when given. An unknown name is an error."""
+    chosen = [c for c in cases if kind == "all" or c.kind == kind]
+    if names:
+        known = {c.name for c in chosen}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(f"no case named {', '.join(unknown)}" + ("" if kind == "all" else f" among {kind}"))
+        chosen = [c for c in chosen if c.name in names]
+    return chosen
+
+
+# -- running -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CorpusRun:
+    reference: corpus.Outcome
+    outcomes: list  # of corpus.Outcome, in corpus order
+    figures: corpus.Figures
+    seconds: float
+
+    @property
+    def ok(self):
+        return self.reference.ok and all(o.ok for o in self.outcomes)
+
+
+def run_corpus(cases, jobs, out_dir, timeout=GRADE_TIMEOUT, progress=print):
+    """Grade the reference, then every case (jobs at a time). None when the reference cannot be graded."""
+    t0 = time.monotonic()
+    out_dir = Path(out_dir)
+    evidence = grade_case(corpus.REFERENCE_CASE, out_dir, timeout)
+    if evidence.results is None:
+        progress(f"the reference could not be graded: {evidence.error}")
+        return None
+    known = [t.get("name") for t in evidence.results.get("tests", [])]
+    reference = corpus.evaluate(corpus.REFERENCE_CASE, evidence, known)
+    progress(line(0, len(cases), corpus.REFERENCE_CASE, reference))
+    outcomes = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(grade_case, case, out_dir, timeout): case for case in cases}
+        for done, future in enumerate(as_completed(futures), 1):
+            case = futures[future]
+            outcomes[case.name] = corpus.evaluate(case, future.result(), known)
+            progress(line(done, len(cases), case, outcomes[case.name]))
+    ordered = [outcomes[c.name] for c in cases]
+    return CorpusRun(reference, ordered, corpus.figures(ordered), time.monotonic() - t0)
+
+
+def line(done, total, case, outcome):
+    verdict = "ok" if outcome.ok else "MISMATCH: " + "; ".join(outcome.problems)
+    return f"[{done}/{total}] {case.label}: {outcome.actual} -- {verdict}"
+
+
+def grade_case(case, out_dir, timeout=GRADE_TIMEOUT):
+    """Grade one case in a fresh `python -m grader grade`; returns what was observed."""
+    work = Path(tempfile.mkdtemp(prefix=f"corpus-{case.name}-"))
+    try:
+        submission, tmp = prepare(case, work)
+        out = Path(out_dir).resolve() / "cases" / case.name
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.json").unlink(missing_ok=True)
+        if case.max_seconds:
+            timeout = min(timeout, 3 * case.max_seconds)
+        before = snapshot(case.untouched)
+        exit_code, seconds = run_grader(submission, out, tmp, timeout)
+        time.sleep(GRACE)
+        needles = [str(work), case.tag]
+        strays = find_strays(needles)
+        stop(strays, needles)
+        results, error = read_results(out / "results.json")
+        if results is None and exit_code is None:
+            error = f"`grader grade` did not finish within {timeout:g} s"
+        return corpus.Evidence(results, error, seconds, tuple(s.text for s in strays), changed(before, snapshot(case.untouched)), exit_code)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def prepare(case, work):
+    """The submission folder and a TMPDIR for the grader, both inside work. Returns (submission, tmp)."""
+    os.chmod(work, 0o755)  # the sandbox may run as an unprivileged uid: it must traverse this folder
+    tmp = work / "tmp"
+    tmp.mkdir()
+    os.chmod(tmp, 0o1777)
+    return corpus.materialize(case, work / "submission"), tmp
+
+
+def run_grader(submission, out, tmp, timeout):
+    """`python -m grader grade submission --out out` with TMPDIR=tmp. Returns (exit code or None if killed, seconds)."""
+    command = [sys.executable, "-m", "grader", "grade", str(submission), "--out", str(out)]
+    t0 = time.monotonic()
+    with open(out / "grader.log", "wb") as log:
+        proc = subprocess.Popen(command, cwd=PROJECT_DIR, env=dict(os.environ, TMPDIR=str(tmp)), stdin=subprocess.DEVNULL,
+                                stdout=log, stderr=log, start_new_session=True)
+        try:
+            exit_code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(proc.pid)
+            proc.wait()
+            exit_code = None
+    return exit_code, time.monotonic() - t0
+
+
+def read_results(path):
+    """(the parsed results.json, "") or (None, why not)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except FileNotFoundError:
+        return None, f"{path} was not written"
+    except (OSError, ValueError) as exc:
+        return None, f"{path} is not readable JSON ({exc})"
+    if not isinstance(doc, dict):
+        return None, f"{path} does not hold a JSON object"
+    return doc, ""
+
+
+# -- what grading leaves behind ------------------------------------------------------
+
+
+def snapshot(paths):
+    """{path: (size, mtime) or None} for files that must stay untouched."""
+    state = {}
+    for path in paths:
+        try:
+            st = os.stat(path)
+            state[path] = (st.st_size, st.st_mtime_ns)
+        except OSError:
+            state[path] = None
+    return state
+
+
+def changed(before, after):
+    return tuple(p for p in before if before[p] != after.get(p))
+
+
+@dataclass(frozen=True)
+class Stray:
+    pid: int
+    pgid: int
+    text: str  # "pid 123: python -c ..." for the report
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def find_strays(needles, seconds=SCAN_SECONDS):
+    """Processes whose command line, environment or working directory contains one of needles,
+    one per process group. /proc is scanned again and again for `seconds`, newest pid first, so that
+    a child which changes its pid every few milliseconds is still seen."""
+    wanted = [n.encode() for n in needles]
+    mine = {os.getpid(), os.getppid()}
+    found = {}  # pgid -> Stray
+    deadline = time.monotonic() + seconds
+    while True:
+        for pid in sorted((int(e) for e in os.listdir("/proc") if e.isdigit()), reverse=True):
+            if pid in mine:
+                continue
+            stray = _match(pid, wanted)
+            if stray is not None:
+                found.setdefault(stray.pgid, stray)
+        if time.monotonic() >= deadline:
+            return list(found.values())
+
+
+def _match(pid, wanted):
+    base = f"/proc/{pid}"
+    cmdline = _read(f"{base}/cmdline")
+    try:
+        cwd = os.readlink(f"{base}/cwd").encode()
+    except OSError:
+        cwd = b""
+    if not any(n in blob for n in wanted for blob in (cmdline, cwd, _read(f"{base}/environ"))):
+        return None
+    stat = _read(f"{base}/stat").rsplit(b")", 1)[-1].split()  # state ppid pgrp ...
+    if len(stat) < 3 or stat[0] == b"Z":
+        return None  # gone, or a zombie: it holds nothing and its parent reaps it
+    return Stray(pid, int(stat[2]), f"pid {pid}: {describe(cmdline)}")
+
+
+def describe(cmdline, width=24):
+    """A command line in one short line: each argument cut to width characters."""
+    args = [a.decode("utf-8", "replace").replace("\n", " ") for a in cmdline.split(b"\0") if a]
+    args[:1] = [os.path.basename(a) for a in args[:1]]
+    return " ".join(a if len(a) <= width else a[:width - 3] + "..." for a in args)
+
+
+def kill_group(pgid):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop(strays, needles, rounds=20):
+    """Freeze, then kill, the strays and their process groups; look again until none is left."""
+    own_group = os.getpgid(0)
+    for _ in range(rounds):
+        if not strays:
+            return
+        for s in strays:
+            for sig in (signal.SIGSTOP, signal.SIGKILL):
+                try:
+                    os.kill(s.pid, sig)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            if s.pgid > 1 and s.pgid != own_group:
+                kill_group(s.pgid)  # catches a child that changed its pid meanwhile
+        time.sleep(0.05)
+        strays = find_strays(needles)
+
+
+# -- reports -------------------------------------------------------------------------
+
+HEADERS = ("case", "kind", "expected", "outcome")
+
+
+def outcome_text(outcome):
+    return f"ok: {outcome.actual}" if outcome.ok else f"MISMATCH: {outcome.actual}: " + "; ".join(outcome.problems)
+
+
+def table_rows(outcomes, wrap=False):
+    def cut(text, width=70):
+        if not wrap or len(text) <= width:
+            return text
+        words, lines, current = text.split(), [], ""
+        for w in words:
+            if current and len(current) + 1 + len(w) > width:
+                lines.append(current)
+                current = w
+            else:
+                current = f"{current} {w}".strip()
+        return "\n".join(lines + [current])
+    return [(o.case, o.kind, cut(o.expected, 40), cut(outcome_text(o))) for o in outcomes]
+
+
+def markdown(run):
+    escape = lambda s: s.replace("|", "\\|")  # noqa: E731
+    rows = [tuple(escape(c) for c in row) for row in table_rows([run.reference] + run.outcomes)]
+    lines = ["# Grader self-test: the submission corpus", "",
+             "Each case is the reference overlaid with a few changed modules (tests/corpus/), graded by",
+             "`python -m grader grade` in its own process. Expected: which areas must lose points, which must keep",
+             "every point, and for hostile cases a time bound, no surviving process and no forged report.", "",
+             tabulate(rows, headers=HEADERS, tablefmt="github"), ""]
+    lines += [f"- {text}" for text in run.figures.lines() + [f"total wall time: {run.seconds:.0f} s"]]
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(run, out_dir):
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    md, js = out_dir / "corpus.md", out_dir / "corpus.json"
+    md.write_text(markdown(run))
+    js.write_text(json.dumps({"reference": asdict(run.reference), "outcomes": [asdict(o) for o in run.outcomes],
+                              "figures": asdict(run.figures), "seconds": run.seconds}, indent=1))
+    return [md, js]

@@ -1,0 +1,382 @@
+"""The proof-of-grader corpus: submissions whose correct grade is known in advance.
+
+tests/corpus/<kind>/<case>/ holds the module files a case changes plus case.toml:
+
+    description = "softmax without max subtraction overflows for large scores"
+    fails = ["softmax"]          # areas that must lose points (a check failed in each)
+    passes = ["activations", ...]  # areas whose checks must all pass
+    max_seconds = 120            # optional: bound on the grading wall time
+    untouched = ["/tmp/results.json"]  # optional: files grading must not create or change
+
+kinds: bugs (one realistic defect each), alternatives (correct, different code:
+full marks) and hostile (attacks on the grader: contained, and never forging
+the report). The graded submission is the reference overlaid with the case's
+files. Everything here is pure except load_case/load_cases and materialize.
+"""
+
+import math
+import os
+import re
+import shutil
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .paths import PROJECT_DIR, REFERENCE_DIR
+from .submission import MODULES
+
+CORPUS_DIR = PROJECT_DIR / "tests" / "corpus"
+CASE_FILE = "case.toml"
+KINDS = ("bugs", "alternatives", "hostile")
+AREAS = ("activations", "softmax", "perceptron", "two_layer_net", "optimizer", "training", "performance")
+TAG_PREFIX = "corpus-case="  # hostile cases put f"{TAG_PREFIX}{name}" in their children's argv, so strays can be found
+KEYS = {"description", "fails", "passes", "max_seconds", "untouched"}
+
+
+class CaseError(ValueError):
+    """A case folder or its case.toml is malformed. The message names the file."""
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str  # the folder name, e.g. "softmax_no_max_shift"
+    kind: str  # one of KINDS ("oracle" for the reference itself)
+    description: str
+    fails: tuple  # areas that must lose points
+    passes: tuple  # areas that must keep every point
+    max_seconds: float | None  # bound on grading wall time, or None
+    path: Path  # the case folder
+    untouched: tuple = ()  # files that grading must not create or modify ("~" and "{project}" expanded)
+
+    @property
+    def modules(self):
+        """The module files this case replaces, e.g. ("softmax",)."""
+        return tuple(sorted(p.stem for p in self.path.glob("*.py") if p.stem in MODULES))
+
+    @property
+    def tag(self):
+        return f"{TAG_PREFIX}{self.name}"
+
+    @property
+    def label(self):
+        return f"{self.kind}/{self.name}"
+
+
+REFERENCE_CASE = Case("reference", "oracle", "the reference solution itself", (), AREAS, None, REFERENCE_DIR)
+
+# -- loading -------------------------------------------------------------------
+
+
+def _areas(value, key, where):
+    if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
+        raise CaseError(f"{where}: {key} must be a list of area names, got {value!r}")
+    unknown = [a for a in value if a not in AREAS]
+    if unknown:
+        raise CaseError(f"{where}: unknown area(s) in {key}: {', '.join(unknown)}; known: {', '.join(AREAS)}")
+    if len(set(value)) != len(value):
+        raise CaseError(f"{where}: {key} lists an area twice: {value!r}")
+    return tuple(value)
+
+
+def _expand(path):
+    return os.path.expanduser(path.replace("{project}", str(PROJECT_DIR)))
+
+
+def parse_case(doc, name, kind, path):
+    """Build a Case from a parsed case.toml, checking every rule of the corpus."""
+    where = f"{path / CASE_FILE}"
+    unknown = sorted(set(doc) - KEYS)
+    if unknown:
+        raise CaseError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(KEYS))}")
+    description = doc.get("description")
+    if not isinstance(description, str) or not description.strip():
+        raise CaseError(f"{where}: description must be a non-empty string")
+    for key in ("fails", "passes"):
+        if key not in doc:
+            raise CaseError(f"{where}: missing {key} (a list of areas)")
+    fails, passes = _areas(doc["fails"], "fails", where), _areas(doc["passes"], "passes", where)
+    both = sorted(set(fails) & set(passes))
+    if both:
+        raise CaseError(f"{where}: area(s) both in fails and passes: {', '.join(both)}")
+    if kind == "bugs" and not fails:
+        raise CaseError(f"{where}: a bug must make at least one area fail")
+    if kind == "alternatives" and (fails or set(passes) != set(AREAS)):
+        raise CaseError(f"{where}: an alternative must pass every area ({', '.join(AREAS)}) and fail none")
+    max_seconds = doc.get("max_seconds")
+    if max_seconds is not None and (isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)) or max_seconds <= 0):
+        raise CaseError(f"{where}: max_seconds must be a positive number, got {max_seconds!r}")
+    untouched = doc.get("untouched", [])
+    if not isinstance(untouched, list) or not all(isinstance(p, str) and p for p in untouched):
+        raise CaseError(f"{where}: untouched must be a list of paths, got {untouched!r}")
+    return Case(name, kind, description.strip(), fails, passes, None if max_seconds is None else float(max_seconds),
+                path, tuple(_expand(p) for p in untouched))
+
+
+def check_files(path):
+    """A case folder holds case.toml and module files of the assignment, nothing else."""
+    modules = []
+    for p in sorted(path.iterdir()):
+        if p.name == CASE_FILE or p.name == "__pycache__":
+            continue
+        if p.suffix != ".py" or p.stem not in MODULES:
+            raise CaseError(f"{p}: a case may only hold {CASE_FILE} and the modules {', '.join(m + '.py' for m in MODULES)}")
+        modules.append(p.stem)
+    if not modules:
+        raise CaseError(f"{path}: the case changes no module (add e.g. softmax.py)")
+    return modules
+
+
+def load_case(path, kind):
+    path = Path(path)
+    if kind not in KINDS:
+        raise CaseError(f"{path}: unknown kind {kind!r}; known: {', '.join(KINDS)}")
+    if not re.fullmatch(r"[A-Za-z0-9_]+", path.name):
+        raise CaseError(f"{path}: a case name uses letters, digits and underscores only")
+    toml_path = path / CASE_FILE
+    if not toml_path.is_file():
+        raise CaseError(f"{path}: no {CASE_FILE}")
+    try:
+        with open(toml_path, "rb") as f:
+            doc = tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise CaseError(f"{toml_path}: not valid TOML ({exc})") from None
+    check_files(path)
+    return parse_case(doc, path.name, kind, path)
+
+
+def load_cases(root=CORPUS_DIR, kinds=KINDS):
+    """Every case under root/<kind>/, in KINDS order then by name. Names are unique across kinds."""
+    root = Path(root)
+    cases, seen = [], {}
+    for kind in kinds:
+        folder = root / kind
+        if not folder.is_dir():
+            continue
+        for path in sorted(p for p in folder.iterdir() if p.is_dir() and p.name != "__pycache__"):
+            case = load_case(path, kind)
+            if case.name in seen:
+                raise CaseError(f"{path}: the name {case.name!r} is also used by {seen[case.name]}")
+            seen[case.name] = path
+            cases.append(case)
+    return cases
+
+
+def materialize(case, dest, reference=REFERENCE_DIR):
+    """Write the submission a case stands for into dest: the reference's modules, then the case's files."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for module in MODULES:
+        shutil.copyfile(Path(reference) / f"{module}.py", dest / f"{module}.py")
+    for module in case.modules:
+        shutil.copyfile(case.path / f"{module}.py", dest / f"{module}.py")
+    return dest
+
+
+# -- what the grader produced ------------------------------------------------------
+
+
+def area_of(check_name):
+    """The area of a check: its name up to the first '.' or ':'."""
+    return re.split(r"[.:]", check_name, maxsplit=1)[0].strip()
+
+
+@dataclass(frozen=True)
+class AreaResult:
+    area: str
+    score: float
+    max_score: float
+    checks: int
+    failed: int  # checks not passed, or scored below their maximum
+
+    @property
+    def lost(self):
+        return self.failed > 0 or self.score < self.max_score - 1e-9
+
+    def text(self):
+        return f"{self.area} {self.score:g}/{self.max_score:g}"
+
+
+def _lost(test):
+    return test.get("status") != "passed" or _number(test.get("score")) < _number(test.get("max_score")) - 1e-9
+
+
+def _number(value):
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+
+
+def summarize(results):
+    """results.json's tests grouped by area: {area: AreaResult}, AREAS first, then any other area."""
+    groups = {}
+    for test in results.get("tests", []):
+        groups.setdefault(area_of(str(test.get("name", ""))), []).append(test)
+    order = [a for a in AREAS if a in groups] + sorted(a for a in groups if a not in AREAS)
+    return {a: AreaResult(a, sum(_number(t.get("score")) for t in groups[a]), sum(_number(t.get("max_score")) for t in groups[a]),
+                          len(groups[a]), sum(_lost(t) for t in groups[a])) for a in order}
+
+
+def forgery_problems(results, known_names):
+    """Reasons to believe results.json is not the grader's own (empty when it looks genuine).
+
+    known_names: the check names the grader wrote for the reference, or None to skip that comparison.
+    """
+    tests = results.get("tests")
+    if not isinstance(tests, list) or not all(isinstance(t, dict) for t in tests):
+        return ["results.json has no list of tests"]
+    problems = []
+    names = [t.get("name") for t in tests]
+    if len(set(map(str, names))) != len(names):
+        problems.append("results.json repeats a check name")
+    if known_names is not None:
+        unknown = sorted(str(n) for n in set(names) - set(known_names))
+        missing = sorted(set(known_names) - set(names))
+        if unknown:
+            problems.append(f"results.json has checks the grader does not have: {', '.join(unknown[:3])}")
+        if missing:
+            problems.append(f"results.json lacks {len(missing)} of the grader's checks, e.g. {missing[0]}")
+    for t in tests:
+        score, top = _number(t.get("score")), _number(t.get("max_score"))
+        if not (0 <= score <= top + 1e-9):
+            problems.append(f"check {t.get('name')!r} scores {t.get('score')!r} of {t.get('max_score')!r}")
+            break
+    total = sum(_number(t.get("score")) for t in tests)
+    if not math.isclose(_number(results.get("score")), total, rel_tol=1e-9, abs_tol=1e-6):
+        problems.append(f"the score {results.get('score')!r} is not the sum of the checks' scores ({total:g})")
+    return problems
+
+
+# -- judging one case ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the runner observed while grading one case."""
+
+    results: dict | None  # the parsed results.json, or None
+    error: str  # why results is None ("" otherwise)
+    seconds: float  # wall time of `grader grade`
+    strays: tuple = ()  # the case's processes alive after grading, described, one per process group
+    touched: tuple = ()  # files from case.untouched that were created or changed
+    exit_code: int | None = 0  # of `grader grade`; None when it had to be killed
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: str
+    kind: str
+    expected: str  # e.g. "loses softmax; keeps all else"
+    actual: str  # e.g. "lost softmax 4.5/18.5; 12.3 s"
+    ok: bool
+    problems: tuple  # why not ok, one sentence each
+    seconds: float
+    caught: bool = False  # every area in fails lost points
+    full_marks: bool = False  # no check lost any point
+    areas: dict = field(default_factory=dict)  # area -> [score, max_score, checks, failed]
+
+
+def expected_text(case):
+    parts = []
+    if case.fails:
+        parts.append("loses " + ", ".join(case.fails))
+    if set(case.passes) == set(AREAS):
+        parts.append("full marks")
+    elif set(case.passes) | set(case.fails) == set(AREAS):
+        parts.append("keeps all else")
+    elif case.passes:
+        parts.append("keeps " + ", ".join(case.passes))
+    if case.kind == "hostile":
+        parts.append(f"contained{f' in {case.max_seconds:g} s' if case.max_seconds else ''}")
+    return "; ".join(parts)
+
+
+def actual_text(areas, seconds):
+    lost = [a.text() for a in areas.values() if a.lost]
+    return f"{'lost ' + ', '.join(lost) if lost else 'full marks'}; {seconds:.1f} s"
+
+
+def expectation_problems(case, areas):
+    """How the per-area results differ from what the case expects."""
+    problems = []
+    for area in case.fails:
+        if area not in areas:
+            problems.append(f"expected {area} to lose points, but the report has no {area} check")
+        elif not areas[area].lost:
+            problems.append(f"expected {area} to lose points, got {areas[area].text()}")
+    for area in case.passes:
+        if area not in areas:
+            problems.append(f"expected every {area} check to pass, but the report has no {area} check")
+        elif areas[area].lost:
+            problems.append(f"expected {area} to keep every point, got {areas[area].text()} ({areas[area].failed} check(s) failed)")
+    return problems
+
+
+GRADER_EXIT_OK = (0, 1)  # 1: below --fail-under; 2 is a usage error, 3 a grader fault
+
+
+def containment_problems(case, evidence):
+    problems = []
+    if evidence.exit_code not in GRADER_EXIT_OK:
+        problems.append(f"`grader grade` {'was killed' if evidence.exit_code is None else f'exited with status {evidence.exit_code}'}")
+    if case.max_seconds is not None and evidence.seconds > case.max_seconds:
+        problems.append(f"grading took {evidence.seconds:.1f} s, more than the {case.max_seconds:g} s allowed")
+    if evidence.strays:
+        problems.append(f"{len(evidence.strays)} process group(s) survived grading: {'; '.join(evidence.strays[:3])}")
+    if evidence.touched:
+        problems.append(f"grading created or changed {', '.join(evidence.touched)}")
+    return problems
+
+
+def evaluate(case, evidence, known_names=None):
+    """Judge one graded case against its expectation. Pure: everything observed comes in evidence."""
+    problems = containment_problems(case, evidence)
+    if evidence.results is None:
+        problems.insert(0, f"no report: {evidence.error}")
+        return Outcome(case.name, case.kind, expected_text(case), f"no report; {evidence.seconds:.1f} s", False,
+                       tuple(problems), evidence.seconds)
+    areas = summarize(evidence.results)
+    problems = forgery_problems(evidence.results, known_names) + expectation_problems(case, areas) + problems
+    return Outcome(
+        case=case.name, kind=case.kind, expected=expected_text(case), actual=actual_text(areas, evidence.seconds),
+        ok=not problems, problems=tuple(problems), seconds=evidence.seconds,
+        caught=all(a in areas and areas[a].lost for a in case.fails),
+        full_marks=bool(areas) and not any(a.lost for a in areas.values()),
+        areas={a.area: [a.score, a.max_score, a.checks, a.failed] for a in areas.values()},
+    )
+
+
+# -- the corpus's figures ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    bugs: int
+    caught: int  # bugs whose expected failing areas all lost points
+    alternatives: int
+    false_alarms: tuple  # names of alternatives that lost any point
+    hostile: int
+    contained: int  # hostile cases that met every expectation
+    cases: int
+    ok: int  # cases that met every expectation
+
+    @property
+    def catch_rate(self):
+        return self.caught / self.bugs if self.bugs else math.nan
+
+    def lines(self):
+        rate = "n/a" if not self.bugs else f"{self.catch_rate:.0%}"
+        return [
+            f"catch rate: {self.caught}/{self.bugs} bugs caught in every expected area ({rate})",
+            f"false alarms: {len(self.false_alarms)} of {self.alternatives} alternatives lost points"
+            + (f" ({', '.join(self.false_alarms)})" if self.false_alarms else ""),
+            f"hostile: {self.contained}/{self.hostile} contained as expected",
+            f"cases meeting their expectation: {self.ok}/{self.cases}",
+        ]
+
+
+def figures(outcomes):
+    of = lambda kind: [o for o in outcomes if o.kind == kind]  # noqa: E731
+    return Figures(
+        bugs=len(of("bugs")), caught=sum(o.caught for o in of("bugs")),
+        alternatives=len(of("alternatives")), false_alarms=tuple(o.case for o in of("alternatives") if not o.full_marks),
+        hostile=len(of("hostile")), contained=sum(o.ok for o in of("hostile")),
+        cases=len(outcomes), ok=sum(o.ok for o in outcomes),
+    )

@@ -1,0 +1,35 @@
+"""Element-wise activation functions and their derivatives."""
+
+import numpy as np
+
+
+def sigmoid(x):
+    """Logistic function 1 / (1 + e^-x), element-wise.
+
+    Finite and free of overflow warnings for abs(x) up to 1e4.
+    x: array of any shape. Returns a float64 array of the same shape.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty_like(x)
+    pos = x >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
+    e = np.exp(x[~pos])  # x < 0: e^x cannot overflow
+    out[~pos] = e / (1.0 + e)
+    return out
+
+
+def sigmoid_grad(x):
+    """Derivative of the sigmoid at the pre-activation x: s(x) * (1 - s(x))."""
+    s = sigmoid(x)
+    return s * (1.0 - s)
+
+
+def relu(x):
+    """Rectified linear unit max(0, x), element-wise, as float64."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(x > 0, x, 0.0)
+
+
+def relu_grad(x):
+    """Derivative of ReLU: 1.0 where x > 0, else 0.0 (including at x == 0)."""
+    return np.heaviside(np.asarray(x, dtype=np.float64), 0.0)

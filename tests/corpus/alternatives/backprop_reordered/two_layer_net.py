@@ -1,0 +1,51 @@
+"""A two-layer network: 784 -> sigmoid hidden layer -> 10-way softmax."""
+
+import numpy as np
+
+from .activations import sigmoid, sigmoid_grad
+from .softmax import cross_entropy_loss, accuracy, softmax
+
+
+class TwoLayerNet:
+    """Fully connected network with one sigmoid hidden layer and a softmax output.
+
+    weights: {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,)}
+    gradients: arrays of the same shapes, filled by forward(..., mode="train").
+    """
+
+    def __init__(self, input_size=784, hidden_size=128, num_classes=10, seed=1024):
+        rng = np.random.default_rng(seed)
+        self.weights = {
+            "W1": 0.001 * rng.standard_normal((input_size, hidden_size)),
+            "b1": np.zeros(hidden_size),
+            "W2": 0.001 * rng.standard_normal((hidden_size, num_classes)),
+            "b2": np.zeros(num_classes),
+        }
+        self.gradients = {k: np.zeros_like(v) for k, v in self.weights.items()}
+
+    def forward(self, X, y, mode="train"):
+        """Forward pass, and in mode "train" the backward pass too.
+
+        X: (N, D) float64; y: (N,) int labels.
+        Returns (loss, accuracy): the mean cross-entropy (no L2 term) and the
+        fraction of correct predictions. In mode "train", self.gradients[k] is
+        set to d loss / d weights[k] for all four keys; otherwise the gradients
+        are left untouched.
+        """
+        W1, b1, W2, b2 = (self.weights[k] for k in ("W1", "b1", "W2", "b2"))
+        N = X.shape[0]
+        z1 = X @ W1 + b1  # (N, H)
+        a1 = sigmoid(z1)  # (N, H)
+        z2 = a1 @ W2 + b2  # (N, C)
+        probs = softmax(z2)  # (N, C)
+        loss = cross_entropy_loss(probs, y)
+        acc = accuracy(probs, y)
+        if mode == "train":
+            onehot = np.eye(W2.shape[1])[y]  # (N, C)
+            delta2 = (probs - onehot) / N  # (N, C)
+            delta1 = (delta2 @ W2.T) * sigmoid_grad(z1)  # (N, H)
+            self.gradients["W1"] = X.T @ delta1
+            self.gradients["b1"] = delta1.sum(axis=0)
+            self.gradients["W2"] = a1.T @ delta2
+            self.gradients["b2"] = delta2.sum(axis=0)
+        return loss, acc

@@ -1,0 +1,290 @@
+"""Fast tests of grader.corpus: loading cases, judging a results.json against a case, the figures.
+
+No grading happens here: results dicts are written by hand.
+"""
+
+import ast
+import math
+from pathlib import Path
+
+import pytest
+
+from grader import corpus
+from grader.commands import selftest
+from grader.corpus import AREAS, Case, CaseError, Evidence
+
+SOLUTION_MARKERS = ("BEGIN SOLUTION", "END SOLUTION")
+
+
+def write_case(root, kind, name, toml, files=("softmax.py",)):
+    folder = root / kind / name
+    folder.mkdir(parents=True)
+    (folder / "case.toml").write_text(toml)
+    for f in files:
+        (folder / f).write_text("import numpy as np\n")
+    return folder
+
+
+def make_case(kind="bugs", fails=("softmax",), passes=None, max_seconds=None, untouched=()):
+    passes = tuple(a for a in AREAS if a not in fails) if passes is None else tuple(passes)
+    return Case("c", kind, "a case", tuple(fails), passes, max_seconds, Path("."), tuple(untouched))
+
+
+def check(name, passed=True, score=1.0, max_score=1.0):
+    return {"name": name, "score": score if passed else 0.0, "max_score": max_score,
+            "status": "passed" if passed else "failed", "output": "", "visibility": "visible"}
+
+
+def results(*failing, extra=()):
+    """A results.json with one check per area; the areas in failing score 0."""
+    tests = [check(f"{a}.f: works", passed=a not in failing) for a in AREAS] + list(extra)
+    return {"score": sum(t["score"] for t in tests), "execution_time": 1.0, "output": "", "tests": tests}
+
+
+KNOWN = [f"{a}.f: works" for a in AREAS]
+
+
+# -- loading --------------------------------------------------------------------------
+
+
+def test_a_well_formed_case_loads_with_its_modules(tmp_path):
+    write_case(tmp_path, "bugs", "b1", 'description = "d"\nfails = ["softmax"]\npasses = ["perceptron"]\n', ("softmax.py", "optimizer.py"))
+    [case] = corpus.load_cases(tmp_path)
+    assert (case.name, case.kind, case.fails, case.passes, case.max_seconds) == ("b1", "bugs", ("softmax",), ("perceptron",), None)
+    assert case.modules == ("optimizer", "softmax")
+    assert case.tag == "corpus-case=b1"
+
+
+@pytest.mark.parametrize("toml, message", [
+    ('description = "d"\nfails = ["softmax"]\npasses = []\ncolour = 1\n', "unknown key(s) colour"),
+    ('fails = ["softmax"]\npasses = []\n', "description must be a non-empty string"),
+    ('description = "d"\npasses = []\n', "missing fails"),
+    ('description = "d"\nfails = ["sofmax"]\npasses = []\n', "unknown area(s) in fails: sofmax"),
+    ('description = "d"\nfails = ["softmax"]\npasses = ["softmax"]\n', "both in fails and passes: softmax"),
+    ('description = "d"\nfails = []\npasses = []\n', "a bug must make at least one area fail"),
+    ('description = "d"\nfails = ["softmax"]\npasses = []\nmax_seconds = 0\n', "max_seconds must be a positive number"),
+    ('description = "d"\nfails = "softmax"\npasses = []\n', "fails must be a list of area names"),
+    ('description = "d\nfails = []\n', "not valid TOML"),
+])
+def test_a_malformed_case_toml_is_an_error_that_names_the_file(tmp_path, toml, message):
+    folder = write_case(tmp_path, "bugs", "b1", toml)
+    with pytest.raises(CaseError, match="case.toml") as info:
+        corpus.load_case(folder, "bugs")
+    assert message in str(info.value), f"expected the error to say {message!r}, got {info.value}"
+
+
+def test_an_alternative_must_expect_full_marks(tmp_path):
+    folder = write_case(tmp_path, "alternatives", "a1", 'description = "d"\nfails = []\npasses = ["softmax"]\n')
+    with pytest.raises(CaseError, match="must pass every area"):
+        corpus.load_case(folder, "alternatives")
+
+
+def test_a_case_without_module_files_is_an_error(tmp_path):
+    folder = write_case(tmp_path, "hostile", "h1", 'description = "d"\nfails = []\npasses = []\n', files=())
+    with pytest.raises(CaseError, match="changes no module"):
+        corpus.load_case(folder, "hostile")
+
+
+def test_a_case_holding_a_file_that_is_not_a_module_is_an_error(tmp_path):
+    folder = write_case(tmp_path, "bugs", "b1", 'description = "d"\nfails = ["softmax"]\npasses = []\n', ("softmax.py", "notes.txt"))
+    with pytest.raises(CaseError, match="notes.txt"):
+        corpus.load_case(folder, "bugs")
+
+
+def test_a_name_used_by_two_kinds_is_an_error(tmp_path):
+    write_case(tmp_path, "bugs", "same", 'description = "d"\nfails = ["softmax"]\npasses = []\n')
+    write_case(tmp_path, "hostile", "same", 'description = "d"\nfails = []\npasses = []\n')
+    with pytest.raises(CaseError, match="also used by"):
+        corpus.load_cases(tmp_path)
+
+
+def test_untouched_paths_expand_the_project_and_home(tmp_path):
+    folder = write_case(tmp_path, "hostile", "h1", 'description = "d"\nfails = []\npasses = []\nuntouched = ["{project}/x", "~/y"]\n')
+    case = corpus.load_case(folder, "hostile")
+    assert case.untouched == (str(corpus.PROJECT_DIR / "x"), str(Path.home() / "y"))
+
+
+def test_materialize_overlays_the_case_on_the_reference(tmp_path):
+    folder = write_case(tmp_path, "bugs", "b1", 'description = "d"\nfails = ["softmax"]\npasses = []\n')
+    dest = corpus.materialize(corpus.load_case(folder, "bugs"), tmp_path / "sub")
+    assert sorted(p.name for p in dest.iterdir()) == sorted(f"{m}.py" for m in corpus.MODULES)
+    assert (dest / "softmax.py").read_text() == "import numpy as np\n"
+    assert (dest / "optimizer.py").read_text() == (corpus.REFERENCE_DIR / "optimizer.py").read_text()
+
+
+# -- the corpus itself ------------------------------------------------------------------
+
+
+def test_the_corpus_has_enough_cases_of_each_kind():
+    cases = corpus.load_cases()
+    counts = {kind: sum(c.kind == kind for c in cases) for kind in corpus.KINDS}
+    assert counts["bugs"] >= 25 and counts["alternatives"] >= 5 and counts["hostile"] >= 12, f"got {counts}"
+
+
+@pytest.mark.parametrize("case", corpus.load_cases(), ids=lambda c: c.label)
+def test_every_case_file_is_python_in_the_students_style_and_changes_the_reference(case):
+    for module in case.modules:
+        text = (case.path / f"{module}.py").read_text()
+        ast.parse(text, filename=str(case.path / f"{module}.py"))
+        assert not any(m in text for m in SOLUTION_MARKERS), f"{case.label}/{module}.py keeps a solution marker"
+        reference = (corpus.REFERENCE_DIR / f"{module}.py").read_text()
+        stripped = "".join(l for l in reference.splitlines(True) if not any(m in l for m in SOLUTION_MARKERS))
+        assert text != stripped, f"{case.label}/{module}.py is the reference unchanged"
+
+
+# -- judging ---------------------------------------------------------------------------
+
+
+def test_area_is_the_name_up_to_the_first_dot_or_colon():
+    assert corpus.area_of("softmax.softmax: rows sum to 1") == "softmax"
+    assert corpus.area_of("two_layer_net.TwoLayerNet.forward: gradient of W1") == "two_layer_net"
+    assert corpus.area_of("training: test accuracy") == "training"
+
+
+def test_summarize_adds_scores_per_area_and_counts_failures():
+    doc = {"tests": [check("softmax.a: x", score=2, max_score=2), check("softmax.b: y", passed=False, max_score=3),
+                     check("training: z", score=1, max_score=4)]}
+    areas = corpus.summarize(doc)
+    assert areas["softmax"] == corpus.AreaResult("softmax", 2.0, 5.0, 2, 1)
+    assert areas["training"].lost, "a passed check with partial credit still loses points"
+    assert list(areas) == ["softmax", "training"]
+
+
+def test_a_bug_lost_in_its_area_only_is_ok_and_caught():
+    outcome = corpus.evaluate(make_case(), Evidence(results("softmax"), "", 3.0), KNOWN)
+    assert outcome.ok and outcome.caught and not outcome.full_marks, outcome.problems
+    assert outcome.expected == "loses softmax; keeps all else"
+    assert outcome.actual == "lost softmax 0/1; 3.0 s"
+
+
+def test_a_bug_the_grader_misses_is_not_caught():
+    outcome = corpus.evaluate(make_case(), Evidence(results(), "", 3.0), KNOWN)
+    assert not outcome.ok and not outcome.caught
+    assert outcome.problems == ("expected softmax to lose points, got softmax 1/1",)
+
+
+def test_a_bug_that_costs_another_area_is_caught_but_not_ok():
+    outcome = corpus.evaluate(make_case(), Evidence(results("softmax", "training"), "", 3.0), KNOWN)
+    assert outcome.caught and not outcome.ok
+    assert outcome.problems == ("expected training to keep every point, got training 0/1 (1 check(s) failed)",)
+
+
+def test_areas_in_neither_list_are_unconstrained():
+    case = make_case(fails=("optimizer",), passes=("softmax",))
+    assert corpus.evaluate(case, Evidence(results("optimizer", "training"), "", 1.0), KNOWN).ok
+
+
+def test_an_area_the_report_lacks_cannot_pass():
+    doc = results("softmax")
+    doc["tests"] = [t for t in doc["tests"] if not t["name"].startswith("performance")]
+    outcome = corpus.evaluate(make_case(), Evidence(doc, "", 1.0), None)
+    assert "expected every performance check to pass, but the report has no performance check" in outcome.problems
+
+
+def test_an_alternative_with_full_marks_is_ok_and_one_that_loses_a_point_is_a_false_alarm():
+    alternative = make_case("alternatives", fails=(), passes=AREAS)
+    good = corpus.evaluate(alternative, Evidence(results(), "", 1.0), KNOWN)
+    bad = corpus.evaluate(alternative, Evidence(results("performance"), "", 1.0), KNOWN)
+    assert good.ok and good.full_marks and good.expected == "full marks"
+    assert not bad.ok and not bad.full_marks
+    assert corpus.figures([good, bad]).false_alarms == ("c",)
+
+
+def test_a_missing_report_is_a_problem_for_every_kind():
+    for kind in corpus.KINDS:
+        case = make_case(kind, fails=() if kind != "bugs" else ("softmax",), passes=AREAS if kind != "bugs" else None)
+        outcome = corpus.evaluate(case, Evidence(None, "results.json was not written", 2.0, exit_code=3), KNOWN)
+        assert not outcome.ok and not outcome.caught and not outcome.full_marks
+        assert outcome.problems[0] == "no report: results.json was not written"
+        assert "`grader grade` exited with status 3" in outcome.problems
+
+
+@pytest.mark.parametrize("tamper, problem", [
+    (lambda d: d["tests"].append(check("all tests")), "results.json has checks the grader does not have: all tests"),
+    (lambda d: d["tests"].pop(), "results.json lacks 1 of the grader's checks"),
+    (lambda d: d.update(score=100.0), "is not the sum of the checks' scores"),
+    (lambda d: d["tests"][0].update(score=5.0), "scores 5.0 of 1.0"),
+    (lambda d: d["tests"].append(dict(d["tests"][0])), "repeats a check name"),
+])
+def test_a_report_that_is_not_the_graders_own_is_called_forged(tamper, problem):
+    doc = results("perceptron")
+    tamper(doc)
+    outcome = corpus.evaluate(make_case("hostile", fails=("perceptron",)), Evidence(doc, "", 1.0), KNOWN)
+    assert not outcome.ok
+    assert any(problem in p for p in outcome.problems), f"expected a problem saying {problem!r}, got {outcome.problems}"
+
+
+def test_a_hostile_case_must_finish_in_time_leave_no_process_and_touch_no_file():
+    case = make_case("hostile", fails=("perceptron",), max_seconds=60)
+    assert corpus.evaluate(case, Evidence(results("perceptron"), "", 59.0), KNOWN).ok
+    slow = corpus.evaluate(case, Evidence(results("perceptron"), "", 61.0), KNOWN)
+    stray = corpus.evaluate(case, Evidence(results("perceptron"), "", 1.0, strays=("pid 7: python -c sleep",)), KNOWN)
+    touched = corpus.evaluate(case, Evidence(results("perceptron"), "", 1.0, touched=("/tmp/results.json",)), KNOWN)
+    killed = corpus.evaluate(case, Evidence(results("perceptron"), "", 1.0, exit_code=None), KNOWN)
+    assert slow.problems == ("grading took 61.0 s, more than the 60 s allowed",)
+    assert stray.problems == ("1 process group(s) survived grading: pid 7: python -c sleep",)
+    assert touched.problems == ("grading created or changed /tmp/results.json",)
+    assert killed.problems == ("`grader grade` was killed",)
+    assert case and corpus.expected_text(case) == "loses perceptron; keeps all else; contained in 60 s"
+
+
+def test_figures_count_caught_bugs_false_alarms_and_contained_attacks():
+    bug = make_case()
+    outcomes = [corpus.evaluate(bug, Evidence(results("softmax"), "", 1.0), KNOWN),
+                corpus.evaluate(bug, Evidence(results(), "", 1.0), KNOWN),
+                corpus.evaluate(make_case("hostile", fails=(), passes=AREAS), Evidence(results(), "", 1.0), KNOWN)]
+    f = corpus.figures(outcomes)
+    assert (f.bugs, f.caught, f.alternatives, f.false_alarms, f.hostile, f.contained, f.cases, f.ok) == (2, 1, 0, (), 1, 1, 3, 2)
+    assert f.catch_rate == 0.5
+    assert f.lines()[0] == "catch rate: 1/2 bugs caught in every expected area (50%)"
+    assert math.isnan(corpus.figures([]).catch_rate)
+
+
+# -- the command's pure parts ------------------------------------------------------------
+
+
+def test_select_narrows_by_kind_and_name_and_rejects_unknown_names():
+    cases = [make_case("bugs"), Case("h", "hostile", "d", (), AREAS, None, Path("."))]
+    assert [c.name for c in selftest.select(cases, "hostile")] == ["h"]
+    assert [c.name for c in selftest.select(cases, "all", ["c"])] == ["c"]
+    with pytest.raises(ValueError, match="no case named nope"):
+        selftest.select(cases, "all", ["nope"])
+
+
+def test_changed_reports_files_created_modified_or_removed():
+    before = {"a": None, "b": (1, 5), "c": (1, 5), "d": (2, 2)}
+    after = {"a": (3, 1), "b": (1, 6), "c": (1, 5), "d": None}
+    assert selftest.changed(before, after) == ("a", "b", "d")
+
+
+def test_find_strays_finds_a_process_by_its_command_line(tmp_path):
+    import subprocess
+    import sys
+    tag = f"corpus-case=unit-{tmp_path.name}"
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", tag])
+    try:
+        found = []
+        for _ in range(50):
+            found = selftest.find_strays([tag])
+            if found:
+                break
+            import time
+            time.sleep(0.05)
+        assert [s.pid for s in found] == [proc.pid]
+        selftest.stop(found, [tag])
+        assert proc.wait(timeout=5) < 0, "the stray should have been killed"
+        assert selftest.find_strays([tag]) == []
+    finally:
+        proc.kill()
+
+
+def test_find_strays_sees_a_child_that_changes_its_pid_every_few_milliseconds(tmp_path):
+    import subprocess
+    import sys
+    tag = f"corpus-case=hopper-{tmp_path.name}"
+    hop = "import os, time\nend = time.time() + 5\nwhile time.time() < end:\n    time.sleep(0.005)\n    if os.fork():\n        os._exit(0)\n"
+    subprocess.Popen([sys.executable, "-c", hop, tag], start_new_session=True).wait()
+    found = selftest.find_strays([tag])
+    assert len(found) == 1, f"expected the hopper's one process group, got {found}"
+    selftest.stop(found, [tag])
+    assert selftest.find_strays([tag]) == [], "the hopper should have been killed with its process group"
