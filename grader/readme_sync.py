@@ -62,7 +62,7 @@ def main():
         print(f"readme_sync: {report} not found; run `grader experiments --sweep all` first", file=sys.stderr)
     corpus = REPORTS_DIR / "selftest" / "corpus.md"
     if corpus.exists():
-        readme = splice(readme, "corpus", corpus.read_text().strip())
+        readme = splice(readme, "corpus", re.sub(r"^#+ ", "#### ", corpus.read_text().strip(), flags=re.M))
     else:
         print(f"readme_sync: {corpus} not found; run `grader selftest` first", file=sys.stderr)
     README.write_text(readme)

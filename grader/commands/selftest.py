@@ -38,6 +38,8 @@ def add_arguments(parser):
     parser.add_argument("--case", action="append", metavar="NAME", help="grade only this case (repeatable)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write corpus.md, corpus.json and each case's report (default: %(default)s)")
     parser.add_argument("--corpus", type=Path, default=corpus.CORPUS_DIR, help="corpus folder (default: %(default)s)")
+    parser.add_argument("--rubric", type=Path, default=CORPUS_RUBRIC,
+                        help="rubric the cases are graded with (default: the corpus rubric, the default one with shorter time budgets)")
     parser.add_argument("--timeout", type=float, default=GRADE_TIMEOUT, help="seconds before a hung grading is killed (default: %(default)s)")
 
 
@@ -51,7 +53,7 @@ def main(args):
         print(f"grader selftest: {exc}", file=sys.stderr)
         return 2
     print(f"grading the reference, then {len(cases)} case(s), {args.jobs} at a time", flush=True)
-    run = run_corpus(cases, args.jobs, args.out, timeout=args.timeout, progress=lambda line: print(line, flush=True))
+    run = run_corpus(cases, args.jobs, args.out, timeout=args.timeout, progress=lambda line: print(line, flush=True), rubric=args.rubric)
     if run is None:
         return 2
     print()
@@ -91,11 +93,14 @@ class CorpusRun:
         return self.reference.ok and all(o.ok for o in self.outcomes)
 
 
-def run_corpus(cases, jobs, out_dir, timeout=GRADE_TIMEOUT, progress=print):
+CORPUS_RUBRIC = corpus.CORPUS_DIR / "rubric.toml"
+
+
+def run_corpus(cases, jobs, out_dir, timeout=GRADE_TIMEOUT, progress=print, rubric=CORPUS_RUBRIC):
     """Grade the reference, then every case (jobs at a time). None when the reference cannot be graded."""
     t0 = time.monotonic()
     out_dir = Path(out_dir)
-    evidence = grade_case(corpus.REFERENCE_CASE, out_dir, timeout)
+    evidence = grade_case(corpus.REFERENCE_CASE, out_dir, timeout, rubric)
     if evidence.results is None:
         progress(f"the reference could not be graded: {evidence.error}")
         return None
@@ -104,7 +109,7 @@ def run_corpus(cases, jobs, out_dir, timeout=GRADE_TIMEOUT, progress=print):
     progress(line(0, len(cases), corpus.REFERENCE_CASE, reference))
     outcomes = {}
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(grade_case, case, out_dir, timeout): case for case in cases}
+        futures = {pool.submit(grade_case, case, out_dir, timeout, rubric): case for case in cases}
         for done, future in enumerate(as_completed(futures), 1):
             case = futures[future]
             outcomes[case.name] = corpus.evaluate(case, future.result(), known)
@@ -118,7 +123,7 @@ def line(done, total, case, outcome):
     return f"[{done}/{total}] {case.label}: {outcome.actual} -- {verdict}"
 
 
-def grade_case(case, out_dir, timeout=GRADE_TIMEOUT):
+def grade_case(case, out_dir, timeout=GRADE_TIMEOUT, rubric=CORPUS_RUBRIC):
     """Grade one case in a fresh `python -m grader grade`; returns what was observed."""
     work = Path(tempfile.mkdtemp(prefix=f"corpus-{case.name}-"))
     try:
@@ -129,7 +134,7 @@ def grade_case(case, out_dir, timeout=GRADE_TIMEOUT):
         if case.max_seconds:
             timeout = min(timeout, 3 * case.max_seconds)
         before = snapshot(case.untouched)
-        exit_code, seconds = run_grader(submission, out, tmp, timeout)
+        exit_code, seconds = run_grader(submission, out, tmp, timeout, rubric)
         time.sleep(GRACE)
         needles = [str(work), case.tag]
         strays = find_strays(needles)
@@ -151,9 +156,10 @@ def prepare(case, work):
     return corpus.materialize(case, work / "submission"), tmp
 
 
-def run_grader(submission, out, tmp, timeout):
-    """`python -m grader grade submission --out out` with TMPDIR=tmp. Returns (exit code or None if killed, seconds)."""
-    command = [sys.executable, "-m", "grader", "grade", str(submission), "--out", str(out)]
+def run_grader(submission, out, tmp, timeout, rubric=CORPUS_RUBRIC):
+    """`python -m grader grade submission --out out --rubric rubric` with TMPDIR=tmp.
+    Returns (exit code or None if killed, seconds)."""
+    command = [sys.executable, "-m", "grader", "grade", str(submission), "--out", str(out), "--rubric", str(rubric)]
     t0 = time.monotonic()
     with open(out / "grader.log", "wb") as log:
         proc = subprocess.Popen(command, cwd=PROJECT_DIR, env=dict(os.environ, TMPDIR=str(tmp)), stdin=subprocess.DEVNULL,
