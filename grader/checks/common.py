@@ -70,8 +70,14 @@ def bind(judge, probes):
     return lambda student, reference: judge(student, reference, probes)
 
 
-def make_probes(*probes):
-    return tuple(probes)
+def adder(out, module):
+    """add(name, probes, judge, hint, **kw): append a Check of `module` to the list out."""
+    from .base import Check
+
+    def add(name, probes, judge, hint, **kw):
+        probes = tuple(probes)
+        out.append(Check(name, (module,), probes, bind(judge, probes), hint, **kw))
+    return add
 
 
 def passed(message):
@@ -82,4 +88,4 @@ def failed(message):
     return Verdict(False, message)
 
 
-__all__ = ["Probe", "Verdict", "rng_for", "call", "signature", "values_match", "bind", "make_probes", "passed", "failed"]
+__all__ = ["Probe", "Verdict", "rng_for", "call", "signature", "values_match", "bind", "adder", "passed", "failed"]

@@ -1,6 +1,5 @@
 """Checks of optimizer.py: SGD.apply_regularization and SGD.update."""
 
-import numpy as np
 
 from .base import Check, Probe, Verdict, first_failure
 from .common import bind, rng_for

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .base import Check, Verdict, first_failure
-from .common import bind, call, rng_for, values_match
+from .base import Verdict, first_failure
+from .common import adder, call, rng_for, values_match
 from .compare import result_value
 from .xor_proof import XOR_PROOF
 
@@ -116,8 +116,7 @@ def checks(rubric):
     seed, rule = rubric.seed, rubric.rule
     out = []
 
-    def add(name, probes, judge, hint, **kw):
-        out.append(Check(name, (M,), tuple(probes), bind(judge, tuple(probes)), hint, **kw))
+    add = adder(out, M)
 
     name = "perceptron.predict: matches the reference, points on the boundary included"
     r = rng_for(seed, name)
