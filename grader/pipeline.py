@@ -10,7 +10,6 @@
 """
 
 import fnmatch
-import os
 import shutil
 import tempfile
 import time
@@ -126,19 +125,15 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
         validate_against(rubric, catalog.group_names(rubric))
         dataset, dataset_text, data_dir = None, "none (no training checks selected)", None
         if needs_data(rubric, options):
-            from .data import load_raw
+            from .data import load_raw, write_for_sandbox
             progress(f"loading the {options.dataset} dataset")
             dataset = load_raw(options.dataset, options.data_dir)
             dataset_text = f"{dataset.name}: {dataset.source}"
             data_tmp = tempfile.mkdtemp(prefix="grader-data-")
-            dataset.save_npy(data_tmp)
-            os.chmod(data_tmp, 0o755)
-            for f in os.listdir(data_tmp):
-                os.chmod(os.path.join(data_tmp, f), 0o644)
-            data_dir = data_tmp
-        checks = select(catalog.build(rubric, dataset, data_dir), rubric, options)
-        points = scoring.allocate({g: r.points for g, r in rubric.groups.items()},
-                                  [(c.name, c.group) for c in catalog.build(rubric, dataset, data_dir)])
+            data_dir = write_for_sandbox(dataset, data_tmp)
+        every_check = catalog.build(rubric, dataset, data_dir)
+        checks = select(every_check, rubric, options)
+        points = scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.name, c.group) for c in every_check])
         student_results, reference_results, student_output = run_all(submission, checks, rubric, options, data_dir, progress)
         results, failed_groups = [], set()
         verdicts = {}

@@ -190,3 +190,14 @@ def _read_npy(directory, expected):
             return None
         arrays[key] = array
     return arrays
+
+
+def write_for_sandbox(raw, folder):
+    """X_train.npy ... y_test.npy as the sandbox's probes read them, in a folder any user can read
+    (the student process may run as an unprivileged uid). Returns the folder."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o755)
+    for path in raw.save_npy(folder).values():
+        os.chmod(path, 0o644)
+    return folder

@@ -1,14 +1,13 @@
 """What every experiment needs before it runs: the implementation, the dataset written
 where a sandbox can read it, and the identities the run cache is keyed by."""
 
-import os
 import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.data import load_raw
+from grader.data import load_raw, write_for_sandbox
 from grader.paths import REFERENCE_DIR, REPORTS_DIR
 from grader.submission import cleanup, open_submission
 
@@ -39,15 +38,6 @@ def default_out_dir(name):
     return REPORTS_DIR / "experiments" / name
 
 
-def write_dataset(raw, folder):
-    """X_train.npy ... y_test.npy as probes.load_data reads them, in a folder any user can read."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, 0o755)  # the sandbox may run as an unprivileged user
-    raw.save_npy(folder)
-    return folder
-
-
 @contextmanager
 def open_workspace(submission=None, dataset="auto", data_dir=None):
     """Workspace of the submission at `submission` (a folder or .zip; reference/ when None).
@@ -61,7 +51,7 @@ def open_workspace(submission=None, dataset="auto", data_dir=None):
         found = open_submission(path)
         raw = load_raw(dataset, data_dir)
         data_folder = Path(tempfile.mkdtemp(prefix="grader-data-"))
-        write_dataset(raw, data_folder)
+        write_for_sandbox(raw, data_folder)
         yield Workspace(found.name, found.root, dict(found.modules), raw, dataset_id(raw), source_id(found.modules),
                         data_folder)
     finally:
