@@ -161,6 +161,16 @@ def kill_all(proc, marker, uid):
         pass
 
 
+def how_it_ended(proc, grace=2.0):
+    """describe_exit of a process whose pipe just closed: reap it first (briefly),
+    since right after EOF poll() may still say it is running."""
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    return describe_exit(proc.poll())
+
+
 def describe_exit(returncode):
     if returncode is None:
         return "did not exit"
@@ -304,8 +314,7 @@ class Sandbox:
         """Follow one worker's progress. Returns where the next worker must start."""
         event = events.next(self.limits.import_timeout)
         if event is None or event.get("event") != "imported":
-            kill_all(proc, self.marker, self.uid)  # reap it first: right after EOF, poll() may still say "did not exit"
-            reason = "took longer than %gs to import" % self.limits.import_timeout if events.timed_out else f"{describe_exit(proc.poll())} while importing"
+            reason = "took longer than %gs to import" % self.limits.import_timeout if events.timed_out else f"{how_it_ended(proc)} while importing"
             for c in calls[start:]:
                 results[c.index] = CallResult("import_error", f"the submission {reason}", {}, {}, 0.0)
             return len(calls)
@@ -316,15 +325,14 @@ class Sandbox:
             if event is None:
                 if current is None:  # exited or stalled between calls
                     for c in calls[start:]:
-                        results.setdefault(c.index, CallResult("crashed", f"the process {describe_exit(proc.poll())}", {}, {}, 0.0))
+                        results.setdefault(c.index, CallResult("crashed", f"the process {how_it_ended(proc)}", {}, {}, 0.0))
                     return len(calls)
                 elapsed = time.monotonic() - t0
                 if events.timed_out:
                     msg = f"timed out after {calls[position[current]].timeout:g}s (infinite loop, or far too slow?)"
                     results[current] = CallResult("timeout", msg, {}, {}, elapsed)
                 else:
-                    kill_all(proc, self.marker, self.uid)
-                    results[current] = CallResult("crashed", f"the process {describe_exit(proc.poll())}", {}, {}, elapsed)
+                    results[current] = CallResult("crashed", f"the process {how_it_ended(proc)}", {}, {}, elapsed)
                 return position[current] + 1
             kind = event.get("event")
             if kind == "start" and event.get("call") in position:

@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from .harness.probes import init_weights
-from .sandbox import Call, CallResult, describe_exit, kill_all
+from .sandbox import Call, CallResult, how_it_ended, kill_all
 
 KEYS = ("W1", "b1", "W2", "b2")
 
@@ -47,8 +47,7 @@ class _Runner:
                 if self.events.timed_out:
                     self.error = f"did not get to '{kind}' within {timeout:g}s"
                 else:
-                    self.proc.wait(timeout=5) if self.proc.poll() is None else None
-                    self.error = f"the process {describe_exit(self.proc.poll())}"
+                    self.error = f"the process {how_it_ended(self.proc)}"
                 return None
             if event.get("event") == "imported" and event.get("errors"):
                 self.error = "; ".join(f"{m}: {msg}" for m, msg in event["errors"].items())
@@ -74,7 +73,7 @@ class _Runner:
             self.proc.stdin.write(f"go {seed}\n".encode())
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
-            self.error = f"the process {describe_exit(self.proc.poll())}"
+            self.error = f"the process {how_it_ended(self.proc)}"
             return False
         return True
 

@@ -30,14 +30,20 @@ def read_linear(result):
     return (np.asarray(w, dtype=np.float64), float(b)), None
 
 
+def linear_or_verdict(student):
+    """(w, b) of the first probe's result, or a failing Verdict saying why there is none."""
+    failed = first_failure(student)
+    if failed:
+        return None, Verdict(False, failed)
+    wb, problem = read_linear(student[0])
+    return (wb, None) if not problem else (None, Verdict(False, problem))
+
+
 def gate_judge(gate):
     def judge(student, reference, probes):
-        failed = first_failure(student)
-        if failed:
-            return Verdict(False, failed)
-        wb, problem = read_linear(student[0])
-        if problem:
-            return Verdict(False, problem)
+        wb, verdict = linear_or_verdict(student)
+        if verdict:
+            return verdict
         got = linear_outputs(*wb)
         if not np.array_equal(got, GATES[gate]):
             return Verdict(False, f"on inputs (0,0), (0,1), (1,0), (1,1) the perceptron outputs {got.tolist()}, expected {GATES[gate].tolist()} ({gate})")
@@ -47,12 +53,9 @@ def gate_judge(gate):
 
 def trains_judge(gate):
     def judge(student, reference, probes):
-        failed = first_failure(student)
-        if failed:
-            return Verdict(False, failed)
-        wb, problem = read_linear(student[0])
-        if problem:
-            return Verdict(False, problem)
+        wb, verdict = linear_or_verdict(student)
+        if verdict:
+            return verdict
         converged = result_value(student[0], "result.2")
         if converged is None or converged.dtype.kind not in "biu" or converged.ndim != 0:
             return Verdict(False, "should return (w, b, converged) with converged a bool")
