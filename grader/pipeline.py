@@ -15,19 +15,22 @@ import tempfile
 import time
 import traceback
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from . import scoring
+from . import challenge, scoring
 from .checks import catalog
 from .checks.base import Verdict
+from .contract import HELPER_MODULES, MODULES
 from .results import CheckResult, GradingResult
 from .rubric import validate_against
 from .sandbox import Call, CallResult, Limits, Sandbox
-from .submission import MODULES, open_submission, cleanup
+from .submission import open_submission, cleanup
 from .paths import REFERENCE_DIR
 from .timing import time_interleaved
 
-HELPER_MODULES = ("activations", "softmax")  # stand-ins are provided when these files are missing
+
+class GraderFault(RuntimeError):
+    """The grader cannot grade here (the reference itself fails in the sandbox); no student result is written."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Options:
     dataset: str = "auto"  # auto | mnist | digits
     data_dir: str = None  # --data-dir
     blas_threads: int = 1
+    isolation: str = "process"  # bwrap | process: how student code is isolated (grader.isolation.choose)
 
 
 def select(checks, rubric, options):
@@ -70,8 +74,9 @@ def modules_with_stand_ins(submission):
     return modules, [m for m in HELPER_MODULES if m not in modules]
 
 
-def run_unit_probes(box, checks, limits_timeout, on_event=None):
-    """Run every probe of the given checks in `box`, one worker process per module set.
+def run_unit_probes(box, checks, limits_timeout, on_event=None, hidden=lambda c: False):
+    """Run every probe of the given checks in `box`, one worker process per module set and
+    visibility: a process that runs visible checks never sees a hidden check's inputs.
 
     on_event: optional callback for progress events (training epochs).
     Returns {(check name, probe position): CallResult}.
@@ -79,7 +84,7 @@ def run_unit_probes(box, checks, limits_timeout, on_event=None):
     batches = defaultdict(list)
     for c in checks:
         for j, p in enumerate(c.probes):
-            batches[c.needs].append((c, j, p))
+            batches[(c.needs, hidden(c))].append((c, j, p))
     out = {}
     index = 0
     for needs, items in batches.items():
@@ -87,7 +92,7 @@ def run_unit_probes(box, checks, limits_timeout, on_event=None):
         for c, j, p in items:
             calls.append(Call(index, p.probe, p.spec, p.inputs, limits_timeout(c)))
             index += 1
-        for (c, j, _), r in zip(items, box.run(calls, list(needs), on_event)):
+        for (c, j, _), r in zip(items, box.run(calls, list(needs[0]), on_event)):
             out[(c.name, j)] = r
     return out
 
@@ -115,22 +120,32 @@ def dependency_note(check, failed_groups):
     return "Note: " + ", ".join(hit) + " also failed; fixing " + ("it" if len(hit) == 1 else "them") + " first may fix this check."
 
 
+def load_dataset(options, seed, progress):
+    """(the secretly transformed dataset, a sentence naming it, the sandbox's folder for it)."""
+    from .data import load_raw, write_for_sandbox
+    progress(f"loading the {options.dataset} dataset")
+    raw = load_raw(options.dataset, options.data_dir)
+    dataset = challenge.transformed(raw, challenge.transform_for(seed, raw.X_train.shape[1], 10))
+    text = f"{raw.name}: {raw.source} (pixels and classes secretly permuted for this grade)"
+    folder = tempfile.mkdtemp(prefix="grader-data-")
+    return dataset, text, write_for_sandbox(dataset, folder)
+
+
 def grade(path, rubric, options=Options(), progress=lambda msg: None):
-    """Grade the submission at path. Never raises for anything the submission does."""
+    """Grade the submission at path. Never raises for anything the submission does.
+
+    Raises SubmissionError (unusable path) and GraderFault (the sandbox fails the reference too).
+    """
     t0 = time.monotonic()
     submission = open_submission(path)  # SubmissionError for unusable paths (usage error)
-    data_tmp = None
+    data_dir = None
     faults = []
     try:
         validate_against(rubric, catalog.group_names(rubric))
-        dataset, dataset_text, data_dir = None, "none (no training checks selected)", None
+        rubric = replace(rubric, seed=challenge.challenge_seed(rubric.seed, challenge.submission_digest(submission.modules)))
+        dataset, dataset_text = None, "none (no training checks selected)"
         if needs_data(rubric, options):
-            from .data import load_raw, write_for_sandbox
-            progress(f"loading the {options.dataset} dataset")
-            dataset = load_raw(options.dataset, options.data_dir)
-            dataset_text = f"{dataset.name}: {dataset.source}"
-            data_tmp = tempfile.mkdtemp(prefix="grader-data-")
-            data_dir = write_for_sandbox(dataset, data_tmp)
+            dataset, dataset_text, data_dir = load_dataset(options, rubric.seed, progress)
         every_check = catalog.build(rubric, dataset, data_dir)
         checks = select(every_check, rubric, options)
         points = scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.name, c.group) for c in every_check])
@@ -152,15 +167,39 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
             results.append(CheckResult(c.name, c.group, c.area, rubric.visibility(c.name, c.group), max_score,
                                        max_score if v.passed else 0.0, v.passed, v.message, c.hint, note, seconds))
         return GradingResult(submission.name, dataset_text, tuple(results), time.monotonic() - t0, tuple(faults),
-                             submission.missing, student_output)
+                             submission.missing, student_output, options.isolation)
     finally:
-        if data_tmp:
-            shutil.rmtree(data_tmp, ignore_errors=True)
+        if data_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)
         cleanup(submission)
 
 
+def canary(box):
+    """Raise GraderFault unless the reference imports and computes one value in this sandbox."""
+    probe = Call(0, "call", {"module": "activations", "function": "sigmoid", "args": [{"value": 0.0}], "kwargs": {}}, {}, 30.0)
+    (result,) = box.run([probe], ["activations"])
+    value = result.arrays.get("result")
+    if result.ok and value is not None and float(value) == 0.5:
+        return
+    raise GraderFault(f"the sandbox cannot run the reference solution ({result.message or 'wrong value'}); "
+                      f"{sandbox_diagnosis(box)}. Nothing was graded and no result was written.")
+
+
+def sandbox_diagnosis(box):
+    """The likeliest cause of a sandbox that fails the reference: an unreachable folder, else its output."""
+    from .sandbox import unreachable_by_others
+    if box.uid is not None:
+        for folder in (box.root, box.data_dir):
+            blocked = unreachable_by_others(folder) if folder else None
+            if blocked:
+                return (f"the sandbox user cannot read {folder}: {blocked} is mode {blocked.stat().st_mode & 0o777:o} "
+                        "(for TMPDIR, use a folder others may traverse, e.g. TMPDIR=/tmp)")
+    tail = box.output_tail(per_file=600, limit=1200).strip()
+    return "its output: " + tail if tail else "it printed nothing"
+
+
 def run_all(submission, checks, rubric, options, data_dir, progress):
-    """Run the probes of all checks. Returns ({name: [CallResult]}, {name: [CallResult]})."""
+    """Run the probes of all checks. Returns ({name: [CallResult]}, {name: [CallResult]}, student output)."""
     limits = Limits(memory_mb=rubric.memory_mb, blas_threads=options.blas_threads, import_timeout=rubric.import_timeout)
     modules, stand_ins = modules_with_stand_ins(submission)
     reference_modules = {m: REFERENCE_DIR / f"{m}.py" for m in MODULES}
@@ -171,27 +210,32 @@ def run_all(submission, checks, rubric, options, data_dir, progress):
             student[c.name] = [missing_result(gone[0]) for _ in c.probes]
     present = [c for c in checks if c.name not in student]
     timeout = lambda c: rubric.rule(c.group).timeout
+    hidden = lambda c: rubric.visibility(c.name, c.group) != "visible"
     units = [c for c in present if c.kind == "unit"]
     trainings = [c for c in present if c.kind == "training"]
     perfs = [c for c in present if c.kind == "performance"]
-    with Sandbox(modules, limits, data_dir=data_dir, stand_ins=stand_ins) as box, \
-            Sandbox(reference_modules, limits, data_dir=data_dir) as ref_box:
-        progress(f"running {len(units)} checks on {submission.name}")
-        def epoch_line(event):
-            data = event.get("data") if isinstance(event.get("data"), dict) else {}
-            epoch, acc = data.get("epoch"), data.get("val_accuracy")
-            if isinstance(epoch, int) and isinstance(acc, float):
-                progress(f"training: epoch {epoch} done, validation accuracy {acc:.4f}")
-        got = run_unit_probes(box, units + trainings, timeout, epoch_line)
-        want = run_unit_probes(ref_box, [c for c in units if c.run_reference], timeout)
-        for c in units + trainings:
-            student[c.name] = [got[(c.name, j)] for j in range(len(c.probes))]
-            if c.run_reference:
-                reference[c.name] = [want[(c.name, j)] for j in range(len(c.probes))]
-        student_output.append(box.output_tail())
-        for c in perfs:
-            progress("timing training epochs against the reference")
-            rule = rubric.rule(c.group)
-            s, r = time_interleaved(box, ref_box, c.probes[0], list(c.needs), rule.timeout, float(rule.param("max_ratio", 3.0)))
-            student[c.name], reference[c.name] = [s], [r]
+    with Sandbox(reference_modules, limits, data_dir=data_dir, isolation_mode=options.isolation) as ref_box:
+        canary(ref_box)
+        with Sandbox(modules, limits, data_dir=data_dir, stand_ins=stand_ins, isolation_mode=options.isolation) as box:
+            progress(f"running {len(units)} checks on {submission.name}")
+
+            def epoch_line(event):
+                data = event.get("data") if isinstance(event.get("data"), dict) else {}
+                epoch, acc = data.get("epoch"), data.get("val_accuracy")
+                if isinstance(epoch, int) and isinstance(acc, float):
+                    progress(f"training: epoch {epoch} done, validation accuracy {acc:.4f}")
+            got = run_unit_probes(box, units + trainings, timeout, epoch_line, hidden)
+            want = run_unit_probes(ref_box, [c for c in units if c.run_reference], timeout, hidden=hidden)
+            for c in units + trainings:
+                student[c.name] = [got[(c.name, j)] for j in range(len(c.probes))]
+                if c.run_reference:
+                    reference[c.name] = [want[(c.name, j)] for j in range(len(c.probes))]
+            for c in perfs:
+                progress("timing training epochs against the reference")
+                rule = rubric.rule(c.group)
+                seeds = challenge.timing_seeds(rubric.seed, c.probes[0].spec["repeats"])
+                s, r = time_interleaved(box, ref_box, c.probes[0], list(c.needs), rule.timeout,
+                                        float(rule.param("max_ratio", 3.0)), seeds)
+                student[c.name], reference[c.name] = [s], [r]
+            student_output.append(box.output_tail())
     return student, reference, "".join(student_output)

@@ -39,6 +39,7 @@ class GradingResult:
     grader_faults: tuple = field(default_factory=tuple)  # messages of the grader's own errors
     missing: tuple = field(default_factory=tuple)  # modules the submission lacks
     student_output: str = ""  # the tail of what the student's code printed (for instructors; never parsed)
+    isolation: str = "process"  # bwrap | process: how the student's code was isolated
 
     @property
     def score(self):

@@ -1,36 +1,39 @@
-"""Run probes in a separate, limited process. Nothing here trusts the process.
+"""Run probes in separate, isolated processes. Nothing here trusts the process.
 
-A Sandbox is a private folder holding the submission as the package
-`assignment` and a copy of grader/harness. Each run spawns
-`python -I -S harness/run.py request.json` in a new session with:
-a scrubbed environment, resource limits (memory, file size, no core dumps),
-an unprivileged uid when the grader is root, per-call wall-clock timeouts
-measured here, and a kill of the whole process group plus any straggler
-carrying the sandbox's marker afterwards. Results come back through
-grader.harness.wire (npz without pickle, and JSON).
+A Sandbox is a grader-owned folder holding the submission as the package
+`assignment` and a copy of grader/harness. Student code never gets a folder of
+the host it can write: inputs are written before a process starts, into a
+folder it sees read-only, and results come back on a pipe (grader.worker).
+Each batch of calls gets its own inputs folder, so a process sees only the
+inputs of its own calls (hidden checks run in their own processes).
+
+Isolation (grader.isolation): with bwrap, each process lives in its own
+namespaces and sees only what is bound in; with process, it is a plain child
+with rlimits, a private uid when the grader is root, and the audit-hook tripwire.
 """
 
 import json
 import os
 import secrets
-import select
 import shutil
-import signal
-import site
-import subprocess
+import stat
 import sys
 import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from . import isolation
 from .harness import wire
 from .harness.helpers import PROVIDED
+from .inert import clean
 from .paths import HARNESS_DIR, REFERENCE_DIR
+from .worker import Launch, ProtocolViolation, Worker, describe_exit  # noqa: F401  describe_exit is re-exported
+
+INSIDE = isolation.INSIDE_ROOT
 
 
 @dataclass(frozen=True)
@@ -46,13 +49,13 @@ class Call:
     index: int
     probe: str  # a key of grader.harness.probes.PROBES
     spec: dict  # JSON-able parameters of the probe
-    inputs: dict = field(default_factory=dict)  # name -> ndarray, written as .npz
+    inputs: dict = field(default_factory=dict)  # name -> ndarray, written as .npz before the process starts
     timeout: float = 10.0  # seconds of wall time for this call
 
 
 @dataclass(frozen=True)
 class CallResult:
-    status: str  # ok | error | timeout | crashed | import_error | unreadable
+    status: str  # ok | error | timeout | crashed | import_error | unreadable | missing
     message: str  # for feedback; empty when ok
     meta: dict  # what wire.flatten recorded about each output
     arrays: dict  # name -> ndarray
@@ -63,17 +66,13 @@ class CallResult:
         return self.status == "ok"
 
 
-SANDBOX_UID_BASE = 200_000  # uids with no account; the grader picks one per sandbox when root
 ENV_PASSTHROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")  # machine quirks numpy needs to be correct
+can_drop_privileges = isolation.can_drop_privileges
 
 
-def site_paths():
-    """Folders the student process needs for NumPy (site-packages), never the project itself."""
-    paths = [p for p in (site.getsitepackages() + [site.getusersitepackages()]) if os.path.isdir(p)]
-    numpy_parent = str(Path(np.__file__).resolve().parent.parent)
-    if numpy_parent not in paths:
-        paths.append(numpy_parent)
-    return paths
+def site_paths(python=sys.executable):
+    """Host folders that hold the packages a submission may import (never the project itself)."""
+    return sorted({os.path.dirname(d) for d in isolation.package_dirs(python)})
 
 
 def stdlib_paths():
@@ -81,24 +80,8 @@ def stdlib_paths():
     return sorted({paths["stdlib"], paths["platstdlib"], sys.base_prefix, sys.prefix})
 
 
-@lru_cache(maxsize=None)
-def can_drop_privileges(python):
-    """True when running as root and an unprivileged uid can start `python` and import numpy."""
-    if os.geteuid() != 0:
-        return False
-    uid = SANDBOX_UID_BASE - 1
-    try:
-        code = subprocess.run([python, "-I", "-S", "-c", "import sys; sys.path += %r; import numpy" % (site_paths(),)],
-                              user=uid, group=uid, extra_groups=[], cwd="/", env={"PATH": "/usr/bin:/bin"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60).returncode
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return code == 0
-
-
 def protect(folder):
-    """Make the solution unreadable by other users (the sandbox's uid). Only the mode
-    of the folder changes; git does not track it, and the owner keeps full access."""
+    """Make the solution unreadable by other users (process isolation as root)."""
     try:
         mode = os.stat(folder).st_mode
         if mode & 0o077:
@@ -116,149 +99,158 @@ def warn_once(message):
         print(f"grader: warning: {message}", file=sys.stderr)
 
 
-def _marked_pids(marker, uid):
-    """Processes that carry the sandbox's environment marker or run as its private uid."""
-    found = []
-    needle = f"GRADER_SANDBOX={marker}".encode()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                if needle in f.read().split(b"\0"):
-                    found.append(int(entry))
-                    continue
-            if uid is not None:
-                with open(f"/proc/{entry}/status") as f:
-                    for line in f:
-                        if line.startswith("Uid:") and str(uid) in line.split()[1:]:
-                            found.append(int(entry))
-                            break
-        except OSError:
-            continue
-    return found
-
-
-def kill_all(proc, marker, uid):
-    """Kill the process group, then anything else that escaped it (setsid, double fork)."""
-    for _ in range(3):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        stragglers = _marked_pids(marker, uid)
-        for pid in stragglers:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        if not stragglers:
-            break
-        time.sleep(0.05)
+def copy_regular(src, dest):
+    """Copy one regular file without following a symlink; refuse anything else."""
+    fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{src} is not a regular file")
+        with os.fdopen(os.dup(fd), "rb") as f, open(dest, "xb") as out:
+            shutil.copyfileobj(f, out)
+    finally:
+        os.close(fd)
 
 
-def how_it_ended(proc, grace=2.0):
-    """describe_exit of a process whose pipe just closed: reap it first (briefly),
-    since right after EOF poll() may still say it is running."""
+def clean_meta(value, depth=0):
+    """Metadata from the student process with every string made inert and bounded."""
+    if depth > 20:
+        return None
+    if isinstance(value, str):
+        return clean(value, 200)
+    if isinstance(value, list):
+        return [clean_meta(v, depth + 1) for v in value[:1000]]
+    if isinstance(value, dict):
+        return {clean(str(k), 200): clean_meta(v, depth + 1) for k, v in list(value.items())[:4096]}
+    return value if isinstance(value, (int, float, bool)) or value is None else None
+
+
+def collect(event, seconds):
+    """A CallResult from a 'done' event and its payload; the student's text made inert."""
     try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        pass
-    return describe_exit(proc.poll())
-
-
-def describe_exit(returncode):
-    if returncode is None:
-        return "did not exit"
-    if returncode < 0:
-        sig = signal.Signals(-returncode).name if -returncode in signal.Signals._value2member_map_ else str(-returncode)
-        hints = {"SIGKILL": " (killed: memory limit or output limit reached?)", "SIGXFSZ": " (wrote more than the output limit)",
-                 "SIGSEGV": " (crashed in native code)"}
-        return f"was killed by {sig}{hints.get(sig, '')}"
-    return f"exited with status {returncode}"
+        status, meta, arrays = wire.decode(event.fields, event.payload)
+    except wire.WireError as exc:
+        return CallResult("unreadable", f"its result could not be read: {exc}", {}, {}, seconds)
+    meta = clean_meta(meta)
+    if status.get("ok") is True:
+        return CallResult("ok", "", meta, arrays, seconds)
+    message = status.get("message")
+    return CallResult("error", clean(message, 1000) if isinstance(message, str) else "failed", meta, arrays, seconds)
 
 
 class Sandbox:
-    """A private folder with one implementation; runs calls in fresh limited processes."""
+    """A grader-owned folder with one implementation; runs calls in fresh isolated processes."""
 
-    def __init__(self, modules, limits=Limits(), data_dir=None, python=sys.executable, stand_ins=()):
+    def __init__(self, modules, limits=Limits(), data_dir=None, python=sys.executable, stand_ins=(), isolation_mode=None):
         self.modules = dict(modules)  # module name -> source path, e.g. {"softmax": Path(".../softmax.py")}
         self.stand_ins = tuple(stand_ins)  # missing helper modules replaced by harness.helpers
         self.limits = limits
         self.data_dir = str(data_dir) if data_dir else None  # read-only dataset folder (uint8 .npy files)
         self.python = python
+        self.mode = isolation_mode or isolation.choose("auto", strict=False, python=python).mode
         self.root = None
+        self.batches = 0
+
+    @property
+    def bwrap(self):
+        return self.mode == "bwrap"
 
     def __enter__(self):
         self.root = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
-        self.logs = Path(tempfile.mkdtemp(prefix="grader-logs-"))
+        try:
+            self._populate()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _populate(self):
+        self.logs = self.root / "logs"
+        self.logs.mkdir(mode=0o700)
         pkg = self.root / "pkg" / "assignment"
         pkg.mkdir(parents=True)
         (pkg / "__init__.py").write_text("")
         for name, src in self.modules.items():
-            shutil.copyfile(src, pkg / f"{name}.py")
+            copy_regular(src, pkg / f"{name}.py")
         for name in self.stand_ins:
             (pkg / f"{name}.py").write_text(f"from harness.helpers import {', '.join(PROVIDED[name])}  # stand-in: file missing\n")
         shutil.copytree(HARNESS_DIR, self.root / "harness", ignore=shutil.ignore_patterns("__pycache__"))
-        for sub in ("out", "tmp", "inputs"):
-            (self.root / sub).mkdir()
+        (self.root / "inputs").mkdir()
+        self.python_real = isolation.interpreter(self.python)
         self.uid = SANDBOX_UID_BASE + secrets.randbelow(1_000_000) if can_drop_privileges(self.python) else None
         if self.uid is None and os.geteuid() == 0:
-            warn_once(f"running as root, but an unprivileged user cannot start {self.python}; student code runs as root "
-                      "(audit hooks and limits still apply). Use an interpreter outside /root, e.g. PYTHON=/usr/bin/python3 ./dev ...")
-        if self.uid is not None:
-            protect(REFERENCE_DIR)
-            for path in [self.root, *self.root.rglob("*")]:
-                os.chown(path, self.uid, self.uid, follow_symlinks=False)
-        os.chmod(self.root, 0o700)
-        return self
+            warn_once(f"running as root, but an unprivileged user cannot start {self.python}; "
+                      + ("bwrap maps student code to uid 65534 without capabilities" if self.bwrap else
+                         "student code runs as root (audit hooks and limits still apply)")
+                      + ". Use an interpreter outside /root, e.g. PYTHON=/usr/bin/python3 ./dev ...")
+        if not self.bwrap:
+            scratch = self.root / "scratch"
+            scratch.mkdir()
+            if self.uid is not None:
+                protect(REFERENCE_DIR)
+                os.chown(scratch, self.uid, self.uid, follow_symlinks=False)
+        for path in [self.root, *self.root.rglob("*")]:
+            if path != self.logs and not path.is_relative_to(self.logs):
+                os.chmod(path, 0o755 if path.is_dir() else 0o644, follow_symlinks=False)
+        os.chmod(self.root, 0o711 if self.bwrap else 0o755)  # bwrap binds only what it needs; a plain process lists it
 
     def __exit__(self, *exc):
-        shutil.rmtree(self.root, ignore_errors=True)
-        shutil.rmtree(self.logs, ignore_errors=True)
+        if self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = None
 
-    # -- one process ---------------------------------------------------------
+    # -- where things are, seen from inside -------------------------------------------
 
-    def _request(self, calls, start, imports, progress_fd, out_dir):
-        read_roots = [str(self.root), *stdlib_paths(), *site_paths()]
-        if self.data_dir:
-            read_roots.append(self.data_dir)
-        request = {
-            "prepend_paths": [str(self.root), str(self.root / "pkg")],
-            "site_paths": site_paths(),
-            "package_dir": str(self.root / "pkg" / "assignment"),
-            "read_roots": read_roots,
-            "write_roots": [str(self.root / "out"), str(self.root / "tmp")],
+    def inside(self, host_path):
+        """The path at which the student process sees a file of the sandbox folder."""
+        if not self.bwrap:
+            return str(host_path)
+        return INSIDE + "/" + str(Path(host_path).relative_to(self.root))
+
+    def _site_binds(self):
+        return [(d, f"{isolation.INSIDE_SITE}/{os.path.basename(d)}") for d in isolation.package_dirs(self.python)]
+
+    def _request(self, batch, calls, start, imports, fd):
+        if self.bwrap:
+            sites, writes = [isolation.INSIDE_SITE], ["/tmp", "/dev/shm"]
+            reads = [INSIDE, "/usr", "/etc", "/tmp", "/dev", "/proc", *stdlib_paths()] + ([self.data_dir] if self.data_dir else [])
+        else:
+            sites = site_paths(self.python)
+            reads = [str(self.root / "pkg"), str(self.root / "harness"), str(batch), *stdlib_paths(), *sites]
+            reads += [self.data_dir] if self.data_dir else []
+            writes = [str(self.root / "scratch")]
+        return {
+            "prepend_paths": [self.inside(self.root), self.inside(self.root / "pkg")],
+            "site_paths": sites,
+            "package_dir": self.inside(self.root / "pkg" / "assignment"),
+            "read_roots": reads,
+            "write_roots": writes,
             "imports": list(imports),
-            "progress_fd": progress_fd,
-            "out_dir": str(out_dir),
+            "progress_fd": fd,
             "start": start,
-            "calls": [{"index": c.index, "probe": c.probe, "spec": c.spec, "inputs": self._inputs_file(c)} for c in calls],
+            "calls": [{"index": c.index, "probe": c.probe, "spec": c.spec,
+                       "inputs": self.inside(batch / f"{c.index}.npz") if c.inputs else None} for c in calls],
         }
-        path = self.root / "inputs" / f"request-{start}.json"
-        path.write_text(json.dumps(request))
-        return path
 
-    def _inputs_file(self, call):
-        if not call.inputs:
-            return None
-        path = self.root / "inputs" / f"{call.index}.npz"
-        if not path.exists():
-            np.savez(path, **call.inputs)
-            if self.uid is not None:
-                os.chown(path, self.uid, self.uid)
-        return str(path)
+    def write_batch(self, calls):
+        """A fresh read-only inputs folder for one batch of calls, written before any process starts."""
+        self.batches += 1
+        batch = self.root / "inputs" / str(self.batches)
+        batch.mkdir(mode=0o755)
+        for c in calls:
+            if c.inputs:
+                path = batch / f"{c.index}.npz"
+                with open(path, "xb") as f:
+                    np.savez(f, **c.inputs)
+                os.chmod(path, 0o644)
+        return batch
 
-    def _env(self):
+    def _env(self, marker):
         threads = str(self.limits.blas_threads)
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(self.root / "tmp"), "TMPDIR": str(self.root / "tmp"),
+        home = "/tmp" if self.bwrap else str(self.root / "scratch")
+        env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home,
                "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
                "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
-               "GRADER_SANDBOX": self.marker}
+               "GRADER_SANDBOX": marker}
         env.update({k: os.environ[k] for k in ENV_PASSTHROUGH if k in os.environ})
         return env
 
@@ -272,93 +264,62 @@ class Sandbox:
         if self.uid is not None:
             resource.setrlimit(resource.RLIMIT_NPROC, (256, 256))
 
-    def spawn(self, calls, start, imports, stdin=subprocess.DEVNULL):
-        """Start one worker process; returns (proc, progress reader, log files)."""
-        self.marker = secrets.token_hex(8)
-        read_fd, write_fd = os.pipe()
-        out_dir = self.root / "out"
-        request = self._request(calls, start, imports, write_fd, out_dir)
-        stdout = open(self.logs / f"stdout-{start}.txt", "wb")
-        stderr = open(self.logs / f"stderr-{start}.txt", "wb")
+    def launch(self, batch, calls, start, imports):
+        """How to start the worker for calls[start:] of a batch (see grader.worker.Launch)."""
+        marker = secrets.token_hex(8)
+        env = self._env(marker)
+
+        def argv_for(fd, info_fd):
+            request = self._request(batch, calls, start, imports, fd)
+            path = batch / f"request-{start}-{secrets.token_hex(4)}.json"
+            with open(path, "x") as f:
+                json.dump(request, f)
+            os.chmod(path, 0o644)
+            command = [self.python_real, "-I", "-S", self.inside(self.root / "harness" / "run.py"), self.inside(path)]
+            if not self.bwrap:
+                return command
+            binds = [(str(self.root / "pkg"), f"{INSIDE}/pkg"), (str(self.root / "harness"), f"{INSIDE}/harness"),
+                     (str(batch), self.inside(batch)), *self._site_binds()]
+            if self.data_dir:
+                binds.append((self.data_dir, self.data_dir))
+            uid_inside = 65534 if os.geteuid() == 0 and self.uid is None else None
+            argv = isolation.bwrap_argv(binds, self.python_real, command, uid_inside=uid_inside, info_fd=info_fd)
+            env_args = []
+            for k, v in env.items():
+                env_args += ["--setenv", k, v]
+            i = argv.index("--")
+            return argv[:i] + env_args + argv[i:]
+
         ids = {"user": self.uid, "group": self.uid, "extra_groups": []} if self.uid is not None else {}
-        try:
-            proc = subprocess.Popen(
-                [self.python, "-I", "-S", str(self.root / "harness" / "run.py"), str(request)],
-                cwd=self.root, env=self._env(), stdin=stdin, stdout=stdout, stderr=stderr,
-                pass_fds=(write_fd,), start_new_session=True, preexec_fn=self._preexec, **ids)
-        finally:
-            os.close(write_fd)
-            stdout.close()
-            stderr.close()
-        return proc, EventReader(read_fd)
+        cwd = "/" if self.bwrap else str(self.root / "scratch")
+        tag = f"{self.batches}-{start}"
+        return Launch(argv_for, env, cwd, ids, self._preexec, str(self.logs / f"stdout-{tag}.txt"),
+                      str(self.logs / f"stderr-{tag}.txt"), self.bwrap, marker, self.uid)
+
+    def worker(self, calls, imports, start=0, batch=None):
+        """A started Worker for calls (a fresh batch unless one is given). The caller closes it."""
+        batch = batch or self.write_batch(calls)
+        return Worker(self.launch(batch, calls, start, imports))
+
+    # -- unit calls ------------------------------------------------------------------
 
     def run(self, calls, imports, on_event=None):
-        """Run calls in order; a timeout or crash costs that call and a fresh process continues.
+        """Run calls in order; a timeout, crash or protocol violation costs that call, and a
+        fresh process continues with the next one.
 
         on_event: optional callback(dict) for progress events such as {"event": "epoch", "data": {...}}.
         """
         calls = sorted(calls, key=lambda c: c.index)
-        position = {c.index: i for i, c in enumerate(calls)}
+        batch = self.write_batch(calls)
         results = {}
         start = 0
         while start < len(calls):
-            proc, events = self.spawn(calls, start, imports)
-            try:
-                start = self._drive(proc, events, calls, start, position, results, on_event)
-            finally:
-                kill_all(proc, self.marker, self.uid)
-                events.close()
+            with self.worker(calls, imports, start, batch) as w:
+                start = drive(w, calls, start, results, self.limits.import_timeout, on_event)
         return [results[c.index] for c in calls]
 
-    def _drive(self, proc, events, calls, start, position, results, on_event=None):
-        """Follow one worker's progress. Returns where the next worker must start."""
-        event = events.next(self.limits.import_timeout)
-        if event is None or event.get("event") != "imported":
-            reason = "took longer than %gs to import" % self.limits.import_timeout if events.timed_out else f"{how_it_ended(proc)} while importing"
-            for c in calls[start:]:
-                results[c.index] = CallResult("import_error", f"the submission {reason}", {}, {}, 0.0)
-            return len(calls)
-        current, t0 = None, None
-        while True:
-            timeout = calls[position[current]].timeout - (time.monotonic() - t0) if current is not None else self.limits.import_timeout
-            event = events.next(max(timeout, 0.0))
-            if event is None:
-                if current is None:  # exited or stalled between calls
-                    for c in calls[start:]:
-                        results.setdefault(c.index, CallResult("crashed", f"the process {how_it_ended(proc)}", {}, {}, 0.0))
-                    return len(calls)
-                elapsed = time.monotonic() - t0
-                if events.timed_out:
-                    msg = f"timed out after {calls[position[current]].timeout:g}s (infinite loop, or far too slow?)"
-                    results[current] = CallResult("timeout", msg, {}, {}, elapsed)
-                else:
-                    results[current] = CallResult("crashed", f"the process {how_it_ended(proc)}", {}, {}, elapsed)
-                return position[current] + 1
-            kind = event.get("event")
-            if kind == "start" and event.get("call") in position:
-                current, t0 = event["call"], time.monotonic()
-            elif kind == "done" and event.get("call") == current:
-                results[current] = self._collect(current, time.monotonic() - t0)
-                current = None
-            elif kind == "epoch" and on_event is not None and current is not None:
-                on_event(event)
-            elif kind == "finished":
-                for c in calls[start:]:
-                    results.setdefault(c.index, CallResult("crashed", "the process skipped this call", {}, {}, 0.0))
-                return len(calls)
-
-    def _collect(self, index, seconds):
-        try:
-            status, meta, arrays = wire.decode(str(self.root / "out" / str(index)))
-        except wire.WireError as exc:
-            return CallResult("unreadable", f"its result could not be read: {exc}", {}, {}, seconds)
-        if status.get("ok") is True:
-            return CallResult("ok", "", meta, arrays, seconds)
-        message = status.get("message")
-        return CallResult("error", message if isinstance(message, str) else "failed", meta, arrays, seconds)
-
     def output_tail(self, per_file=4000, limit=20000):
-        """The end of what the student processes printed (for instructors' logs, never parsed)."""
+        """The end of what the student processes printed (for instructors' logs, never parsed), made inert."""
         chunks = []
         for path in sorted(self.logs.glob("*.txt")):
             with open(path, "rb") as f:
@@ -367,44 +328,76 @@ class Sandbox:
                 data = f.read()
             if data.strip():
                 cut = f" (last {per_file} of {size} bytes)" if size > per_file else ""
-                chunks.append(f"--- {path.name}{cut}\n" + data.decode("utf-8", "replace"))
+                chunks.append(f"--- {path.name}{cut}\n" + clean(data.decode("utf-8", "replace"), per_file + 100))
         return "\n".join(chunks)[-limit:]
 
 
-class EventReader:
-    """JSON lines from the progress pipe, with a timeout per read. Malformed lines are ignored."""
+SANDBOX_UID_BASE = isolation.SANDBOX_UID_BASE
 
-    def __init__(self, fd):
-        self.fd, self.buffer, self.timed_out, self.eof = fd, b"", False, False
 
-    def next(self, timeout):
-        deadline = time.monotonic() + timeout
-        self.timed_out = False
+def drive(w, calls, start, results, import_timeout, on_event=None):
+    """Follow one worker through calls[start:]. Returns where the next worker must start.
+
+    Each call's deadline is set here when the previous call ended (never by an event),
+    so a process that floods the pipe with events cannot stretch its time.
+    """
+    def fail_rest(status, message):
+        for c in calls[start:]:
+            results.setdefault(c.index, CallResult(status, message, {}, {}, 0.0))
+        return len(calls)
+
+    try:
+        event = w.next(time.monotonic() + import_timeout)
+    except ProtocolViolation as exc:
+        return fail_rest("import_error", f"the submission {exc} while importing")
+    if event is None or event.kind != "imported":
+        if event is None and w.timed_out():
+            reason = f"took longer than {import_timeout:g}s to import"
+        elif event is None:
+            reason = f"{w.ended()} while importing"
+        else:
+            reason = f"sent {event.kind!r} before it was imported (the grading protocol was broken)"
+        return fail_rest("import_error", f"the submission {reason}")
+    for k in range(start, len(calls)):
+        c = calls[k]
+        t0 = time.monotonic()
+        deadline = t0 + c.timeout
         while True:
-            while b"\n" in self.buffer:
-                line, self.buffer = self.buffer.split(b"\n", 1)
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(event, dict):
-                    return event
-            if self.eof:
-                return None
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self.timed_out = True
-                return None
-            ready, _, _ = select.select([self.fd], [], [], remaining)
-            if not ready:
-                self.timed_out = True
-                return None
-            chunk = os.read(self.fd, 65536)
-            if not chunk:
-                self.eof = True
-            self.buffer += chunk
-            if len(self.buffer) > 1 << 20:  # a flood of garbage: keep only the tail
-                self.buffer = self.buffer[-4096:]
+            try:
+                event = w.next(deadline)
+                if event is not None and event.kind in ("start", "done") and event.get("call") != c.index:
+                    raise ProtocolViolation(f"sent {event.kind!r} for another call than the one running")
+                if event is not None and event.kind not in ("start", "done", "epoch", "finished"):
+                    raise ProtocolViolation(f"sent {event.kind!r} during a call")
+            except ProtocolViolation as exc:
+                results[c.index] = CallResult("error", f"the process {exc}; the grading protocol was broken",
+                                              {}, {}, time.monotonic() - t0)
+                return k + 1
+            elapsed = time.monotonic() - t0
+            if event is None:
+                if w.timed_out():
+                    msg = f"timed out after {c.timeout:g}s (infinite loop, or far too slow?)"
+                    results[c.index] = CallResult("timeout", msg, {}, {}, elapsed)
+                else:
+                    results[c.index] = CallResult("crashed", f"the process {w.ended()}", {}, {}, elapsed)
+                return k + 1
+            if event.kind == "epoch" and on_event is not None:
+                on_event(dict(event.fields))
+            elif event.kind == "done":
+                results[c.index] = collect(event, elapsed)
+                break
+            elif event.kind == "finished":
+                return fail_rest("crashed", "the process skipped this call")
+    return len(calls)
 
-    def close(self):
-        os.close(self.fd)
+
+def unreachable_by_others(path):
+    """The first folder on the way to path that other users cannot traverse (no o+x), or None."""
+    path = Path(path).resolve()
+    for folder in [*reversed(path.parents), path]:
+        try:
+            if folder.is_dir() and not folder.stat().st_mode & 0o001:
+                return folder
+        except OSError:
+            return folder
+    return None

@@ -1,13 +1,16 @@
 """Find a submission's modules in a folder or a .zip, at the top level or under assignment/."""
 
+import os
 import re
 import shutil
+import stat
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-MODULES = ("activations", "softmax", "perceptron", "two_layer_net", "optimizer")
+from .contract import MODULES
+
 MAX_ZIP_BYTES = 50 << 20  # uncompressed, all members together
 
 
@@ -59,9 +62,26 @@ def safe_extract(zip_path, dest):
             total += info.file_size
             if total > MAX_ZIP_BYTES:
                 raise SubmissionError(f"{zip_path} unpacks to more than {MAX_ZIP_BYTES >> 20} MB")
-            if (info.external_attr >> 16) & 0o170000 == 0o120000:
-                raise SubmissionError(f"{zip_path}: member {info.filename!r} is a symbolic link")
+            kind = (info.external_attr >> 16) & 0o170000
+            if kind == 0o120000:
+                raise SubmissionError(f"{zip_path}: member {info.filename!r} is a symbolic link; submit regular files only")
+            if kind not in (0, 0o100000, 0o040000):
+                raise SubmissionError(f"{zip_path}: member {info.filename!r} is a special file; submit regular files only")
         archive.extractall(dest)
+
+
+def refuse_special_files(root, shown):
+    """Raise SubmissionError naming the first symlink, device, pipe or socket anywhere under root."""
+    root = Path(root)
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        for name in dirs + files:
+            entry = Path(folder) / name
+            mode = entry.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                raise SubmissionError(f"{shown}: {entry.relative_to(root)} is a symbolic link; submit regular files only")
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                raise SubmissionError(f"{shown}: {entry.relative_to(root)} is a special file (device, pipe or socket); "
+                                      "submit regular files only")
 
 
 def open_submission(path, workdir=None):
@@ -85,6 +105,7 @@ def open_submission(path, workdir=None):
         root = workdir
     else:
         root = path
+    refuse_special_files(root, path)
     folder = module_folder(root)
     modules = {m: folder / f"{m}.py" for m in MODULES if (folder / f"{m}.py").is_file() and not (folder / f"{m}.py").is_symlink()}
     return Submission(submission_name(path), folder, modules, workdir if path.is_file() else None)

@@ -1,185 +1,183 @@
-"""Interleaved epoch timing of two implementations, measured and enforced from the grader's side.
+"""Interleaved epoch timing of two implementations, measured and verified from the grader's side.
 
-Both processes load the data and build their model, then announce "ready" and are
-stopped (SIGSTOP). For each repeat the grader draws a fresh shuffle seed, resumes
-one process, sends it "go SEED", and stops the clock and the process again at its
-"epoch_done"; then the other. A process therefore computes only inside its timed
-windows, and cannot work ahead because the seed is unknown until "go". Finally
-the submission's epochs are recomputed, untimed, in a fresh process: a
-submission that announced "epoch_done" without doing the work is caught there.
+interleave: both processes load the data and build their model, announce 'ready' and
+are frozen (SIGSTOP of every process of the sandbox). For each repeat the grader
+draws the shuffle seed, thaws one sandbox, sends 'go SEED', and freezes it again
+the moment 'epoch_done' arrives, carrying the epoch's weights; then the other. The
+sandbox computes only inside its timed windows, cannot work ahead (the seed is
+unknown until 'go'), and cannot finish later (the weights came with 'done').
+verify: each timed epoch's weights must equal the reference's epoch for the same
+seed, and the sandbox's CPU time outside the windows must stay small.
+assemble: the CallResults the performance check judges.
 """
 
-import os
-import secrets
-import signal
-import subprocess
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .harness.probes import init_weights
-from .sandbox import Call, CallResult, how_it_ended, kill_all
+from .contract import KEYS
+from .harness import wire
+from .sandbox import Call, CallResult
+from .worker import ProtocolViolation
 
-KEYS = ("W1", "b1", "W2", "b2")
+ALLOWED = {"imported", "start", "ready", "epoch_done", "done", "finished"}
+WEIGHT_RTOL, WEIGHT_ATOL = 1e-6, 1e-9  # the same epoch computed by two correct implementations
 
 
-class _Runner:
-    """One worker process driven through ready / go / epoch_done."""
+class Timed:
+    """One sandboxed process driven through ready / go / epoch_done, with its CPU accounting."""
 
-    def __init__(self, sandbox, call, imports):
-        self.sandbox = sandbox
-        self.proc, self.events = sandbox.spawn([call], 0, imports, stdin=subprocess.PIPE)
+    def __init__(self, box, call, imports):
+        self.worker = box.worker([call], imports)
+        self.import_timeout = box.limits.import_timeout
         self.error = None
-        self.finished = False
+        self.times, self.finals = [], []
+        self.cpu_inside, self.cpu_outside = 0.0, 0.0
+        self.setup_done = False
 
-    def signal(self, sig):
-        try:
-            os.killpg(self.proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-    def wait_for(self, kind, timeout):
-        """The next event of that kind, or None with self.error set."""
-        deadline = time.monotonic() + timeout
+    def _until(self, kind, deadline):
+        """The next event of that kind before the deadline, or None with self.error set."""
         while True:
-            event = self.events.next(max(deadline - time.monotonic(), 0.0))
+            try:
+                event = self.worker.next(deadline)
+                if event is not None and event.kind not in ALLOWED:
+                    raise ProtocolViolation(f"sent {event.kind!r} during the timed epochs")
+            except ProtocolViolation as exc:
+                self.error = f"the process {exc}; the grading protocol was broken"
+                return None
             if event is None:
-                if self.events.timed_out:
-                    self.error = f"did not get to '{kind}' within {timeout:g}s"
-                else:
-                    self.error = f"the process {how_it_ended(self.proc)}"
+                self.error = (f"did not get to '{kind}' in time" if self.worker.timed_out()
+                              else f"the process {self.worker.ended()}")
                 return None
-            if event.get("event") == "imported" and event.get("errors"):
-                self.error = "; ".join(f"{m}: {msg}" for m, msg in event["errors"].items())
+            if event.kind == "imported" and event.get("errors"):
+                errors = event.get("errors")
+                self.error = "; ".join(f"{m}: {msg}" for m, msg in errors.items()) if isinstance(errors, dict) else "import failed"
                 return None
-            if event.get("event") == "done":
-                self.finished = True
-                if kind == "done":
-                    return event
-                self.error = self.sandbox._collect(0, 0.0).message or "the benchmark stopped early"
+            if event.kind == "done":
+                from .sandbox import collect
+                result = collect(event, 0.0)
+                self.error = result.message or "the benchmark stopped early"
                 return None
-            if event.get("event") == kind:
+            if event.kind == kind:
                 return event
 
     def ready(self, timeout):
-        """Let the process set up its next epoch (untimed), then stop it until 'go'."""
-        self.signal(signal.SIGCONT)
-        if self.wait_for("ready", timeout) is not None:
-            self.signal(signal.SIGSTOP)
-
-    def go(self, seed):
-        self.signal(signal.SIGCONT)
-        try:
-            self.proc.stdin.write(f"go {seed}\n".encode())
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError):
-            self.error = f"the process {how_it_ended(self.proc)}"
-            return False
-        return True
+        """Let the process set up its next epoch, then freeze it until 'go'. CPU used after the
+        first setup counts as outside the timed windows."""
+        cpu0 = self.worker.cpu_seconds()
+        self.worker.thaw()
+        deadline = time.monotonic() + timeout + (0 if self.setup_done else self.import_timeout)
+        event = self._until("ready", deadline)
+        self.worker.freeze()
+        if self.setup_done:
+            self.cpu_outside += max(self.worker.cpu_seconds() - cpu0, 0.0)
+        self.setup_done = True
+        return event is not None
 
     def timed_epoch(self, seed, budget):
-        """Wall seconds from 'go' to 'epoch_done', measured here; None on failure."""
+        """Wall seconds from 'go' to 'epoch_done', measured here, and the epoch's weights; False on failure."""
+        cpu0 = self.worker.cpu_seconds()
+        self.worker.thaw()
         t0 = time.monotonic()
-        if not self.go(seed):
-            return None
-        done = self.wait_for("epoch_done", budget)
-        elapsed = time.monotonic() - t0
-        self.signal(signal.SIGSTOP)
-        return elapsed if done is not None else None
-
-    def finish(self, timeout):
-        """Let the process write its result; the result's arrays, or None."""
-        self.signal(signal.SIGCONT)
-        if self.error or (not self.finished and self.wait_for("done", timeout) is None):
-            return None
-        result = self.sandbox._collect(0, 0.0)
-        if not result.ok:
-            self.error = result.message
-            return None
-        return result.arrays
+        if not self.worker.send(f"go {seed}"):
+            self.error = f"the process {self.worker.ended()}"
+            return False
+        event = self._until("epoch_done", t0 + budget)
+        self.worker.freeze()
+        self.cpu_inside += max(self.worker.cpu_seconds() - cpu0, 0.0)
+        if event is None:
+            return False
+        try:
+            arrays = wire.decode_arrays(event.payload)
+        except wire.WireError as exc:
+            self.error = f"the epoch's weights could not be read: {exc}"
+            return False
+        self.times.append(event.at - t0)
+        self.finals.append({k: arrays.get(f"final.{k}") for k in KEYS})
+        return True
 
     def close(self):
-        self.signal(signal.SIGCONT)
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
-        kill_all(self.proc, self.sandbox.marker, self.sandbox.uid)
-        self.events.close()
+        self.worker.close()
 
 
-def _result(times, error, seconds, arrays=None):
-    if error or not times:
-        return CallResult("error", error or "no epoch was timed", {}, {}, seconds)
-    return CallResult("ok", "", {"times": {"type": "ndarray"}}, {"times": np.array(times), **(arrays or {})}, seconds)
+@dataclass
+class Interleaved:
+    """What interleave() measured."""
+    seeds: list
+    student: Timed
+    reference: Timed
+    seconds: float = 0.0
+    notes: list = field(default_factory=list)
 
 
-def same_epochs(timed, recomputed, repeats):
-    """None when every repeat's final weights agree; else which repeat and weight differ."""
-    for r in range(repeats):
-        for k in KEYS:
-            a, b = timed.get(f"final{r}.{k}"), recomputed.get(f"final{r}.{k}")
-            if a is None or b is None or a.shape != b.shape or not np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True):
-                return f"repeat {r + 1}, {k}"
-    return None
-
-
-def time_interleaved(student_box, reference_box, probe, imports, setup_timeout, max_ratio, seeds=None):
-    """Epoch times of both implementations, interleaved, the submission's verified.
-
-    Returns (student CallResult, reference CallResult), each with arrays["times"] (repeats,).
-    """
-    repeats = probe.spec["repeats"]
-    seeds = seeds or [1 + secrets.randbelow(2**31 - 2) for _ in range(repeats)]
+def interleave(student_box, reference_box, probe, imports, setup_timeout, max_ratio, seeds):
+    """Time the epochs of both implementations, alternating, one seed per repeat."""
     call = Call(0, probe.probe, probe.spec, probe.inputs, setup_timeout)
     t_start = time.monotonic()
-    ref, stu = _Runner(reference_box, call, imports), _Runner(student_box, call, imports)
-    ref_times, stu_times, finals, ref_finals = [], [], None, None
+    ref, stu = Timed(reference_box, call, imports), Timed(student_box, call, imports)
     try:
-        for runner in (ref, stu):
-            runner.ready(setup_timeout)
         for rep, seed in enumerate(seeds):
-            if ref.error or stu.error:
+            if not (ref.ready(setup_timeout) and stu.ready(setup_timeout)):
                 break
-            elapsed = ref.timed_epoch(seed, setup_timeout)
-            if elapsed is None:
+            if not ref.timed_epoch(seed, setup_timeout):
                 break
-            ref_times.append(elapsed)
-            budget = max(2.0, 4 * max_ratio * elapsed)
-            elapsed = stu.timed_epoch(seed, budget)
-            if elapsed is None:
-                if stu.events.timed_out:
-                    stu.error = f"one epoch took more than {budget / ref_times[-1]:.0f}x the reference's time (stopped after {budget:.1f}s)"
+            budget = max(2.0, 4 * max_ratio * ref.times[-1])
+            if not stu.timed_epoch(seed, budget):
+                if stu.error and "in time" in stu.error:
+                    stu.error = (f"one epoch took more than {budget / ref.times[-1]:.0f}x the reference's time "
+                                 f"(stopped after {budget:.1f}s)")
                 break
-            stu_times.append(elapsed)
-            if rep < repeats - 1:
-                for runner in (ref, stu):
-                    runner.ready(setup_timeout)
-        if len(stu_times) == repeats:
-            finals = stu.finish(setup_timeout)
-            ref_finals = ref.finish(setup_timeout)
     finally:
         ref.close()
         stu.close()
-    verified = ""
-    if finals is not None:
-        initial = init_weights(*finals["final0.W1"].shape, finals["final0.W2"].shape[1], probe.spec["config"]["seed"])
-        unchanged = all(np.array_equal(finals[f"final{r}.{k}"], initial[k]) for r in range(repeats) for k in KEYS)
-        if ref_finals is not None and same_epochs(finals, ref_finals, repeats) is None:
-            verified = "the reference"
-        verify = Call(1, "recompute_epochs", {**probe.spec, "seeds": seeds}, probe.inputs, setup_timeout + 10 * sum(stu_times))
-        (again,) = student_box.run([verify], imports)
-        differs = same_epochs(finals, again.arrays, repeats) if again.ok else f"the recomputation failed: {again.message}"
+    return Interleaved(list(seeds), stu, ref, time.monotonic() - t_start)
+
+
+def first_difference(a, b):
+    """None when two weight dicts agree; else the first weight that differs and by how much."""
+    for k in KEYS:
+        x, y = a.get(k), b.get(k)
+        if x is None or y is None or x.shape != y.shape:
+            return f"{k} is missing or has the wrong shape"
+        if not np.all(np.isfinite(x)) or not np.allclose(x, y, rtol=WEIGHT_RTOL, atol=WEIGHT_ATOL):
+            with np.errstate(all="ignore"):
+                return f"{k} differs by up to {np.nanmax(np.abs(x - y)):.3g}"
+    return None
+
+
+def verify(run):
+    """Why the student's times cannot be credited, or None. Pure."""
+    stu, ref = run.student, run.reference
+    if stu.error or ref.error or len(stu.times) < len(run.seeds):
+        return None  # assemble reports the error
+    for r, (mine, theirs) in enumerate(zip(stu.finals, ref.finals)):
+        differs = first_difference(mine, theirs)
         if differs:
-            stu.error = (f"the timed epochs' weights differ from the same epochs recomputed untimed ({differs}); "
-                         "the timing cannot be trusted (is each epoch deterministic?)")
-        elif unchanged:
-            stu.error = "the timed epochs left the weights unchanged, so no training was timed"
-        verified = verified or "an untimed recomputation"
-    elif not stu.error and len(stu_times) == repeats:
-        stu.error = "the timed epochs' results could not be read back"
-    elapsed = time.monotonic() - t_start
-    student = _result(stu_times, stu.error, elapsed)
+            return (f"the timed epoch's weights differ from the reference's epoch with the same shuffle (repeat {r + 1}: "
+                    f"{differs}), so its time cannot be credited; the epoch must compute what the reference computes")
+    limit = max(1.0, stu.cpu_inside)
+    if stu.cpu_outside > limit:
+        return (f"the sandbox used {stu.cpu_outside:.1f}s of CPU outside the timed windows "
+                f"(limit {limit:.1f}s), so its epoch times cannot be trusted")
+    return None
+
+
+def assemble(run, problem):
+    """(student CallResult, reference CallResult), each with arrays["times"] (repeats,)."""
+    def result(timed, error):
+        if error or not timed.times:
+            return CallResult("error", error or "no epoch was timed", {}, {}, run.seconds)
+        return CallResult("ok", "", {"times": {"type": "ndarray"}}, {"times": np.array(timed.times)}, run.seconds)
+    student = result(run.student, run.student.error or problem)
     if student.ok:
-        student = CallResult("ok", "", {**student.meta, "verified": {"by": verified}}, student.arrays, elapsed)
-    return student, _result(ref_times, ref.error, elapsed)
+        meta = {**student.meta, "verified": {"by": "the reference's epochs with the same shuffles"},
+                "cpu": {"inside": run.student.cpu_inside, "outside": run.student.cpu_outside}}
+        student = CallResult("ok", "", meta, student.arrays, run.seconds)
+    return student, result(run.reference, run.reference.error)
+
+
+def time_interleaved(student_box, reference_box, probe, imports, setup_timeout, max_ratio, seeds):
+    """Epoch times of both implementations, interleaved, the submission's verified."""
+    run = interleave(student_box, reference_box, probe, imports, setup_timeout, max_ratio, seeds)
+    return assemble(run, verify(run))

@@ -7,12 +7,13 @@ so a bug in softmax costs softmax's points, not forward's too.
 
 import numpy as np
 
+from ..challenge import gradcheck_points
 from .base import Check, Probe, Verdict
 from .common import bind, rng_for
 from .compare import compare_array, compare_scalar, relative_error, result_value, unchanged
 
 M = "two_layer_net"
-KEYS = ("W1", "b1", "W2", "b2")
+from ..contract import KEYS
 HELPER_GROUPS = ("activations.sigmoid", "activations.sigmoid_grad", "softmax.softmax", "softmax.cross_entropy_loss", "softmax.accuracy")
 SHAPE = {"input_size": 6, "hidden_size": 5, "num_classes": 4}
 
@@ -66,22 +67,47 @@ def gradient_of(key, rule):
     return judge
 
 
-def gradcheck(rule):
+def central_differences(losses, points):
+    """{key index: {flat index: (L(w + h) - L(w - h)) / 2h}} from losses at the points (pure)."""
+    out = {}
+    for j in range(0, len(points), 2):
+        k, flat, h = points[j]
+        out.setdefault(k, {})[flat] = (losses[j] - losses[j + 1]) / (2 * h)
+    return out
+
+
+def gradcheck(rule, points):
+    """Judge: the analytic gradients agree with central differences that the grader forms from
+    losses at points it chose, and those losses agree with the reference's at the same points.
+    Numbers that only the student process vouches for explain a failure, never earn the check."""
     limit = rule.param("max_rel_error", 1e-6)
 
     def judge(s, r, p):
         if not s.ok:
             return Verdict(False, s.message)
-        errors = {}
-        for k in KEYS:
-            a, n = result_value(s, f"analytic.{k}"), result_value(s, f"numeric.{k}")
-            if a is None or n is None or np.shape(a) != np.shape(n) or not np.all(np.isfinite(a)):
-                return Verdict(False, f"gradients[{k!r}] is missing, has the wrong shape or is not finite")
-            errors[k] = relative_error(a, n)
+        losses, theirs = result_value(s, "losses"), result_value(r, "losses")
+        if losses is None or np.shape(losses) != (len(points),) or not np.all(np.isfinite(losses)):
+            return Verdict(False, f"forward(X, y, mode=\"eval\") did not give a finite loss at each of {len(points)} perturbed weights")
+        mine, ref = central_differences(losses, points), central_differences(theirs, points)
+        errors, wrong_loss = {}, []
+        for k, key in enumerate(KEYS):
+            a = result_value(s, f"analytic.{key}")
+            if a is None or not np.all(np.isfinite(a)) or a.size < max(mine[k]) + 1:
+                return Verdict(False, f"gradients[{key!r}] is missing, has the wrong shape or is not finite")
+            flats = sorted(mine[k])
+            numeric = np.array([mine[k][f] for f in flats])
+            errors[key] = relative_error(a.reshape(-1)[flats], numeric)
+            if relative_error(numeric, np.array([ref[k][f] for f in flats])) > limit:
+                wrong_loss.append(key)
         worst = max(errors, key=errors.get)
         summary = ", ".join(f"{k} {e:.1e}" for k, e in errors.items())
         if errors[worst] > limit:
-            return Verdict(False, f"the analytic gradient of {worst} disagrees with central differences of your loss: relative error {errors[worst]:.2g} (limit {limit:g}); all: {summary}")
+            return Verdict(False, f"the analytic gradient of {worst} disagrees with central differences of your loss: "
+                                  f"relative error {errors[worst]:.2g} (limit {limit:g}); all: {summary}")
+        if wrong_loss:
+            return Verdict(False, f"your gradients agree with central differences of your own loss ({summary}), but that loss "
+                                  f"differs from the reference's near these weights (in the direction of {', '.join(wrong_loss)}), "
+                                  "so the gradients are of the wrong function; see the loss check")
         return Verdict(True, f"relative errors against central differences: {summary}")
     return judge
 
@@ -126,10 +152,12 @@ def checks(rubric):
     for k in KEYS:
         add(f"gradient of {k} matches the reference", train, gradient_of(k, rule(group)),
             f"backpropagate: d loss / d {k}, averaged over the batch (divide by N once)")
-    probes = tuple(Probe("net_gradcheck", {**SHAPE, "eps": rule(group).param("eps", 1e-6), "helpers": h}, problem_inputs(rng_for(seed, group + "gradcheck"), 5))
-                   for h in ("student", "provided"))
-    add("all four gradients agree with central differences", probes, gradcheck(rule(group)),
-        "the gradients must be the derivatives of the loss that forward returns", run_reference=False)
+    inputs = problem_inputs(rng_for(seed, group + "gradcheck"), 5)
+    shapes = {k: inputs["w." + k].shape for k in KEYS}
+    points = gradcheck_points(seed, shapes, int(rule(group).param("gradcheck_points", 8)))
+    probes = tuple(Probe("net_losses", {**SHAPE, "points": points, "helpers": h}, inputs) for h in ("student", "provided"))
+    add("all four gradients agree with central differences", probes, gradcheck(rule(group), points),
+        "the gradients must be the derivatives of the loss that forward returns")
     add("eval mode leaves the gradients untouched", forward_probes(base, mode="eval", grad_fill=7.0), eval_mode_keeps_gradients,
         "only mode \"train\" computes gradients", run_reference=False)
     add("does not modify X, y or the weights", train, inputs_unmodified, "work on new arrays; do not write into X or the weights",

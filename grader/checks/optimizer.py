@@ -6,7 +6,7 @@ from .common import bind, rng_for
 from .compare import compare_array, result_value
 
 M = "optimizer"
-KEYS = ("W1", "b1", "W2", "b2")
+from ..contract import KEYS
 SHAPES = {"W1": (4, 3), "b1": (3,), "W2": (3, 2), "b2": (2,)}
 
 

@@ -1,16 +1,21 @@
-"""Values across the process boundary: .npz arrays (allow_pickle=False) and JSON, never pickle.
+"""Values across the process boundary: .npz bytes (allow_pickle=False) and JSON, never pickle.
 
-encode() runs in the student process; decode() runs in the grader and trusts nothing.
+encode() runs in the student process and returns what travels over the pipe;
+decode() runs in the grader and trusts nothing: it checks the sizes written in
+the zip headers before anything is inflated, and never unpickles.
 """
 
+import io
 import json
 import math
-import os
+import zipfile
 
 import numpy as np
 
-MAX_JSON_BYTES = 1 << 20
-MAX_NPZ_BYTES = 256 << 20
+MAX_JSON_BYTES = 1 << 20  # one event line (status and metadata)
+MAX_NPZ_BYTES = 256 << 20  # the arrays of one result, on the pipe
+MAX_ARRAY_BYTES = 256 << 20  # all members of one result, uncompressed, as the zip headers declare them
+MAX_MEMBERS = 4096
 NUMERIC_KINDS = "biuf"
 
 
@@ -47,47 +52,72 @@ def flatten(name, value, arrays, meta):
         meta[name] = {"type": "other", "description": describe(value)}
 
 
-def encode(path_stem, outputs, status):
-    """Write outputs (dict name -> value) and status (JSON-able dict) beside path_stem."""
+def encode(outputs):
+    """(meta, npz bytes) for outputs (dict name -> value)."""
     arrays, meta = {}, {}
     for name, value in outputs.items():
         flatten(name, value, arrays, meta)
-    np.savez(path_stem + ".npz", **arrays)
-    with open(path_stem + ".json", "w") as f:
-        json.dump({"status": status, "meta": meta}, f)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return meta, buffer.getvalue()
 
 
 class WireError(ValueError):
-    """The student process wrote something that is not a plain numeric result."""
+    """The student process sent something that is not a plain numeric result."""
 
 
-def decode(path_stem):
-    """Read a result written by encode(). Returns (status, meta, arrays). Raises WireError."""
-    json_path, npz_path = path_stem + ".json", path_stem + ".npz"
-    if not os.path.isfile(json_path):
-        raise WireError("no result was written")
-    if os.path.getsize(json_path) > MAX_JSON_BYTES:
+def parse_json(text):
+    """A JSON document from untrusted text: bounded size, bounded nesting, NaN allowed."""
+    if len(text) > MAX_JSON_BYTES:
         raise WireError("the result description is larger than allowed")
-    with open(json_path, encoding="utf-8") as f:
-        try:
-            doc = json.load(f, parse_constant=lambda c: math.nan)
-        except ValueError as exc:
-            raise WireError(f"the result description is not valid JSON ({exc})") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("status"), dict) or not isinstance(doc.get("meta"), dict):
-        raise WireError("the result description has the wrong structure")
+    try:
+        return json.loads(text, parse_constant=lambda c: math.nan)
+    except RecursionError:
+        raise WireError("the result description is nested too deeply") from None
+    except (ValueError, MemoryError) as exc:
+        raise WireError(f"the result description is not valid JSON ({type(exc).__name__})") from None
+
+
+def _check_zip(payload):
+    """Refuse an archive whose declared members are too many or inflate too large."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        raise WireError("the returned arrays could not be read (not an .npz)") from None
+    if len(infos) > MAX_MEMBERS:
+        raise WireError(f"the result holds more than {MAX_MEMBERS} arrays")
+    if sum(i.file_size for i in infos) > MAX_ARRAY_BYTES:
+        raise WireError(f"the returned arrays inflate to more than {MAX_ARRAY_BYTES >> 20} MB")
+    if any(i.compress_type != zipfile.ZIP_STORED for i in infos):
+        raise WireError("the returned arrays are compressed; results are sent uncompressed")
+
+
+def decode_arrays(payload):
+    """{name: ndarray} from npz bytes written by encode(). Raises WireError."""
+    if not payload:
+        return {}
+    if len(payload) > MAX_NPZ_BYTES:
+        raise WireError("the returned arrays are larger than allowed")
+    _check_zip(payload)
     arrays = {}
-    if os.path.isfile(npz_path):
-        if os.path.getsize(npz_path) > MAX_NPZ_BYTES:
-            raise WireError("the returned arrays are larger than allowed")
-        try:
-            with np.load(npz_path, allow_pickle=False) as npz:
-                for key in npz.files:
-                    a = npz[key]
-                    if a.dtype.kind not in NUMERIC_KINDS:
-                        raise WireError(f"{key} has non-numeric dtype {a.dtype}")
-                    arrays[key] = a
-        except WireError:
-            raise
-        except Exception as exc:  # a corrupted or forged file
-            raise WireError(f"the returned arrays could not be read ({type(exc).__name__})") from None
-    return doc["status"], doc["meta"], arrays
+    try:
+        with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
+            for key in npz.files:
+                a = npz[key]
+                if a.dtype.kind not in NUMERIC_KINDS:
+                    raise WireError(f"{key} has non-numeric dtype {a.dtype}")
+                arrays[key] = a
+    except WireError:
+        raise
+    except Exception as exc:  # a corrupted or forged archive
+        raise WireError(f"the returned arrays could not be read ({type(exc).__name__})") from None
+    return arrays
+
+
+def decode(event, payload):
+    """(status, meta, arrays) of a 'done' event and its payload. Raises WireError."""
+    status, meta = event.get("status"), event.get("meta")
+    if not isinstance(status, dict) or not isinstance(meta, dict):
+        raise WireError("the result description has the wrong structure")
+    return status, meta, decode_arrays(payload)

@@ -1,20 +1,28 @@
 """Entry point of the student process: `python -I -S run.py REQUEST.json`.
 
 Order matters and is fixed here: set the import path, import NumPy and the
-harness, install the guard, import the submission, then run the calls one by
-one, writing each result to disk before announcing it on the progress pipe.
+harness, install the guard (a tripwire: the OS sandbox is the real boundary),
+import the submission, then run the calls one by one. Each result travels on
+the progress pipe as a 'done' event followed by its .npz bytes; nothing is
+written to disk. The events are declared in grader/worker.py (PROTOCOL).
 """
 
-import importlib
 import contextlib
+import importlib
 import json
 import os
 import sys
 import traceback
 
 
-def emit(fd, event, **fields):
-    os.write(fd, (json.dumps({"event": event, **fields}) + "\n").encode())
+def emit(fd, event, payload=b"", **fields):
+    """One JSON line on the progress pipe; with a payload, its length and then its bytes."""
+    if payload:
+        fields["bytes"] = len(payload)
+    data = (json.dumps({"event": event, **fields}) + "\n").encode() + payload
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def student_frame(exc, package_dir):
@@ -44,14 +52,12 @@ def main(request_path):
     sys.path[:] = request["prepend_paths"] + sys.path[1:] + request["site_paths"]
     fd = request["progress_fd"]
 
-    import numpy as np  # noqa: F401  imported before the guard, from site-packages
+    import numpy as np  # noqa: F401  imported before the guard
     from harness import guard, probes, wire
 
     package_dir = request["package_dir"]
     guard.install(request["read_roots"], request["write_roots"])
-    imported = {}
-
-    import_errors = {}
+    imported, import_errors = {}, {}
 
     def import_module(name):
         if name in import_errors:
@@ -78,10 +84,14 @@ def main(request_path):
             raise SystemExit(0)
         return int(words[1])
 
+    def epoch_done(data, weights):
+        """The timed epoch is over: its weights travel with the announcement."""
+        meta, payload = wire.encode({"final": weights})
+        emit(fd, "epoch_done", payload, data=data, meta=meta)
+
     for call in request["calls"][request["start"]:]:
         i = call["index"]
         emit(fd, "start", call=i)
-        stem = os.path.join(request["out_dir"], str(i))
         try:
             patch = impl.provided_helpers() if call["spec"].get("helpers") == "provided" else contextlib.nullcontext()
             inputs = {}
@@ -89,26 +99,27 @@ def main(request_path):
                 with np.load(call["inputs"], allow_pickle=False) as npz:
                     inputs = {k: npz[k] for k in npz.files}
             with patch:
-                outputs = run_probe(probes, call, impl, inputs, fd, wait_for_go)
+                outputs = run_probe(probes, call, impl, inputs, fd, wait_for_go, epoch_done)
             status = {"ok": True}
         except BaseException as exc:  # noqa: B902
             outputs, status = {}, {"ok": False, **describe_exception(exc, package_dir)}
         try:
-            wire.encode(stem, outputs, status)
+            meta, payload = wire.encode(outputs)
         except BaseException as exc:  # noqa: B902  e.g. an object whose __array__ raises
-            wire.encode(stem, {}, {"ok": False, "error": "encode", "message": f"returned a value that cannot be read back ({type(exc).__name__})"})
-        emit(fd, "done", call=i)
+            meta, payload = {}, b""
+            status = {"ok": False, "error": "encode", "message": f"returned a value that cannot be read back ({type(exc).__name__})"}
+        emit(fd, "done", payload, call=i, status=status, meta=meta)
     emit(fd, "finished")
     sys.stdout.flush()
     os._exit(0)  # skip any atexit handler the submission registered
 
 
-def run_probe(probes, call, impl, inputs, fd, wait_for_go):
+def run_probe(probes, call, impl, inputs, fd, wait_for_go, epoch_done):
     """Run one probe; the interactive ones also get the progress pipe (and the go signal)."""
     probe = probes.PROBES[call["probe"]]
     if call["probe"] not in probes.INTERACTIVE:
         return probe(impl, call["spec"], inputs)
     extra = {"progress": lambda event, data: emit(fd, event, data=data)}
     if call["probe"] == "timed_epochs":
-        extra["wait_for_go"] = wait_for_go
+        extra.update(wait_for_go=wait_for_go, epoch_done=epoch_done)
     return probe(impl, call["spec"], inputs, **extra)

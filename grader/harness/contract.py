@@ -1,0 +1,27 @@
+"""The assignment's contract: the facts that the grader, its checks, the experiments and the
+student-side harness share, in one place (the module list, the weight keys, the truth
+tables, the shapes the assignment really uses and the XOR proof).
+
+It lives in harness/ because the harness is copied into every sandbox and must be
+self-contained; the rest of the grader reads it as grader.contract.
+"""
+
+import numpy as np
+
+MODULES = ("activations", "softmax", "perceptron", "two_layer_net", "optimizer")  # the files a submission holds
+HELPER_MODULES = ("activations", "softmax")  # replaced by correct stand-ins when missing or broken
+KEYS = ("W1", "b1", "W2", "b2")  # TwoLayerNet.weights and .gradients
+REGULARIZED = ("W1", "W2")  # L2 applies to the weights, never to the biases
+INPUT_SIZE, NUM_CLASSES = 784, 10  # MNIST: 28 x 28 pixels, ten digits
+
+TRUTH_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])  # (4, 2) the truth-table inputs
+GATES = {"AND": np.array([0, 0, 0, 1]), "OR": np.array([0, 1, 1, 1]), "XOR": np.array([0, 1, 1, 0])}  # (4,) each
+
+XOR_PROOF = (
+    "Suppose a line w·x + b = 0 separated XOR, with w·x + b > 0 on the inputs whose XOR is 1. "
+    "Then (0,1) and (1,0) give w2 + b > 0 and w1 + b > 0, whose sum is w1 + w2 + 2b > 0; "
+    "(0,0) and (1,1) give b ≤ 0 and w1 + w2 + b ≤ 0, whose sum is w1 + w2 + 2b ≤ 0. "
+    "Both cannot hold, so no such line exists. Putting the 1s on the other side flips every inequality "
+    "(w1 + w2 + 2b ≤ 0 from the 1s, > 0 from the 0s), the same contradiction. "
+    "XOR is therefore not linearly separable, and no single perceptron computes it."
+)
