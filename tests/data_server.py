@@ -1,28 +1,9 @@
-"""Helpers for the data tests: the real MNIST directory, and a throwaway local HTTP mirror."""
+"""A throwaway local HTTP mirror for the download tests (the real MNIST folder is conftest's real_mnist_dir)."""
 
 import contextlib
 import functools
 import http.server
-import os
 import threading
-from pathlib import Path
-
-import pytest
-
-from grader.data.sources import FILES
-
-_MNIST_DIR = os.environ.get("MNIST_DIR")  # read at import, before any test monkeypatches the environment
-
-
-def real_mnist_dir():
-    """The directory of the four official files, from $MNIST_DIR; fails the test (never skips) without it."""
-    if not _MNIST_DIR:
-        pytest.fail("MNIST_DIR is not set: these tests need the four official MNIST files. "
-                    "Run `MNIST_DIR=/path/to/mnist python3 -m pytest` (CI and ./dev set it).", pytrace=False)
-    missing = [f.name for f in FILES if not (Path(_MNIST_DIR) / f.name).is_file()]
-    if missing:
-        pytest.fail(f"MNIST_DIR={_MNIST_DIR} lacks {', '.join(missing)}", pytrace=False)
-    return Path(_MNIST_DIR)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

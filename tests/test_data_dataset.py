@@ -12,7 +12,7 @@ from grader.data import dataset as dataset_module
 from grader.data import digits as digits_module
 from grader.data.idx import read_labels
 from grader.data.sources import FILES, TRAIN_LABELS
-from data_server import real_mnist_dir
+from conftest import real_mnist_dir
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +135,7 @@ def test_auto_with_no_mnist_anywhere_uses_digits():
     assert load_raw("auto").name == "digits"
 
 
+@pytest.mark.mnist
 def test_auto_with_mnist_available_uses_mnist(mnist_loads, mnist_cache_home, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(mnist_cache_home))  # warm parse cache: no second parse
     monkeypatch.setenv("MNIST_DIR", str(real_mnist_dir()))
@@ -147,6 +148,7 @@ def test_unknown_dataset_name_is_an_error_listing_the_valid_names():
         load_raw("fashion")
 
 
+@pytest.mark.mnist
 def test_a_corrupt_mnist_file_is_reported_by_name_even_under_auto(tmp_path):
     found = copy_of_real_mnist(tmp_path / "mnist")
     (found / TRAIN_LABELS.name).write_bytes(bytes(TRAIN_LABELS.size))
@@ -158,6 +160,7 @@ def test_a_corrupt_mnist_file_is_reported_by_name_even_under_auto(tmp_path):
 # --- MNIST -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.mnist
 def test_mnist_splits_48000_train_12000_val_10000_test(mnist):
     assert isinstance(mnist, Dataset) and mnist.name == "mnist"
     assert mnist.sizes() == {"train": 48_000, "val": 12_000, "test": 10_000}
@@ -165,23 +168,27 @@ def test_mnist_splits_48000_train_12000_val_10000_test(mnist):
     assert mnist.X_test.shape == (10_000, 784)
 
 
+@pytest.mark.mnist
 def test_mnist_images_are_float64_in_0_1_and_labels_int64_0_to_9(mnist):
     for X, y in ((mnist.X_train, mnist.y_train), (mnist.X_val, mnist.y_val), (mnist.X_test, mnist.y_test)):
         assert X.dtype == np.float64 and X.min() == 0.0 and X.max() == 1.0
         assert y.dtype == np.int64 and set(np.unique(y)) == set(range(10))
 
 
+@pytest.mark.mnist
 def test_raw_mnist_is_uint8_and_scaling_divides_by_255(mnist_loads, mnist):
     raw = mnist_loads[0]
     assert isinstance(raw, RawDataset) and raw.X_train.dtype == np.uint8 and raw.y_train.dtype == np.int64
     assert np.array_equal(mnist.X_test, raw.X_test / 255.0)
 
 
+@pytest.mark.mnist
 def test_validation_is_the_last_12000_of_the_training_file_in_order(mnist):
     labels = read_labels(real_mnist_dir() / TRAIN_LABELS.name)
     assert np.array_equal(mnist.y_train, labels[:48_000]) and np.array_equal(mnist.y_val, labels[48_000:])
 
 
+@pytest.mark.mnist
 def test_second_load_comes_from_the_npy_parse_cache_without_parsing(mnist_loads, mnist_cache_home):
     first, second = mnist_loads  # the fixture made parsing raise for the second load
     for key, array in first.arrays().items():
@@ -192,10 +199,12 @@ def test_second_load_comes_from_the_npy_parse_cache_without_parsing(mnist_loads,
     assert all(np.array_equal(np.load(path), second.arrays()[key]) for key, path in second.paths_npy.items())
 
 
+@pytest.mark.mnist
 def test_nothing_is_written_beside_the_source_files(mnist_loads):
     assert sorted(p.name for p in real_mnist_dir().iterdir() if p.suffix != ".md") == sorted(f.name for f in FILES)
 
 
+@pytest.mark.mnist
 def test_a_damaged_parse_cache_is_rebuilt(mnist_loads, mnist_cache_home, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(mnist_cache_home))
     damaged = mnist_loads[0].paths_npy["X_test"]
@@ -272,6 +281,7 @@ def test_info_with_nothing_found_reports_digits_and_how_to_get_mnist(capsys):
     assert "grader data download" in out
 
 
+@pytest.mark.mnist
 def test_info_for_mnist_reports_the_directory_and_split_sizes(mnist_loads, mnist_cache_home, monkeypatch, capsys):
     monkeypatch.setenv("XDG_CACHE_HOME", str(mnist_cache_home))
     assert run_cli("info", "--dataset", "mnist", "--data-dir", str(real_mnist_dir())) == 0

@@ -17,7 +17,8 @@ from grader.commands import data as data_command
 from grader.data import DataError, download_mnist
 from grader.data.sources import FILES
 from grader.data.verify import md5_of
-from data_server import real_mnist_dir, serve_directory
+from conftest import real_mnist_dir
+from data_server import serve_directory
 
 UNREACHABLE = "http://127.0.0.1:1/"  # nothing listens on port 1: connection refused
 
@@ -52,36 +53,43 @@ def assert_exactly_the_official_files(directory):
         assert md5_of(directory / source.name) == source.md5
 
 
+@pytest.mark.mnist
 def test_download_fetches_and_verifies_all_four_files(mirror, tmp_path):
     dest = download_mnist(tmp_path / "mnist", mirrors=[f"{mirror}/good/"])
     assert dest == tmp_path / "mnist"
     assert_exactly_the_official_files(dest)
 
 
+@pytest.mark.mnist
 def test_mirror_url_without_trailing_slash_works(mirror, tmp_path):
     assert_exactly_the_official_files(download_mnist(tmp_path, mirrors=[f"{mirror}/good"]))
 
 
+@pytest.mark.mnist
 def test_first_mirror_404_falls_through_to_the_second(mirror, tmp_path):
     download_mnist(tmp_path, mirrors=[f"{mirror}/empty/", f"{mirror}/good/"])
     assert_exactly_the_official_files(tmp_path)
 
 
+@pytest.mark.mnist
 def test_unreachable_mirror_falls_through_to_the_next(mirror, tmp_path):
     download_mnist(tmp_path, mirrors=[UNREACHABLE, f"{mirror}/good/"], timeout=5)
     assert_exactly_the_official_files(tmp_path)
 
 
+@pytest.mark.mnist
 def test_corrupted_copy_is_rejected_and_the_next_mirror_used_leaving_no_partial_file(mirror, tmp_path):
     download_mnist(tmp_path, mirrors=[f"{mirror}/corrupt/", f"{mirror}/good/"])
     assert_exactly_the_official_files(tmp_path)
 
 
+@pytest.mark.mnist
 def test_cut_short_copy_is_rejected_and_the_next_mirror_used(mirror, tmp_path):
     download_mnist(tmp_path, mirrors=[f"{mirror}/short/", f"{mirror}/good/"])
     assert_exactly_the_official_files(tmp_path)
 
 
+@pytest.mark.mnist
 def test_all_mirrors_failing_raises_data_error_listing_each_mirror(mirror, tmp_path):
     mirrors = [f"{mirror}/empty/", f"{mirror}/corrupt/", f"{mirror}/short/", UNREACHABLE]
     with pytest.raises(DataError) as caught:
@@ -96,6 +104,7 @@ def test_all_mirrors_failing_raises_data_error_listing_each_mirror(mirror, tmp_p
     assert list(tmp_path.iterdir()) == []  # nothing left behind, not even a temp file
 
 
+@pytest.mark.mnist
 def test_files_already_present_and_valid_are_not_downloaded_again(tmp_path):
     real = real_mnist_dir()
     for source in FILES:
@@ -104,12 +113,14 @@ def test_files_already_present_and_valid_are_not_downloaded_again(tmp_path):
     assert_exactly_the_official_files(tmp_path)
 
 
+@pytest.mark.mnist
 def test_a_corrupt_file_already_present_is_replaced(mirror, tmp_path):
     (tmp_path / FILES[1].name).write_bytes(b"not mnist")
     download_mnist(tmp_path, mirrors=[f"{mirror}/good/"])
     assert_exactly_the_official_files(tmp_path)
 
 
+@pytest.mark.mnist
 def test_progress_reports_growing_byte_counts_up_to_each_total(mirror, tmp_path):
     calls = []
     download_mnist(tmp_path, mirrors=[f"{mirror}/good/"], progress=lambda *call: calls.append(call))
@@ -118,6 +129,7 @@ def test_progress_reports_growing_byte_counts_up_to_each_total(mirror, tmp_path)
         assert done == sorted(done) and done[-1] == source.size
 
 
+@pytest.mark.mnist
 def test_interrupted_download_leaves_no_partial_file(mirror, tmp_path):
     def interrupt(name, done, total):
         if done < total:
@@ -128,6 +140,7 @@ def test_interrupted_download_leaves_no_partial_file(mirror, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.mnist
 def test_default_destination_is_the_per_user_cache(mirror, tmp_path):
     dest = download_mnist(mirrors=[f"{mirror}/good/"])
     assert dest == tmp_path / "xdg-cache" / "dl-grader" / "mnist"
@@ -140,6 +153,7 @@ def run_cli(*argv):
     return data_command.main(parser.parse_args(argv))
 
 
+@pytest.mark.mnist
 def test_cli_download_prints_progress_to_stderr_and_the_location(mirror, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(data_command, "download_mnist",
                         functools.partial(download_mnist, mirrors=[f"{mirror}/good/"]))

@@ -10,7 +10,7 @@ from grader.data import DataError
 from grader.data.idx import IMAGES_MAGIC, LABELS_MAGIC, parse_images, parse_labels, read_images, read_labels
 from grader.data.sources import TEST_LABELS, TRAIN_LABELS
 from grader.data.verify import verify_dir, verify_file
-from data_server import real_mnist_dir
+from conftest import real_mnist_dir
 
 
 def idx_bytes(magic, dims, payload):
@@ -138,6 +138,7 @@ def test_size_only_check_skips_the_md5(tmp_path):
     verify_file(path, TEST_LABELS, check_md5=False)
 
 
+@pytest.mark.mnist
 def test_the_official_files_pass_verification():
     paths = verify_dir(real_mnist_dir())
     assert sorted(p.name for p in paths.values()) == sorted(paths)

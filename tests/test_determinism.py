@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-MNIST_DIR = Path(os.environ.get("MNIST_DIR", ROOT.parent / "shared" / "mnist"))
+from conftest import MNIST_DIR, MNIST_MISSING, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +24,7 @@ pytestmark = pytest.mark.slow
 def grade(path, out, threads=1):
     """results.json of `grader grade PATH --threads N`, as a dict."""
     env = dict(os.environ)
-    if MNIST_DIR.is_dir():
+    if not MNIST_MISSING:
         env["MNIST_DIR"] = str(MNIST_DIR)
     proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(path), "--out", str(out),
                            "--threads", str(threads), "--quiet"],

@@ -1,0 +1,98 @@
+"""Shared by every test: the project's paths, the real MNIST files, and the rule for the tests that need them.
+
+A test that reads the four official MNIST files is marked `mnist` and gets their folder from
+real_mnist_dir(). When they are not found:
+  - under CI (CI=true) such a test fails, loudly: a CI run must never pass without having run it;
+  - elsewhere (a fresh machine) it is skipped, and the run closes with one line saying how many
+    were skipped and the command that fetches the data.
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from grader.data.locate import cache_dir, missing_files
+from grader.submission import MODULES  # noqa: F401  (shared: the five modules of a submission)
+
+ROOT = Path(__file__).resolve().parent.parent
+FETCH_MNIST = "./dev grader data download"
+
+
+def mnist_places(env):
+    """Where the tests look for MNIST: $MNIST_DIR alone when set; else ../shared/mnist beside the
+    project (as in CI), then the per-user cache that `grader data download` fills."""
+    if env.get("MNIST_DIR"):
+        return [Path(env["MNIST_DIR"])]
+    return [ROOT.parent / "shared" / "mnist", cache_dir()]
+
+
+def locate_mnist(places):
+    """(the first place holding the four files, ""), or (the first place, why no MNIST was found)."""
+    for place in places:
+        if not missing_files(place):
+            return place, ""
+    return places[0], "no MNIST found in " + " or ".join(str(p) for p in places)
+
+
+def is_ci(env):
+    """True under CI: $CI set to anything but "", 0 or false (CI systems set CI=true)."""
+    return env.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def mnist_policy(env, available):
+    """What a test marked `mnist` does: "run" when the files are there; else "fail" under CI, "skip" elsewhere."""
+    if available:
+        return "run"
+    return "fail" if is_ci(env) else "skip"
+
+
+MNIST_DIR, MNIST_MISSING = locate_mnist(mnist_places(os.environ))  # read once, before tests edit the environment
+MNIST_ACTION = mnist_policy(os.environ, not MNIST_MISSING)
+
+_current = None  # the test being set up or run, for real_mnist_dir()
+_skipped = []  # node ids of `mnist` tests skipped for want of the data
+
+
+def real_mnist_dir():
+    """The folder of the four official files, for a test marked `mnist` (unmarked, it fails: mark it)."""
+    if _current is None or _current.get_closest_marker("mnist") is None:
+        name = _current.nodeid if _current is not None else "this test"
+        pytest.fail(f"{name} reads the real MNIST files but is not marked: add @pytest.mark.mnist", pytrace=False)
+    return MNIST_DIR
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before any fixture: apply mnist_policy to a test marked `mnist`."""
+    global _current
+    _current = item
+    if item.get_closest_marker("mnist") is None or MNIST_ACTION == "run":
+        return
+    if MNIST_ACTION == "skip":
+        _skipped.append(item.nodeid)
+        pytest.skip(f"{MNIST_MISSING}; run `{FETCH_MNIST}` (or set MNIST_DIR) to run it")
+    pytest.fail(f"{MNIST_MISSING}, and CI is set: CI must run the MNIST tests. Put the four official files in "
+                f"../shared/mnist or set MNIST_DIR (outside CI these tests are skipped instead)", pytrace=False)
+
+
+def pytest_runtest_teardown(item):
+    global _current
+    _current = None
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _skipped:
+        terminalreporter.write_sep("!", f"{len(_skipped)} MNIST tests skipped: no MNIST found; run `{FETCH_MNIST}` "
+                                        "(or set MNIST_DIR) to run them", yellow=True, bold=True)
+
+
+@pytest.fixture
+def scratch():
+    """A fresh TMPDIR for a grader subprocess, which the sandbox's unprivileged uid can traverse (tmp_path cannot be)."""
+    folder = tempfile.mkdtemp(prefix="grader-test-")
+    os.chmod(folder, 0o755)
+    yield Path(folder)
+    shutil.rmtree(folder, ignore_errors=True)
