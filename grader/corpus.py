@@ -18,10 +18,10 @@ import math
 import os
 import re
 import shutil
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import toml
 from .paths import PROJECT_DIR, REFERENCE_DIR
 from .submission import MODULES
 
@@ -137,8 +137,8 @@ def load_case(path, kind):
         raise CaseError(f"{path}: no {CASE_FILE}")
     try:
         with open(toml_path, "rb") as f:
-            doc = tomllib.load(f)
-    except tomllib.TOMLDecodeError as exc:
+            doc = toml.load(f)
+    except toml.TOMLDecodeError as exc:
         raise CaseError(f"{toml_path}: not valid TOML ({exc})") from None
     check_files(path)
     return parse_case(doc, path.name, kind, path)

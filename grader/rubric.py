@@ -4,10 +4,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
+from . import toml
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 RULE_KEYS = {"points", "visibility", "timeout", "rtol", "atol"}
@@ -117,8 +114,8 @@ def load_rubric(path):
     except OSError as exc:
         raise RubricError(f"cannot read rubric {path}: {exc.strerror}") from None
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        doc = toml.loads(text)
+    except toml.TOMLDecodeError as exc:
         raise RubricError(f"{path}: not valid TOML ({exc})") from None
     return parse_rubric(doc, str(path))
 

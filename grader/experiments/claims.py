@@ -48,14 +48,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import toml
 from .runs import RunResult
 from .sweeps import SWEEPS, sweep_config, with_epochs
 from .tables import format_accuracy, format_value, github_table
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
 
 DEFAULT_TOLERANCE = 0.005  # absolute, in accuracy (0.5 percentage points)
 SWEEP_NAMES = {"lr": "lr", "learning_rate": "lr", "reg": "reg", "tuned": "tuned"}
@@ -180,8 +176,8 @@ def check_keys(table, allowed, where):
 
 def parse_toml(text, name):
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        doc = toml.loads(text)
+    except toml.TOMLDecodeError as exc:
         raise ClaimsError(f"{name}: not valid TOML ({exc})") from None
     check_keys(doc, ("claim", "lr", "reg", "tuned"), name)
     found = []

@@ -7,12 +7,8 @@ Every sweep starts from the default TrainConfig and changes only its swept field
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from grader import toml
 from grader.harness.train_config import TrainConfig
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
 
 TUNED_FILE = Path(__file__).resolve().parent.parent / "tuned.toml"
 METRICS = ("train", "val", "test")  # the accuracies a run reports, as claims and tables name them
@@ -70,10 +66,10 @@ def load_tuned(path=TUNED_FILE):
     """
     path = Path(path)
     try:
-        values = tomllib.loads(path.read_text(encoding="utf-8"))
+        values = toml.load_path(path)
     except OSError as exc:
         raise ValueError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    except tomllib.TOMLDecodeError as exc:
+    except toml.TOMLDecodeError as exc:
         raise ValueError(f"{path}: not valid TOML ({exc})") from None
     try:
         return canonical(TrainConfig.from_dict(values))
