@@ -1,7 +1,11 @@
 """Reports: Gradescope's results.json, JUnit XML and the terminal table."""
 
 import json
+import os
+import stat
 from xml.etree import ElementTree as ET
+
+import pytest
 
 from grader import report
 from grader.results import CheckResult, GradingResult
@@ -21,7 +25,7 @@ def result(**kw):
 
 def test_results_json_has_gradescopes_shape():
     doc = report.gradescope_dict(result())
-    assert set(doc) == {"score", "execution_time", "output", "tests"}
+    assert set(doc) == {"score", "execution_time", "output", "tests", "isolation"}
     assert doc["score"] == 1.0 and doc["execution_time"] == 1.25
     for test in doc["tests"]:
         assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
@@ -63,3 +67,27 @@ def test_results_are_written_atomically_where_asked(tmp_path):
     assert (tmp_path / "j.xml").exists() and len(written) == 3
     assert (tmp_path / "out" / "student_output.txt").read_text()
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test: umask(0o022) -> the previous one is restored after."""
+    previous = os.umask(0o022)
+    yield os.umask
+    os.umask(previous)
+
+
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o027, 0o640)], ids=["umask 022", "umask 027"])
+def test_reports_are_readable_by_others_as_the_umask_allows_like_any_file(tmp_path, umask, mask, mode):
+    """results.json, student_output.txt and the JUnit file get 0666 less the umask: 0644 as usual, never 0600."""
+    umask(mask)
+    for path in report.write_results(result(), tmp_path / "out", junit=tmp_path / "j.xml"):
+        assert stat.S_IMODE(path.stat().st_mode) == mode, path.name
+
+
+def test_a_write_that_fails_midway_leaves_the_old_report_and_no_temporary_file(tmp_path):
+    (tmp_path / "results.json").write_text("the old report\n")
+    with pytest.raises(UnicodeEncodeError):  # 100 kB are written out before the lone surrogate fails
+        report.write_atomic(tmp_path / "results.json", "x" * 100_000 + "\ud800")
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+    assert (tmp_path / "results.json").read_text() == "the old report\n"
