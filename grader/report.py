@@ -87,6 +87,23 @@ def write_atomic(path, text):
         raise
 
 
+def unwritable(folder):
+    """Why the reports cannot be written into folder (created when missing), or "" when they can.
+    Creates nothing, so that it can be asked before any work."""
+    folder = Path(folder).absolute()
+    for existing in (folder, *folder.parents):
+        try:
+            if existing.exists():
+                break
+        except OSError as exc:  # e.g. a parent folder we may not search
+            return f"{existing}: {exc.strerror}"
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing} is not writable"
+    return ""
+
+
 def write_results(result, out_dir, junit=None):
     """results.json in out_dir, the student's printed output (truncated) beside it,
     and JUnit XML where asked. Returns the paths written."""

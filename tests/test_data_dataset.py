@@ -290,7 +290,7 @@ def test_info_for_mnist_reports_the_directory_and_split_sizes(mnist_loads, mnist
     assert "train 48,000, val 12,000, test 10,000" in out
 
 
-def test_info_for_absent_mnist_exits_1_saying_where_it_looked(tmp_path, capsys):
-    assert run_cli("info", "--dataset", "mnist") == 1
+def test_info_for_absent_mnist_exits_2_saying_where_it_looked(tmp_path, capsys):
+    assert run_cli("info", "--dataset", "mnist") == 2
     err = capsys.readouterr().err
     assert "MNIST not found" in err and str(cache_dir()) in err

@@ -164,7 +164,7 @@ def test_cli_download_prints_progress_to_stderr_and_the_location(mirror, tmp_pat
     assert_exactly_the_official_files(tmp_path / "here")
 
 
-def test_cli_download_failure_exits_1_with_the_reason(tmp_path, monkeypatch, capsys):
+def test_cli_download_failure_exits_2_with_the_reason(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(data_command, "download_mnist", functools.partial(download_mnist, mirrors=[UNREACHABLE]))
-    assert run_cli("download", "--data-dir", str(tmp_path)) == 1
+    assert run_cli("download", "--data-dir", str(tmp_path)) == 2
     assert "could not download from any mirror" in capsys.readouterr().err

@@ -13,25 +13,23 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-MNIST_DIR = Path(os.environ.get("MNIST_DIR", ROOT.parent / "shared" / "mnist"))
-MODULES = ("activations", "softmax", "perceptron", "two_layer_net", "optimizer")
+from conftest import MNIST_DIR, MNIST_MISSING, MODULES, ROOT
+from grader import exits
+
 SOFTMAX_POINTS = 9 + 6 + 4 + 3  # the softmax.* groups of the default rubric
 HIDDEN_CHECK = "softmax.softmax: handles a single row, C = 2, a 1-D input and tiny scores"
-EXIT_OK, EXIT_UNDER, EXIT_USAGE, EXIT_FAULT = 0, 1, 2, 3
 
 
 def grader(*args, tmpdir=None):
     """Run `python -m grader grade ARGS` from the repository root (with TMPDIR=tmpdir when given)."""
     env = dict(os.environ)
-    if MNIST_DIR.is_dir():
+    if not MNIST_MISSING:
         env["MNIST_DIR"] = str(MNIST_DIR)
     if tmpdir is not None:
         env["TMPDIR"] = str(tmpdir)
@@ -39,20 +37,11 @@ def grader(*args, tmpdir=None):
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
-def grade(path, out, *args, expect=EXIT_OK, tmpdir=None):
+def grade(path, out, *args, expect=exits.OK, tmpdir=None):
     """Grade path into out; returns (results.json as a dict, the finished process)."""
     proc = grader(path, "--out", out, *args, tmpdir=tmpdir)
     assert proc.returncode == expect, proc.stderr
     return json.loads((Path(out) / "results.json").read_text()), proc
-
-
-@pytest.fixture
-def scratch():
-    """A fresh TMPDIR for the grader, which the sandbox's unprivileged uid can traverse (tmp_path cannot be)."""
-    folder = tempfile.mkdtemp(prefix="grade-command-test-")
-    os.chmod(folder, 0o755)
-    yield Path(folder)
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def by_name(results):
@@ -122,24 +111,24 @@ USAGE_ERRORS = [  # (case, arguments after PATH builder, words the message must 
 def test_a_usage_error_exits_2_with_a_message_and_writes_nothing(tmp_path, scratch, case, arguments, words):
     out = tmp_path / "out"
     proc = grader(*arguments(tmp_path), "--out", out, tmpdir=scratch)
-    assert proc.returncode == EXIT_USAGE, (case, proc.stderr)
+    assert proc.returncode == exits.USAGE, (case, proc.stderr)
     assert words in proc.stderr, (case, proc.stderr)
     assert "Traceback" not in proc.stderr
     assert not out.exists()
 
 
 @pytest.mark.parametrize("case, path, args, expected", [
-    ("the skeleton scores 0 and grading still completes", "assignment/", [], EXIT_OK),
-    ("full marks on the selected checks", "reference/", [], EXIT_OK),
-    ("--fail-under equal to the score", "reference/", ["--fail-under", SOFTMAX_POINTS], EXIT_OK),
-    ("--fail-under above the score", "reference/", ["--fail-under", SOFTMAX_POINTS + 0.5], EXIT_UNDER),
-    ("--fail-under 101", "reference/", ["--fail-under", 101], EXIT_UNDER),
-    ("--fail-under on the skeleton", "assignment/", ["--fail-under", 1], EXIT_UNDER),
+    ("the skeleton scores 0 and grading still completes", "assignment/", [], exits.OK),
+    ("full marks on the selected checks", "reference/", [], exits.OK),
+    ("--fail-under equal to the score", "reference/", ["--fail-under", SOFTMAX_POINTS], exits.OK),
+    ("--fail-under above the score", "reference/", ["--fail-under", SOFTMAX_POINTS + 0.5], exits.FAILED),
+    ("--fail-under 101", "reference/", ["--fail-under", 101], exits.FAILED),
+    ("--fail-under on the skeleton", "assignment/", ["--fail-under", 1], exits.FAILED),
 ])
 def test_the_exit_status_says_whether_grading_completed_not_how_well(tmp_path, case, path, args, expected):
     results, proc = grade(path, tmp_path / "out", "--only", "softmax.*", "--quiet", *args, expect=expected)
     assert results["score"] in (0, SOFTMAX_POINTS), case
-    if expected == EXIT_UNDER:
+    if expected == exits.FAILED:
         assert "under --fail-under" in proc.stderr
 
 
@@ -182,7 +171,7 @@ MISSING_MODULE_CASES = [  # (module deleted, the check groups that fail: exactly
 def test_a_missing_file_fails_only_the_checks_that_need_it(tmp_path, module, failing):
     folder = copy_reference(tmp_path, f"no_{module}", without=[module])
     proc = grader(folder, "--out", tmp_path / "out", "--quiet")
-    assert proc.returncode == EXIT_OK, proc.stderr
+    assert proc.returncode == exits.OK, proc.stderr
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     failed = {t["name"] for t in results["tests"] if t["status"] == "failed"}
     assert failed == {t["name"] for t in results["tests"] if t["name"].startswith(failing)}
@@ -206,10 +195,10 @@ SOFTMAX_SOURCE = (ROOT / "reference" / "softmax.py").read_text()
 
 
 @pytest.mark.parametrize("case, members, expected", [
-    ("modules at the top level", {"softmax.py": SOFTMAX_SOURCE, "README.md": ""}, EXIT_OK),
-    ("modules under assignment/", {"assignment/softmax.py": SOFTMAX_SOURCE, "README.md": ""}, EXIT_OK),
-    ("a member escaping with '..'", {"../evil.py": "x = 1"}, EXIT_USAGE),
-    ("a corrupt zip", None, EXIT_USAGE),
+    ("modules at the top level", {"softmax.py": SOFTMAX_SOURCE, "README.md": ""}, exits.OK),
+    ("modules under assignment/", {"assignment/softmax.py": SOFTMAX_SOURCE, "README.md": ""}, exits.OK),
+    ("a member escaping with '..'", {"../evil.py": "x = 1"}, exits.USAGE),
+    ("a corrupt zip", None, exits.USAGE),
 ])
 def test_grading_a_zip_leaves_no_temporary_folder_behind(tmp_path, scratch, case, members, expected):
     if members is None:
@@ -219,7 +208,7 @@ def test_grading_a_zip_leaves_no_temporary_folder_behind(tmp_path, scratch, case
         archive = zip_of(tmp_path, "alice.zip", members)
     proc = grader(archive, "--out", tmp_path / "out", "--only", "softmax.*", "--quiet", tmpdir=scratch)
     assert proc.returncode == expected, proc.stderr
-    if expected == EXIT_OK:
+    if expected == exits.OK:
         assert proc.stdout.startswith(f"alice: {SOFTMAX_POINTS} / {SOFTMAX_POINTS} points"), "the sandbox worked"
     assert sorted(p.name for p in scratch.iterdir()) == [], case
 

@@ -91,3 +91,20 @@ def test_a_write_that_fails_midway_leaves_the_old_report_and_no_temporary_file(t
         report.write_atomic(tmp_path / "results.json", "x" * 100_000 + "\ud800")
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
     assert (tmp_path / "results.json").read_text() == "the old report\n"
+
+
+FOLDERS = [  # (case, folder builder, words of the reason; "" when it can be written)
+    ("a folder to be made", lambda t: t / "new" / "deeper", ""),
+    ("an existing folder", lambda t: t, ""),
+    ("a file", lambda t: (t / "f").write_text("x") and t / "f", "is a file, not a folder"),
+    ("a folder under a file", lambda t: (t / "f").write_text("x") and t / "f" / "out", "is a file, not a folder"),
+]
+
+
+@pytest.mark.parametrize("case, make, words", FOLDERS, ids=[c[0] for c in FOLDERS])
+def test_unwritable_says_why_a_report_folder_cannot_be_written_and_creates_nothing(tmp_path, case, make, words):
+    folder = make(tmp_path)
+    before = sorted(tmp_path.rglob("*"))
+    problem = report.unwritable(folder)
+    assert (words in problem) if words else problem == "", (case, problem)
+    assert sorted(tmp_path.rglob("*")) == before

@@ -3,6 +3,7 @@
 import sys
 from pathlib import Path
 
+from grader import exits
 from grader.data import DATASET_NAMES, DataError, download_mnist, load_raw
 from grader.data.locate import describe_search, find_mnist
 
@@ -25,13 +26,13 @@ def main(args):
         return _info(args.data_dir, args.dataset)
     except DataError as err:
         print(f"grader data: error: {err}", file=sys.stderr)
-        return 1
+        return exits.USAGE
 
 
 def _download(data_dir):
     dest = download_mnist(data_dir, progress=ProgressPrinter(sys.stderr))
     print(f"MNIST is ready in {dest}")
-    return 0
+    return exits.OK
 
 
 def _info(data_dir, name):
@@ -43,7 +44,7 @@ def _info(data_dir, name):
     if data.name == "digits" and name == "auto" and find_mnist(data_dir) is None:
         print(f"note:    MNIST not found; looked in:\n{describe_search(data_dir)}")
         print("         run `grader data download` to grade on MNIST")
-    return 0
+    return exits.OK
 
 
 class ProgressPrinter:

@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from grader import exits
 from grader.data import DATASET_NAMES, DataError
 from grader.experiments.pipeline import Options, run_experiments
 from grader.experiments.sweeps import CHOICES, TUNED_FILE, parts
@@ -50,4 +51,4 @@ def main(args):
         return run_experiments(options)
     except (ValueError, SubmissionError, DataError) as exc:
         print(f"grader experiments: error: {exc}", file=sys.stderr)
-        return 2
+        return exits.USAGE

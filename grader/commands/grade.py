@@ -4,14 +4,12 @@ import sys
 import traceback
 from pathlib import Path
 
-from .. import pipeline, report
+from .. import exits, pipeline, report
 from ..data import DataError
 from ..paths import REPORTS_DIR, RUBRIC_FILE
 from ..rubric import RubricError, load_rubric
 from ..results import GradingResult
 from ..submission import SubmissionError, submission_name
-
-EXIT_OK, EXIT_FAULT, EXIT_USAGE, EXIT_UNDER = 0, 3, 2, 1
 
 
 def add_common(parser):
@@ -44,28 +42,55 @@ def run(args, visible_only):
         result = pipeline.grade(args.path, rubric, options, progress)
     except (RubricError, SubmissionError, DataError) as exc:
         print(f"grader {'check' if visible_only else 'grade'}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE, None
+        return exits.USAGE, None
     except Exception:  # the grader's own bug: still leave a report that says so
         print("grader fault (not the submission's):\n" + traceback.format_exc(), file=sys.stderr)
-        return EXIT_FAULT, GradingResult(submission_name(args.path), "unknown (the grader failed)", (), 0.0,
-                                         ("the grader failed before any check could be judged; see its error output",))
+        return exits.FAULT, GradingResult(submission_name(args.path), "unknown (the grader failed)", (), 0.0,
+                                          ("the grader failed before any check could be judged; see its error output",))
     if not result.results and not result.grader_faults:
         print(f"grader: no check matches --only {args.only!r}", file=sys.stderr)
-        return EXIT_USAGE, None
+        return exits.USAGE, None
     print(report.summary_line(result) if args.quiet else report.terminal_table(result))
     for fault in result.grader_faults:
         print(f"grader fault: {fault}", file=sys.stderr)
-    return (EXIT_FAULT if result.grader_faults else EXIT_OK), result
+    return (exits.FAULT if result.grader_faults else exits.OK), result
+
+
+def out_dir(args):
+    """--out, else reports/<submission name>/."""
+    return args.out or REPORTS_DIR / submission_name(args.path)
+
+
+def unwritable_outputs(args):
+    """Why --out (or the default report folder) or --junit cannot be written, or ""."""
+    out = out_dir(args)
+    problem = report.unwritable(out)
+    if problem:
+        return f"cannot write the report to {out}: {problem}; choose another --out"
+    if args.junit:
+        problem = "it is a folder" if Path(args.junit).is_dir() else report.unwritable(Path(args.junit).absolute().parent)
+        if problem:
+            return f"cannot write --junit {args.junit}: {problem}; choose another file"
+    return ""
 
 
 def main(args):
+    problem = unwritable_outputs(args)  # before grading: minutes of work must not end in a traceback
+    if problem:
+        print(f"grader grade: error: {problem}", file=sys.stderr)
+        return exits.USAGE
     status, result = run(args, visible_only=False)
     if result is None:
         return status
-    out = args.out or REPORTS_DIR / result.submission
-    for path in report.write_results(result, out, args.junit):
+    out = out_dir(args)
+    try:
+        written = report.write_results(result, out, args.junit)
+    except OSError as exc:
+        print(f"grader grade: error: cannot write the report to {out}: {exc}", file=sys.stderr)
+        return exits.USAGE
+    for path in written:
         print(f"wrote {path}", file=sys.stderr)
-    if status == EXIT_OK and args.fail_under is not None and result.score < args.fail_under:
+    if status == exits.OK and args.fail_under is not None and result.score < args.fail_under:
         print(f"grader: score {result.score:g} is under --fail-under {args.fail_under:g}", file=sys.stderr)
-        return EXIT_UNDER
+        return exits.FAILED
     return status

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from .. import corpus
+from .. import corpus, exits
 from ..paths import PROJECT_DIR, REPORTS_DIR
 
 DEFAULT_OUT = REPORTS_DIR / "selftest"
@@ -46,16 +46,16 @@ def add_arguments(parser):
 def main(args):
     if args.jobs < 1:
         print("grader selftest: --jobs must be at least 1", file=sys.stderr)
-        return 2
+        return exits.USAGE
     try:
         cases = select(corpus.load_cases(args.corpus), args.kind, args.case)
     except (corpus.CaseError, ValueError) as exc:
         print(f"grader selftest: {exc}", file=sys.stderr)
-        return 2
+        return exits.USAGE
     print(f"grading the reference, then {len(cases)} case(s), {args.jobs} at a time", flush=True)
     run = run_corpus(cases, args.jobs, args.out, timeout=args.timeout, progress=lambda line: print(line, flush=True), rubric=args.rubric)
     if run is None:
-        return 2
+        return exits.USAGE  # the reference could not be graded (a bad --rubric, say): nothing was judged
     print()
     print(tabulate(table_rows(run.outcomes, wrap=True), headers=HEADERS, tablefmt="simple"))
     print()
@@ -63,7 +63,7 @@ def main(args):
         print(line)
     for path in write_reports(run, args.out):
         print(f"wrote {path}")
-    return 0 if run.ok else 1
+    return exits.OK if run.ok else exits.FAILED
 
 
 def select(cases, kind="all", names=None):

@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from .. import skeleton
+from .. import exits, skeleton
 from ..paths import ASSIGNMENT_DIR, REFERENCE_DIR
 
 
@@ -19,12 +19,12 @@ def main(args):
             stale = skeleton.drift(args.reference, args.out)
             if stale:
                 print(f"grader skeleton: {args.out} is out of date in: {', '.join(stale)}; run `grader skeleton`", file=sys.stderr)
-                return 1
+                return exits.FAILED
             print(f"{args.out} matches {args.reference}")
-            return 0
+            return exits.OK
         for path in skeleton.generate(args.reference, args.out):
             print(f"wrote {path}")
-        return 0
+        return exits.OK
     except skeleton.MarkerError as exc:
         print(f"grader skeleton: {exc}", file=sys.stderr)
-        return 2
+        return exits.USAGE

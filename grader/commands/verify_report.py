@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from grader import exits
 from grader.data import DATASET_NAMES, DataError
 from grader.experiments.claims import DEFAULT_TOLERANCE, claims_table, summary
 from grader.experiments.sweeps import TUNED_FILE
@@ -58,10 +59,10 @@ def main(args):
         checks = verify(options)
     except (ValueError, SubmissionError, DataError) as exc:
         print(f"grader verify-report: error: {exc}", file=sys.stderr)
-        return 2
+        return exits.USAGE
     print(claims_table(checks))
     print()
     print(summary(checks))
     if args.fail_on_mismatch and not all(c.within for c in checks):
-        return 1
-    return 0
+        return exits.FAILED
+    return exits.OK

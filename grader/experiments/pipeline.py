@@ -5,6 +5,7 @@ calls, then write results.json, the figures and report.md."""
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import exits
 from grader.harness.train_config import TrainConfig
 
 from .cache import write_json_atomic
@@ -130,4 +131,4 @@ def run_experiments(options, progress=None, stdout=None):
         print(summary_tables(plan, outcomes), file=stdout)
     print(f"wrote {path}", file=stdout)
     failed = any(not isinstance(o, RunResult) for o in outcomes.values()) or bool(theory and theory.errors)
-    return 1 if failed else 0
+    return exits.FAILED if failed else exits.OK
