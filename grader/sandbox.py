@@ -140,13 +140,15 @@ def collect(event, seconds):
 class Sandbox:
     """A grader-owned folder with one implementation; runs calls in fresh isolated processes."""
 
-    def __init__(self, modules, limits=Limits(), data_dir=None, python=sys.executable, stand_ins=(), isolation_mode=None):
+    def __init__(self, modules, limits=Limits(), data_dir=None, python=sys.executable, stand_ins=(), isolation_mode=None,
+                 tripwire=True):
         self.modules = dict(modules)  # module name -> source path, e.g. {"softmax": Path(".../softmax.py")}
         self.stand_ins = tuple(stand_ins)  # missing helper modules replaced by harness.helpers
         self.limits = limits
         self.data_dir = str(data_dir) if data_dir else None  # read-only dataset folder (uint8 .npy files)
         self.python = python
         self.mode = isolation_mode or isolation.choose("auto", strict=False, python=python).mode
+        self.tripwire = tripwire  # install the audit hooks; False only in tests of the OS boundary
         self.root = None
         self.batches = 0
 
@@ -224,6 +226,7 @@ class Sandbox:
             "package_dir": self.inside(self.root / "pkg" / "assignment"),
             "read_roots": reads,
             "write_roots": writes,
+            "tripwire": self.tripwire,
             "imports": list(imports),
             "progress_fd": fd,
             "start": start,

@@ -1,10 +1,13 @@
-"""The isolation layer (grader.sandbox, grader.harness.guard, grader.harness.wire).
+"""The sandbox (grader.sandbox, grader.worker, grader.harness.guard, grader.harness.wire).
 
 Each test writes a tiny submission into tmp_path and runs calls on it in a
 Sandbox. Whatever the student code does -- loop, exit, crash, flood, fork,
 write outside, import the solution, return odd objects -- the call gets a
 status and a message, the grader process is unharmed, the next call still
-runs, and no process of the sandbox outlives the run.
+runs, and no process of the sandbox outlives the run. Behaviour tests run in
+both isolation modes (bwrap where available); the audit-hook tripwire tests run
+in process mode, where the hooks are the only guard. The OS boundary itself is
+tested in test_isolation.py.
 """
 
 import glob
@@ -19,12 +22,17 @@ import time
 import numpy as np
 import pytest
 
+from grader import isolation
 from grader.harness import wire
-from grader.sandbox import Call, Limits, Sandbox, can_drop_privileges, kill_all
+from grader.sandbox import Call, Limits, Sandbox, can_drop_privileges
+from grader.worker import marked, scan
 
 FAST = Limits(import_timeout=3)  # generous for importing numpy; small enough to keep the tests quick
 TIMEOUT = 1.5  # seconds per call
 DROPS_PRIVILEGES = os.geteuid() == 0 and can_drop_privileges(sys.executable)
+BWRAP = isolation.bwrap_problem(sys.executable) is None
+MODES = [pytest.param("process", id="process"),
+         pytest.param("bwrap", id="bwrap", marks=pytest.mark.skipif(not BWRAP, reason="bubblewrap is not usable here"))]
 
 
 # -- helpers ----------------------------------------------------------------
@@ -32,10 +40,10 @@ DROPS_PRIVILEGES = os.geteuid() == 0 and can_drop_privileges(sys.executable)
 class RecordingSandbox(Sandbox):
     """A Sandbox that remembers the marker of every worker it started."""
 
-    def spawn(self, *args, **kwargs):
-        started = super().spawn(*args, **kwargs)
-        self.markers = getattr(self, "markers", []) + [self.marker]
-        return started
+    def launch(self, *args, **kwargs):
+        launch = super().launch(*args, **kwargs)
+        self.markers = getattr(self, "markers", []) + [launch.marker]
+        return launch
 
 
 PRELUDE = """\
@@ -84,7 +92,7 @@ def survivors(markers, uid):
     return found
 
 
-def run(tmp_path, source, functions, limits=FAST, timeout=TIMEOUT, log_sizes=None):
+def run(tmp_path, source, functions, limits=FAST, timeout=TIMEOUT, log_sizes=None, mode="process"):
     """Run student.<function>(zeros(3)) for each function, in order, in one Sandbox.
 
     Also asserts what every run must guarantee: no process of the sandbox survives it.
@@ -92,12 +100,16 @@ def run(tmp_path, source, functions, limits=FAST, timeout=TIMEOUT, log_sizes=Non
     """
     modules = {"student": write_module(tmp_path, "student", source)}
     calls = [call(i, f, timeout=timeout) for i, f in enumerate(functions)]
-    with RecordingSandbox(modules, limits) as box:
+    with RecordingSandbox(modules, limits, isolation_mode=mode) as box:
         results = box.run(calls, ["student"])
         assert survivors(box.markers, box.uid) == [], "a process of the sandbox outlived the run"
         if log_sizes is not None:
             log_sizes.update({p.name: p.stat().st_size for p in box.logs.iterdir()})
     return results
+
+
+def run_in(mode, *args, **kwargs):
+    return run(*args, mode=mode, **kwargs)
 
 
 def assert_fine(result):
@@ -107,17 +119,19 @@ def assert_fine(result):
 
 # -- a correct call -----------------------------------------------------------
 
-def test_a_correct_call_returns_ok_with_the_array(tmp_path):
-    (result,) = run(tmp_path, "", ["fine"])
+@pytest.mark.parametrize("mode", MODES)
+def test_a_correct_call_returns_ok_with_the_array(mode, tmp_path):
+    (result,) = run_in(mode, tmp_path, "", ["fine"])
     assert_fine(result)
     assert result.message == ""
     assert result.meta["result"] == {"type": "ndarray"}
     assert 0 <= result.seconds < TIMEOUT
 
 
-def test_array_arguments_come_back_after_the_call_so_in_place_edits_show(tmp_path):
+@pytest.mark.parametrize("mode", MODES)
+def test_array_arguments_come_back_after_the_call_so_in_place_edits_show(mode, tmp_path):
     """The probe reports every array argument after the call, so in-place edits are visible."""
-    (result,) = run(tmp_path, """
+    (result,) = run_in(mode, tmp_path, """
         def mutate(x):
             x += 5.0
             return x.sum()
@@ -139,10 +153,11 @@ def test_student_code_runs_as_an_unprivileged_uid_when_the_grader_is_root(tmp_pa
     assert groups == 0, "supplementary groups (root's) are dropped too"
 
 
-def test_the_environment_is_scrubbed(tmp_path, monkeypatch):
+@pytest.mark.parametrize("mode", MODES)
+def test_the_environment_is_scrubbed(mode, tmp_path, monkeypatch):
     """The grader's environment (tokens, paths) does not reach student code; the BLAS thread cap does."""
     monkeypatch.setenv("GRADER_TEST_SECRET", "hunter2")
-    (result,) = run(tmp_path, """
+    (result,) = run_in(mode, tmp_path, """
         def env(x):
             return np.array([os.environ.get("GRADER_TEST_SECRET") is None,
                              os.environ.get("OPENBLAS_NUM_THREADS") == "1",
@@ -154,11 +169,14 @@ def test_the_environment_is_scrubbed(tmp_path, monkeypatch):
 
 # -- a call that misbehaves costs only that call -------------------------------
 
-def test_an_infinite_loop_times_out_and_the_next_call_runs_in_a_fresh_process(tmp_path):
+@pytest.mark.parametrize("mode", MODES)
+def test_an_infinite_loop_times_out_and_the_next_call_runs_in_a_fresh_process(mode, tmp_path):
     t0 = time.monotonic()
-    before, looped, after = run(tmp_path, """
+    before, looped, after = run_in(mode, tmp_path, """
+        PROCESS = int.from_bytes(os.urandom(6), "big")  # new in every process (pids repeat in a PID namespace)
+
         def pid(x):
-            return np.array([os.getpid()])
+            return np.array([PROCESS])
 
         def loop(x):
             while True:
@@ -172,8 +190,9 @@ def test_an_infinite_loop_times_out_and_the_next_call_runs_in_a_fresh_process(tm
     assert before.arrays["result"][0] != after.arrays["result"][0], "the call after a timeout gets a new process"
 
 
-def test_a_call_that_ignores_sigterm_and_sleeps_is_still_stopped(tmp_path):
-    (stuck, after) = run(tmp_path, """
+@pytest.mark.parametrize("mode", MODES)
+def test_a_call_that_ignores_sigterm_and_sleeps_is_still_stopped(mode, tmp_path):
+    (stuck, after) = run_in(mode, tmp_path, """
         import signal
 
         def stubborn(x):
@@ -194,8 +213,9 @@ def test_a_call_that_ignores_sigterm_and_sleeps_is_still_stopped(tmp_path):
     ("an exception", "raise ValueError('bad shape')", "error", "ValueError: bad shape"),
     ("unbounded recursion", "def f(n): return f(n + 1)\n    f(0)", "error", "RecursionError"),
 ])
-def test_an_exit_or_crash_inside_a_function_fails_that_call_only(tmp_path, case, body, status, words):
-    failed, after = run(tmp_path, f"""
+@pytest.mark.parametrize("mode", MODES)
+def test_an_exit_or_crash_inside_a_function_fails_that_call_only(mode, tmp_path, case, body, status, words):
+    failed, after = run_in(mode, tmp_path, f"""
 def bad(x):
     {body}
 """, ["bad", "fine"])
@@ -204,8 +224,9 @@ def bad(x):
     assert_fine(after)
 
 
-def test_an_error_message_points_at_the_student_line(tmp_path):
-    (failed,) = run(tmp_path, """
+@pytest.mark.parametrize("mode", MODES)
+def test_an_error_message_points_at_the_student_line(mode, tmp_path):
+    (failed,) = run_in(mode, tmp_path, """
         def bad(x):
             return x[7]
     """, ["bad"])
@@ -224,9 +245,10 @@ def test_an_error_message_points_at_the_student_line(tmp_path):
     ("calls sys.exit", "sys.exit(1)", "error", "failed to import: called sys.exit(1)"),
     ("raises", "raise RuntimeError('at import')", "error", "failed to import: raised RuntimeError: at import"),
 ])
-def test_an_import_that_fails_fails_every_call_within_bounded_time(tmp_path, case, top_level, status, words):
+@pytest.mark.parametrize("mode", MODES)
+def test_an_import_that_fails_fails_every_call_within_bounded_time(mode, tmp_path, case, top_level, status, words):
     t0 = time.monotonic()
-    results = run(tmp_path, top_level + "\n", ["fine", "fine", "fine"])
+    results = run_in(mode, tmp_path, top_level + "\n", ["fine", "fine", "fine"])
     assert time.monotonic() - t0 < FAST.import_timeout + 6, case
     for r in results:
         assert r.status == status, (case, r)
@@ -237,7 +259,7 @@ def test_an_import_that_fails_fails_every_call_within_bounded_time(tmp_path, cas
 # -- the guard: what student code may not do -------------------------------------
 
 def escape_targets(tmp_path):
-    """Places outside the sandbox's out/ and tmp/ folders: the test's own folder, and beside the sandbox."""
+    """Places outside the sandbox's scratch folder: the test's own folder, and beside the sandbox."""
     beside = os.path.join(tempfile.gettempdir(), "grader-escaped-%d.txt" % os.getpid())  # the sandbox cwd's parent
     return {"test_tmp": tmp_path / "escaped.txt", "cwd_parent": beside}
 
@@ -250,7 +272,7 @@ def escape_targets(tmp_path):
     ("np.save", "np.save(TARGET, x)"),
     ("os.mkdir", "os.mkdir(TARGET)"),
     ("os.symlink", "os.symlink('/etc/passwd', TARGET)"),
-    ("os.rename from tmp", "open('tmp/f', 'w').close(); os.rename('tmp/f', TARGET)"),
+    ("os.rename from scratch", "open('f', 'w').close(); os.rename('f', TARGET)"),
 ])
 @pytest.mark.parametrize("where", ["test_tmp", "cwd_parent"])
 def test_writing_outside_the_sandbox_is_refused(tmp_path, case, code, where):
@@ -286,7 +308,7 @@ def test_writing_inside_the_sandboxs_tmp_folder_is_allowed(tmp_path):
         def scratch(x):
             with tempfile.NamedTemporaryFile("w", delete=False) as f:
                 f.write("scratch")
-            np.save("out/scratch.npy", x)
+            np.save("scratch.npy", x)
             return np.array([len(open(f.name).read())])
     """, ["scratch"])
     assert result.status == "ok", result.message
@@ -333,12 +355,12 @@ def test_the_reference_solution_and_the_grader_cannot_be_imported(tmp_path, case
 
 
 def test_a_write_through_a_directory_descriptor_cannot_leave_the_sandbox(tmp_path):
-    """cwd = tmp/sub makes '../x' look like tmp/x to the guard; relative to the sandbox root it is /tmp/x."""
+    """cwd = scratch/sub makes '../x' look like scratch/x to the guard; relative to the scratch folder it is beside it."""
     (result,) = run(tmp_path, """
         def escape(x):
             root = os.getcwd()
-            os.mkdir("tmp/sub")
-            os.chdir("tmp/sub")
+            os.mkdir("sub")
+            os.chdir("sub")
             fd = os.open(root, os.O_RDONLY)
             os.close(os.open("../escaped-through-dirfd-" + os.path.basename(root), os.O_WRONLY | os.O_CREAT, dir_fd=fd))
             return x
@@ -356,8 +378,8 @@ def test_the_reference_source_cannot_be_read_through_a_directory_descriptor(tmp_
     (result,) = run(tmp_path, f"""
         def cheat(x):
             root = os.getcwd()
-            os.makedirs("tmp/a/b/c/d/e/f")
-            os.chdir("tmp/a/b/c/d/e/f")  # 7 levels: '../' * 7 stays inside the sandbox as the guard sees it
+            os.makedirs("a/b/c/d/e/f/g")
+            os.chdir("a/b/c/d/e/f/g")  # 7 levels: '../' * 7 stays inside the sandbox as the guard sees it
             fd = os.open(root, os.O_RDONLY)
             up = "../" * 7  # from the sandbox root (fewer than 7 levels deep): up to '/'
             text = os.read(os.open(up + {reference.lstrip("/")!r}, os.O_RDONLY, dir_fd=fd), 1 << 20)
@@ -408,12 +430,13 @@ def bomb(x):
     assert_fine(after)
 
 
-def test_flooding_stdout_hits_the_output_limit_and_the_logs_stay_bounded(tmp_path):
+@pytest.mark.parametrize("mode", MODES)
+def test_flooding_stdout_hits_the_output_limit_and_the_logs_stay_bounded(mode, tmp_path):
     """100 MB to stdout against a 4 MB output limit."""
     limits = Limits(output_mb=4, import_timeout=3)
     sizes = {}
     t0 = time.monotonic()
-    flooded, after = run(tmp_path, """
+    flooded, after = run_in(mode, tmp_path, """
         def flood(x):
             chunk = "x" * (1 << 20)
             for _ in range(100):
@@ -465,38 +488,36 @@ def reaped_by_signal(proc, timeout=5):
         return False
 
 
-def test_kill_all_kills_the_group_and_a_straggler_that_left_it_with_setsid():
-    """A process that escaped the worker's process group (setsid) is found by the marker in its environment."""
+def test_the_process_mode_scan_finds_a_straggler_that_left_the_group_with_setsid():
+    """With process isolation, a process that escaped the worker's group is found by its environment marker."""
     marker = "test-" + os.urandom(6).hex()
-    leader = sleeper(marker, session=False)
-    escaped = sleeper(marker, session=True)
+    leader, escaped = sleeper(marker, session=False), sleeper(marker, session=True)
     unrelated = sleeper("another-" + marker, session=True)
     try:
-        assert sorted(survivors([marker], None)) == sorted([leader.pid, escaped.pid]), "the scan sees marked processes"
+        assert sorted(scan(marked(marker, None))) == sorted([leader.pid, escaped.pid])
         assert os.getsid(escaped.pid) != os.getpgid(leader.pid), "the straggler is outside the leader's group"
-        kill_all(leader, marker, None)
-        assert leader.returncode == -signal.SIGKILL
-        assert reaped_by_signal(escaped), "the setsid straggler survived kill_all"
-        assert unrelated.poll() is None, "a process with another marker was killed"
     finally:
-        unrelated.kill()
-        unrelated.wait()
+        for p in (leader, escaped, unrelated):
+            p.kill()
+            p.wait()
 
 
 @pytest.mark.skipif(not DROPS_PRIVILEGES, reason="needs root to start a process as another uid")
-def test_kill_all_kills_a_straggler_that_runs_as_the_sandbox_uid_without_the_marker():
-    """A process that scrubbed its environment is still found by the sandbox's private uid."""
+def test_the_process_mode_scan_finds_a_straggler_that_scrubbed_its_environment_by_its_uid():
     marker = "test-" + os.urandom(6).hex()
     uid = 200_000 + int.from_bytes(os.urandom(3), "big") % 1_000_000 + 1_000_000  # outside the sandboxes' range
-    leader = sleeper(marker, session=False)
     escaped = sleeper(marker, session=True, uid=uid, env_marker=False)
-    kill_all(leader, marker, uid)
-    assert reaped_by_signal(escaped), "the straggler running as the sandbox uid survived kill_all"
+    try:
+        assert scan(marked(marker, uid)) == [escaped.pid]
+    finally:
+        escaped.kill()
+        escaped.wait()
 
 
-def test_no_sandbox_process_survives_a_run_that_times_out(tmp_path):
+@pytest.mark.parametrize("mode", MODES)
+def test_no_sandbox_process_survives_a_run_that_times_out(mode, tmp_path):
     """run() itself asserts it after every run; this run ends with a killed, sleeping worker."""
-    results = run(tmp_path, """
+    results = run_in(mode, tmp_path, """
         def nap(x):
             time.sleep(60)
     """, ["nap", "nap"], timeout=0.5)
@@ -624,18 +645,21 @@ class Unpickled:
         return (os.mkdir, (self.path,))
 
 
-def write_result(stem, doc=None, json_text=None, arrays=None):
-    import json
-    with open(stem + ".json", "w") as f:
-        f.write(json_text if json_text is not None else json.dumps(doc))
-    if arrays is not None:
-        np.savez(stem + ".npz", **arrays)
+def npz_bytes(**arrays):
+    import io
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
 
 
-def test_decode_reads_back_what_encode_wrote(tmp_path):
-    stem = str(tmp_path / "0")
-    wire.encode(stem, {"result": (np.arange(3), 2.5)}, {"ok": True})
-    status, meta, arrays = wire.decode(stem)
+def done(status=None, meta=None):
+    """The fields of a 'done' event."""
+    return {"event": "done", "call": 0, "status": {"ok": True} if status is None else status, "meta": meta or {}}
+
+
+def test_decode_reads_back_what_encode_wrote():
+    meta, payload = wire.encode({"result": (np.arange(3), 2.5)})
+    status, meta, arrays = wire.decode(done(meta=meta), payload)
     assert status == {"ok": True}
     assert meta["result"] == {"container": "tuple", "length": 2}
     np.testing.assert_array_equal(arrays["result.0"], np.arange(3))
@@ -643,46 +667,58 @@ def test_decode_reads_back_what_encode_wrote(tmp_path):
 
 
 def test_decode_never_unpickles_a_forged_object_array(tmp_path):
-    stem, sentinel = str(tmp_path / "0"), str(tmp_path / "pwned")
+    sentinel = str(tmp_path / "pwned")
     forged = np.empty(1, dtype=object)
     forged[0] = Unpickled(sentinel)
-    write_result(stem, {"status": {"ok": True}, "meta": {"result": {"type": "ndarray"}}}, arrays={"result": forged})
     with pytest.raises(wire.WireError):
-        wire.decode(stem)
+        wire.decode(done(), npz_bytes(result=forged))
     assert not os.path.exists(sentinel), "decode unpickled the forged array"
 
 
-@pytest.mark.parametrize("case, json_text, arrays, words", [
-    ("invalid JSON", "{not json", None, "not valid JSON"),
-    ("truncated JSON", '{"status": {"ok": tr', None, "not valid JSON"),
-    ("a JSON list", "[1, 2]", None, "wrong structure"),
-    ("status not a dict", '{"status": true, "meta": {}}', None, "wrong structure"),
-    ("meta missing", '{"status": {"ok": true}}', None, "wrong structure"),
-    ("string array", '{"status": {"ok": true}, "meta": {}}', {"result": np.array(["a"])}, "non-numeric"),
-    ("complex array", '{"status": {"ok": true}, "meta": {}}', {"result": np.ones(2, complex)}, "non-numeric"),
+@pytest.mark.parametrize("case, fields, payload, words", [
+    ("status not a dict", {"status": True, "meta": {}}, b"", "wrong structure"),
+    ("meta missing", {"status": {"ok": True}}, b"", "wrong structure"),
+    ("string array", done(), npz_bytes(result=np.array(["a"])), "non-numeric"),
+    ("complex array", done(), npz_bytes(result=np.ones(2, complex)), "non-numeric"),
+    ("not a zip", done(), b"garbage", "could not be read"),
 ])
-def test_decode_rejects_forged_or_malformed_results(tmp_path, case, json_text, arrays, words):
-    stem = str(tmp_path / "0")
-    write_result(stem, json_text=json_text, arrays=arrays)
+def test_decode_rejects_forged_or_malformed_results(case, fields, payload, words):
     with pytest.raises(wire.WireError, match=words):
-        wire.decode(stem)
+        wire.decode(fields, payload)
 
 
-@pytest.mark.parametrize("case, npz_bytes, words", [
-    ("not a zip", b"garbage", "could not be read"),
-    ("empty", b"", "could not be read"),
-])
-def test_decode_rejects_a_corrupted_npz(tmp_path, case, npz_bytes, words):
-    stem = str(tmp_path / "0")
-    write_result(stem, {"status": {"ok": True}, "meta": {}})
-    (tmp_path / "0.npz").write_bytes(npz_bytes)
-    with pytest.raises(wire.WireError, match=words):
-        wire.decode(stem)
+def deflate_bomb(inflated=3 << 30):
+    """A zip whose one member declares `inflated` bytes; only its headers are real."""
+    import io
+    import zipfile
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        with z.open("result.npy", "w", force_zip64=True) as member:
+            chunk = bytes(1 << 20)
+            for _ in range(inflated >> 20):
+                member.write(chunk)
+    return buffer.getvalue()
 
 
-def test_decode_without_a_result_file_says_so(tmp_path):
-    with pytest.raises(wire.WireError, match="no result was written"):
-        wire.decode(str(tmp_path / "0"))
+def test_a_deflate_bomb_is_refused_from_its_headers_without_inflating_it():
+    """3 GB declared in the zip's headers, sent as a few MB: refused before anything is inflated."""
+    bomb = deflate_bomb(1 << 30)
+    assert len(bomb) < 8 << 20
+    with pytest.raises(wire.WireError, match="inflate to more than"):
+        wire.decode_arrays(bomb)
+
+
+def test_a_compressed_npz_is_refused():
+    import io
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, result=np.zeros(3))
+    with pytest.raises(wire.WireError, match="compressed"):
+        wire.decode_arrays(buffer.getvalue())
+
+
+def test_json_nested_past_the_recursion_limit_is_a_wire_error_not_a_crash():
+    with pytest.raises(wire.WireError, match="nested too deeply"):
+        wire.parse_json("[" * 100_000 + "]" * 100_000)
 
 
 def test_a_result_forged_by_the_student_process_is_unreadable_not_trusted(tmp_path):
@@ -692,9 +728,12 @@ def test_a_result_forged_by_the_student_process_is_unreadable_not_trusted(tmp_pa
             wire = sys.modules["harness.wire"]
             real_encode = wire.encode
 
-            def encode(stem, outputs, status):
-                real_encode(stem, outputs, status)
-                np.savez(stem + ".npz", result=np.array([None], dtype=object))
+            def encode(outputs):
+                import io
+                meta, _ = real_encode(outputs)
+                buffer = io.BytesIO()
+                np.savez(buffer, result=np.array([None], dtype=object))
+                return meta, buffer.getvalue()
             wire.encode = encode
             return x
     """, ["forge"])
