@@ -124,8 +124,8 @@ def test_3_the_grader_itself_failed_and_still_wrote_a_report(tmp_path):
 ], ids=["130 SIGINT", "143 SIGTERM"])
 def test_130_and_143_interrupted_by_a_signal_unwinding_cleanly(tmp_path, sig, status, words):
     body = """
-        print("grading", file=sys.stderr, flush=True)
         try:
+            print("grading", file=sys.stderr, flush=True)  # inside the try: the signal comes after this line
             time.sleep(60)
         finally:
             print("cleaned up", file=sys.stderr, flush=True)
