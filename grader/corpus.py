@@ -7,13 +7,22 @@ tests/corpus/<kind>/<case>/ holds the module files a case changes plus case.toml
     passes = ["activations", ...]  # areas whose checks must all pass
     max_seconds = 120            # optional: bound on the grading wall time
     untouched = ["/tmp/results.json"]  # optional: files grading must not create or change
+    listen = 47811               # optional: a TCP port on 127.0.0.1 the self-test listens on while
+                                 # grading; any connection that arrives fails the case
+    must_fail = ["two_layer_net.TwoLayerNet.forward: *central differences*"]  # optional: check-name
+                                 # globs (fnmatch, as in results.json's tests[].name); each must match
+                                 # a check, and every check it matches must have failed
 
 kinds: bugs (one realistic defect each), alternatives (correct, different code:
 full marks) and hostile (attacks on the grader: contained, and never forging
 the report). The graded submission is the reference overlaid with the case's
-files. Everything here is pure except load_case/load_cases and materialize.
+files. Every case, whatever its kind, also needs a report free of control
+characters: no string in results.json may hold a C0 or C1 control character
+(ESC included) other than newline and tab, or DEL. Everything here is pure
+except load_case/load_cases and materialize.
 """
 
+import fnmatch
 import math
 import os
 import re
@@ -30,7 +39,7 @@ CASE_FILE = "case.toml"
 KINDS = ("bugs", "alternatives", "hostile")
 AREAS = ("activations", "softmax", "perceptron", "two_layer_net", "optimizer", "training", "performance")
 TAG_PREFIX = "corpus-case="  # hostile cases put f"{TAG_PREFIX}{name}" in their children's argv, so strays can be found
-KEYS = {"description", "fails", "passes", "max_seconds", "untouched"}
+KEYS = {"description", "fails", "passes", "max_seconds", "untouched", "listen", "must_fail"}
 
 
 class CaseError(ValueError):
@@ -47,6 +56,8 @@ class Case:
     max_seconds: float | None  # bound on grading wall time, or None
     path: Path  # the case folder
     untouched: tuple = ()  # files that grading must not create or modify ("~" and "{project}" expanded)
+    listen: int | None = None  # a port on 127.0.0.1 that must receive no connection while grading
+    must_fail: tuple = ()  # check-name globs: each matches a check, and every check it matches failed
 
     @property
     def modules(self):
@@ -108,8 +119,18 @@ def parse_case(doc, name, kind, path):
     untouched = doc.get("untouched", [])
     if not isinstance(untouched, list) or not all(isinstance(p, str) and p for p in untouched):
         raise CaseError(f"{where}: untouched must be a list of paths, got {untouched!r}")
+    listen = doc.get("listen")
+    if listen is not None and (isinstance(listen, bool) or not isinstance(listen, int) or not 1024 <= listen <= 65535):
+        raise CaseError(f"{where}: listen must be a TCP port number from 1024 to 65535, got {listen!r}")
+    must_fail = doc.get("must_fail", [])
+    if not isinstance(must_fail, list) or not all(isinstance(g, str) and g.strip() for g in must_fail):
+        raise CaseError(f"{where}: must_fail must be a list of check-name globs, got {must_fail!r}")
+    for glob in must_fail:
+        literal = re.split(r"[*?\[]", glob, maxsplit=1)[0]  # the part before the first wildcard
+        if literal and area_of(literal) not in AREAS and not any(a.startswith(literal) for a in AREAS):
+            raise CaseError(f"{where}: must_fail glob {glob!r} names no area; check names start with one of {', '.join(AREAS)}")
     return Case(name, kind, description.strip(), fails, passes, None if max_seconds is None else float(max_seconds),
-                path, tuple(_expand(p) for p in untouched))
+                path, tuple(_expand(p) for p in untouched), listen, tuple(must_fail))
 
 
 def check_files(path):
@@ -147,7 +168,7 @@ def load_case(path, kind):
 def load_cases(root=CORPUS_DIR, kinds=KINDS):
     """Every case under root/<kind>/, in KINDS order then by name. Names are unique across kinds."""
     root = Path(root)
-    cases, seen = [], {}
+    cases, seen, ports = [], {}, {}
     for kind in kinds:
         folder = root / kind
         if not folder.is_dir():
@@ -156,7 +177,11 @@ def load_cases(root=CORPUS_DIR, kinds=KINDS):
             case = load_case(path, kind)
             if case.name in seen:
                 raise CaseError(f"{path}: the name {case.name!r} is also used by {seen[case.name]}")
+            if case.listen is not None and case.listen in ports:  # cases are graded in parallel
+                raise CaseError(f"{path}: listen = {case.listen} is also used by {ports[case.listen]}")
             seen[case.name] = path
+            if case.listen is not None:
+                ports[case.listen] = path
             cases.append(case)
     return cases
 
@@ -257,6 +282,8 @@ class Evidence:
     strays: tuple = ()  # the case's processes alive after grading, described, one per process group
     touched: tuple = ()  # files from case.untouched that were created or changed
     exit_code: int | None = 0  # of `grader grade`; None when it had to be killed
+    connections: tuple = ()  # connections that reached case.listen while grading, described
+    listen_error: str = ""  # why case.listen could not be listened on ("" when it was)
 
 
 @dataclass(frozen=True)
@@ -322,6 +349,58 @@ def containment_problems(case, evidence):
         problems.append(f"{len(evidence.strays)} process group(s) survived grading: {'; '.join(evidence.strays[:3])}")
     if evidence.touched:
         problems.append(f"grading created or changed {', '.join(evidence.touched)}")
+    if evidence.listen_error:
+        problems.append(f"could not listen on 127.0.0.1:{case.listen}, so connections went unwatched: {evidence.listen_error}")
+    if evidence.connections:
+        problems.append(f"{len(evidence.connections)} connection(s) reached 127.0.0.1:{case.listen}: {'; '.join(evidence.connections[:3])}")
+    return problems
+
+
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and newline, DEL, C1
+
+
+def control_characters(results):
+    """Where the strings of a results.json (keys and values, at any depth) hold control characters:
+    a list of (path, the characters' code points), e.g. [("tests[6].output", "U+001B U+0007")]."""
+    found = []
+
+    def visit(value, path):
+        if isinstance(value, str):
+            bad = sorted(set(CONTROL.findall(value)))
+            if bad:
+                found.append((path, " ".join(f"U+{ord(c):04X}" for c in bad)))
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                name = str(k) if not CONTROL.search(str(k)) else repr(k)  # the path itself stays printable
+                visit(k, f"{path}[key {name}]" if path else f"[key {name}]")
+                visit(v, f"{path}.{name}" if path else name)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                visit(v, f"{path}[{i}]")
+
+    visit(results, "")
+    return found
+
+
+def control_problems(results):
+    found = control_characters(results)
+    if not found:
+        return []
+    where = ", ".join(f"{path} ({chars})" for path, chars in found[:3])
+    return [f"results.json holds control characters in {len(found)} string(s), which a terminal would obey: {where}"]
+
+
+def must_fail_problems(case, results):
+    """How the checks matching case.must_fail differ from 'matched, and all failed'."""
+    tests = [t for t in results.get("tests", []) if isinstance(t, dict)]
+    problems = []
+    for glob in case.must_fail:
+        matched = [t for t in tests if fnmatch.fnmatchcase(str(t.get("name", "")), glob)]
+        passed = [str(t.get("name")) for t in matched if not _lost(t)]
+        if not matched:
+            problems.append(f"must_fail: no check matches {glob!r}")
+        elif passed:
+            problems.append(f"expected every check matching {glob!r} to fail, but {len(passed)} of {len(matched)} passed, e.g. {passed[0]}")
     return problems
 
 
@@ -333,7 +412,8 @@ def evaluate(case, evidence, known_names=None):
         return Outcome(case.name, case.kind, expected_text(case), f"no report; {evidence.seconds:.1f} s", False,
                        tuple(problems), evidence.seconds)
     areas = summarize(evidence.results)
-    problems = forgery_problems(evidence.results, known_names) + expectation_problems(case, areas) + problems
+    problems = (forgery_problems(evidence.results, known_names) + expectation_problems(case, areas)
+                + must_fail_problems(case, evidence.results) + control_problems(evidence.results) + problems)
     return Outcome(
         case=case.name, kind=case.kind, expected=expected_text(case), actual=actual_text(areas, evidence.seconds),
         ok=not problems, problems=tuple(problems), seconds=evidence.seconds,

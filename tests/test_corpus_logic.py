@@ -4,6 +4,7 @@ No grading happens here: results dicts are written by hand.
 """
 
 import ast
+import dataclasses
 import math
 from pathlib import Path
 
@@ -65,6 +66,12 @@ def test_a_well_formed_case_loads_with_its_modules(tmp_path):
     ('description = "d"\nfails = ["softmax"]\npasses = []\nmax_seconds = 0\n', "max_seconds must be a positive number"),
     ('description = "d"\nfails = "softmax"\npasses = []\n', "fails must be a list of area names"),
     ('description = "d\nfails = []\n', "not valid TOML"),
+    ('description = "d"\nfails = ["softmax"]\npasses = []\nlisten = "47811"\n', "listen must be a TCP port number"),
+    ('description = "d"\nfails = ["softmax"]\npasses = []\nlisten = 80\n', "listen must be a TCP port number"),
+    ('description = "d"\nfails = ["softmax"]\npasses = []\nlisten = true\n', "listen must be a TCP port number"),
+    ('description = "d"\nfails = ["softmax"]\npasses = []\nmust_fail = "softmax.*"\n', "must_fail must be a list of check-name globs"),
+    ('description = "d"\nfails = ["softmax"]\npasses = []\nmust_fail = [" "]\n', "must_fail must be a list of check-name globs"),
+    ('description = "d"\nfails = ["softmax"]\npasses = []\nmust_fail = ["sofmax.*"]\n', "must_fail glob 'sofmax.*' names no area"),
 ])
 def test_a_malformed_case_toml_is_an_error_that_names_the_file(tmp_path, toml, message):
     folder = write_case(tmp_path, "bugs", "b1", toml)
@@ -102,6 +109,22 @@ def test_untouched_paths_expand_the_project_and_home(tmp_path):
     folder = write_case(tmp_path, "hostile", "h1", 'description = "d"\nfails = []\npasses = []\nuntouched = ["{project}/x", "~/y"]\n')
     case = corpus.load_case(folder, "hostile")
     assert case.untouched == (str(corpus.PROJECT_DIR / "x"), str(Path.home() / "y"))
+
+
+def test_listen_and_must_fail_are_read_and_default_to_nothing(tmp_path):
+    folder = write_case(tmp_path, "hostile", "h1", 'description = "d"\nfails = []\npasses = []\nlisten = 47811\n'
+                        'must_fail = ["perceptron.*", "*central differences*", "perf*"]\n')
+    case = corpus.load_case(folder, "hostile")
+    assert case.listen == 47811 and case.must_fail == ("perceptron.*", "*central differences*", "perf*")
+    plain = corpus.load_case(write_case(tmp_path, "hostile", "h2", 'description = "d"\nfails = []\npasses = []\n'), "hostile")
+    assert plain.listen is None and plain.must_fail == ()
+
+
+def test_two_cases_listening_on_one_port_is_an_error_since_cases_run_in_parallel(tmp_path):
+    write_case(tmp_path, "hostile", "h1", 'description = "d"\nfails = []\npasses = []\nlisten = 47811\n')
+    write_case(tmp_path, "hostile", "h2", 'description = "d"\nfails = []\npasses = []\nlisten = 47811\n')
+    with pytest.raises(CaseError, match="listen = 47811 is also used by"):
+        corpus.load_cases(tmp_path)
 
 
 def test_materialize_overlays_the_case_on_the_reference(tmp_path):
@@ -240,6 +263,76 @@ def test_figures_count_caught_bugs_false_alarms_and_contained_attacks():
     assert math.isnan(corpus.figures([]).catch_rate)
 
 
+def test_must_fail_globs_must_each_match_a_check_and_every_match_must_have_failed():
+    case = dataclasses.replace(make_case("hostile", fails=("perceptron",)), must_fail=("perceptron.*", "training: *accuracy*"))
+    doc = results("perceptron", extra=[check("training: test accuracy reaches the threshold", passed=False)])
+    assert corpus.must_fail_problems(case, doc) == []
+    doc["tests"][-1] = check("training: test accuracy reaches the threshold")
+    assert corpus.must_fail_problems(case, doc) == [
+        "expected every check matching 'training: *accuracy*' to fail, but 1 of 1 passed, e.g. training: test accuracy reaches the threshold"]
+    doc["tests"].pop()
+    assert corpus.must_fail_problems(case, doc) == ["must_fail: no check matches 'training: *accuracy*'"]
+
+
+def test_a_check_with_partial_credit_has_not_failed_for_must_fail():
+    case = dataclasses.replace(make_case("hostile", fails=("perceptron",)), must_fail=("perceptron.*",))
+    doc = results(extra=[])
+    doc["tests"][2].update(score=0.5, max_score=1.0)
+    assert corpus.must_fail_problems(case, doc) == [], "a check that lost points counts as failed"
+
+
+def test_must_fail_problems_make_a_case_not_ok():
+    case = dataclasses.replace(make_case("hostile", fails=("perceptron",)), must_fail=("perceptron.f: *",))
+    doc = results("perceptron")
+    assert corpus.evaluate(case, Evidence(doc, "", 1.0), KNOWN).ok
+    outcome = corpus.evaluate(dataclasses.replace(case, must_fail=("softmax.*",)), Evidence(doc, "", 1.0), KNOWN)
+    assert not outcome.ok
+    assert "expected every check matching 'softmax.*' to fail, but 1 of 1 passed, e.g. softmax.f: works" in outcome.problems
+
+
+@pytest.mark.parametrize("text, found", [
+    ("plain text, with\nnewlines and\ttabs", False),
+    ("\x1b[2J\x1b[Hsoftmax: 100 / 100 points", True),
+    ("bell\x07", True),
+    ("carriage\rreturn", True),
+    ("C1 CSI \x9b2J", True),
+    ("DEL \x7f", True),
+    ("unicode is fine: \u00e9 \u2713", False),
+])
+def test_control_characters_are_found_in_any_string_of_the_report(text, found):
+    doc = results()
+    doc["tests"][1]["output"] = text
+    assert bool(corpus.control_characters(doc)) == found, corpus.control_characters(doc)
+
+
+def test_control_characters_name_where_they_are_and_which_they_are():
+    doc = results()
+    doc["tests"][1]["output"] = "\x1b[2J\x1b[H\x07"
+    doc["output"] = "\x9b"
+    doc["extra\x00"] = {"nested": ["ok", "\x08"]}
+    assert corpus.control_characters(doc) == [
+        ("output", "U+009B"), ("tests[1].output", "U+0007 U+001B"), ("[key 'extra\\x00']", "U+0000"),
+        ("'extra\\x00'.nested[1]", "U+0008")]
+
+
+def test_a_report_with_control_characters_is_a_problem_for_every_case():
+    doc = results("softmax")
+    doc["tests"][1]["output"] = "raised ValueError: \r\x1b[2K\x1b[2Jsoftmax: 100 / 100 points"
+    outcome = corpus.evaluate(make_case(), Evidence(doc, "", 1.0), KNOWN)
+    assert not outcome.ok and outcome.caught
+    assert outcome.problems == ("results.json holds control characters in 1 string(s), which a terminal would obey: "
+                                "tests[1].output (U+000D U+001B)",)
+
+
+def test_a_connection_to_the_listened_port_or_an_unwatched_port_is_a_problem():
+    case = dataclasses.replace(make_case("hostile", fails=("perceptron",)), listen=47811)
+    assert corpus.evaluate(case, Evidence(results("perceptron"), "", 1.0), KNOWN).ok
+    heard = corpus.evaluate(case, Evidence(results("perceptron"), "", 1.0, connections=("from 127.0.0.1:5000, 12 byte(s)",)), KNOWN)
+    deaf = corpus.evaluate(case, Evidence(results("perceptron"), "", 1.0, listen_error="OSError: Address already in use"), KNOWN)
+    assert heard.problems == ("1 connection(s) reached 127.0.0.1:47811: from 127.0.0.1:5000, 12 byte(s)",)
+    assert deaf.problems == ("could not listen on 127.0.0.1:47811, so connections went unwatched: OSError: Address already in use",)
+
+
 # -- the command's pure parts ------------------------------------------------------------
 
 
@@ -255,6 +348,28 @@ def test_changed_reports_files_created_modified_or_removed():
     before = {"a": None, "b": (1, 5), "c": (1, 5), "d": (2, 2)}
     after = {"a": (3, 1), "b": (1, 6), "c": (1, 5), "d": None}
     assert selftest.changed(before, after) == ("a", "b", "d")
+
+
+def test_the_listener_records_each_connection_and_what_it_sent():
+    import socket
+    import time
+    with selftest.Listener(None) as idle:
+        pass
+    assert (idle.connections, idle.error) == ([], "")
+    with socket.socket() as probe:  # a free port, found by binding port 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with selftest.Listener(port) as heard:
+        assert heard.error == ""
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+            s.sendall(b"secret\x1b[2J")
+        for _ in range(50):
+            if heard.connections:
+                break
+            time.sleep(0.05)
+        with selftest.Listener(port) as second:
+            assert "OSError" in second.error, "the port is taken: the second listener must say it could not listen"
+    assert len(heard.connections) == 1 and heard.connections[0].endswith("10 byte(s), starting b'secret\\x1b[2J'"), heard.connections
 
 
 def test_find_strays_finds_a_process_by_its_command_line(tmp_path):

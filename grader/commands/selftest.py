@@ -5,16 +5,20 @@ names) is materialized into its own temporary folder and graded by a separate
 `python -m grader grade` with TMPDIR inside that folder, so every process the
 submission starts carries the folder's path (in its command line, working
 directory or environment). After grading, any such process, or any carrying
-the case's tag, is a stray: it is reported, then stopped and killed.
+the case's tag, is a stray: it is reported, then stopped and killed. A case
+with `listen = PORT` is graded while a TCP server on 127.0.0.1:PORT records
+every connection that arrives (Listener).
 """
 
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -134,15 +138,17 @@ def grade_case(case, out_dir, timeout=GRADE_TIMEOUT, rubric=CORPUS_RUBRIC):
         if case.max_seconds:
             timeout = min(timeout, 3 * case.max_seconds)
         before = snapshot(case.untouched)
-        exit_code, seconds = run_grader(submission, out, tmp, timeout, rubric)
-        time.sleep(GRACE)
-        needles = [str(work), case.tag]
-        strays = find_strays(needles)
-        stop(strays, needles)
+        with Listener(case.listen) as heard:
+            exit_code, seconds = run_grader(submission, out, tmp, timeout, rubric)
+            time.sleep(GRACE)
+            needles = [str(work), case.tag]
+            strays = find_strays(needles)
+            stop(strays, needles)
         results, error = read_results(out / "results.json")
         if results is None and exit_code is None:
             error = f"`grader grade` did not finish within {timeout:g} s"
-        return corpus.Evidence(results, error, seconds, tuple(s.text for s in strays), changed(before, snapshot(case.untouched)), exit_code)
+        return corpus.Evidence(results, error, seconds, tuple(s.text for s in strays), changed(before, snapshot(case.untouched)), exit_code,
+                               tuple(heard.connections), heard.error)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -185,6 +191,59 @@ def read_results(path):
     if not isinstance(doc, dict):
         return None, f"{path} does not hold a JSON object"
     return doc, ""
+
+
+class Listener:
+    """A TCP server on 127.0.0.1:port for the length of one grading (nothing when port is None).
+    It accepts every connection, reads what arrives (at most MAX_HEARD bytes, briefly) and records
+    it in .connections, one line each; .error says why it could not listen ("" when it could)."""
+
+    MAX_HEARD = 1 << 16
+
+    def __init__(self, port):
+        self.port, self.connections, self.error = port, [], ""
+        self._server, self._thread, self._stop = None, None, threading.Event()
+
+    def __enter__(self):
+        if self.port is None:
+            return self
+        try:
+            self._server = socket.create_server(("127.0.0.1", self.port))
+        except OSError as exc:
+            self.error = f"{type(exc).__name__}: {exc.strerror or exc}"
+            return self
+        self._server.settimeout(0.2)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+        return self
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                conn, (host, port) = self._server.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(0.5)
+                data = b""
+                try:
+                    while len(data) < self.MAX_HEARD:
+                        chunk = conn.recv(self.MAX_HEARD - len(data))
+                        if not chunk:
+                            break
+                        data += chunk
+                except OSError:
+                    pass
+            start = f", starting {data[:40]!r}" if data else ""
+            self.connections.append(f"from {host}:{port}, {len(data)} byte(s){start}")
+
+    def __exit__(self, *exc):
+        if self._server is not None:
+            self._stop.set()
+            self._thread.join(timeout=5)
+            self._server.close()
 
 
 # -- what grading leaves behind ------------------------------------------------------
