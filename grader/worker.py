@@ -70,7 +70,11 @@ class EventReader:
         return True
 
     def next(self, deadline):
-        """The next Event, or None at EOF or at the deadline. Raises ProtocolViolation."""
+        """The next Event, or None at EOF or at the deadline. Raises ProtocolViolation.
+
+        The deadline is checked first, so a flood of events cannot keep a call alive."""
+        if time.monotonic() >= deadline:
+            return None
         while b"\n" not in self.buffer:
             if len(self.buffer) > MAX_JSON_BYTES:
                 raise ProtocolViolation("wrote an event line longer than allowed")
@@ -246,6 +250,7 @@ class Worker:
         return event
 
     def timed_out(self):
+        """After next() returned None: True when the deadline passed, False when the process closed the pipe."""
         return not self.events.eof
 
     def send(self, line):

@@ -388,6 +388,8 @@ def test_the_reference_source_cannot_be_read_through_a_directory_descriptor(tmp_
     assert result.status == "error" and "sandbox" in result.message, result
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="on 3.10 NumPy imports _posixsubprocess before the tripwire is set; "
+                    "only the OS sandbox (bwrap) contains it there")
 def test_a_process_cannot_be_started_through_posixsubprocess(tmp_path):
     (result,) = run(tmp_path, """
         def spawn(x):
