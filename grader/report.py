@@ -30,7 +30,10 @@ def gradescope_dict(result):
         output += f"\nMissing files: {', '.join(m + '.py' for m in result.missing)}."
     if result.grader_faults:
         output += "\nThe grader itself failed; those failures are not your fault and will be reviewed."
-    return {"score": result.score, "execution_time": round(result.seconds, 3), "output": output, "tests": tests}
+    if result.isolation != "bwrap":
+        output += f"\nIsolation: {result.isolation} (weaker than bwrap namespaces; see the README's threat model)."
+    return {"score": result.score, "execution_time": round(result.seconds, 3), "output": output, "tests": tests,
+            "isolation": result.isolation}
 
 
 def junit_xml(result):

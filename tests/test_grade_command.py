@@ -217,7 +217,7 @@ def test_grading_a_zip_leaves_no_temporary_folder_behind(tmp_path, scratch, case
 
 def test_results_json_has_the_gradescope_shape(softmax_axis0_graded):
     results = softmax_axis0_graded
-    assert set(results) == {"score", "execution_time", "output", "tests"}
+    assert set(results) == {"score", "execution_time", "output", "tests", "isolation"}
     assert isinstance(results["score"], (int, float)) and isinstance(results["execution_time"], (int, float))
     assert results["execution_time"] > 0
     assert results["output"].startswith("softmax_axis0: ")

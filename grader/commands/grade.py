@@ -4,7 +4,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from .. import exits, pipeline, report
+from .. import exits, isolation, pipeline, report
 from ..data import DataError
 from ..paths import REPORTS_DIR, RUBRIC_FILE
 from ..rubric import RubricError, load_rubric
@@ -20,6 +20,10 @@ def add_common(parser):
     parser.add_argument("--data-dir", help="folder holding the four MNIST .gz files (else $MNIST_DIR, else the user cache)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads in the student process (default 1)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary line")
+    parser.add_argument("--isolation", choices=isolation.MODES, default="auto",
+                        help="how student code is isolated: bwrap (Linux namespaces via bubblewrap), process (a plain "
+                             "child process with audit hooks: weaker), or auto (bwrap when it works; default). "
+                             "`grade` as root or under CI=true refuses to fall back to process unless asked explicitly")
 
 
 def add_arguments(parser):
@@ -30,19 +34,32 @@ def add_arguments(parser):
     add_common(parser)
 
 
+def choose_isolation(requested, visible_only):
+    """The isolation mode; `process` is announced loudly, except to a student checking their own code."""
+    chosen = isolation.choose(requested, strict=not visible_only and isolation.strict_by_default())
+    if chosen.mode == "process" and not visible_only:
+        print(f"grader: WARNING: student code runs with process isolation only ({chosen.reason}): audit hooks are a "
+              "tripwire, not a sandbox. Install bubblewrap for OS-level isolation.", file=sys.stderr)
+    return chosen
+
+
 def run(args, visible_only):
     """Shared by `grade` and `check`. Returns (exit status, GradingResult or None)."""
     try:
         rubric = load_rubric(args.rubric)
         if args.threads < 1:
             raise RubricError("--threads must be at least 1")
+        chosen = choose_isolation(args.isolation, visible_only)
         options = pipeline.Options(only=args.only, visible_only=visible_only, dataset=args.dataset,
-                                   data_dir=args.data_dir, blas_threads=args.threads)
+                                   data_dir=args.data_dir, blas_threads=args.threads, isolation=chosen.mode)
         progress = (lambda msg: None) if args.quiet else (lambda msg: print(f"grader: {msg} ...", file=sys.stderr, flush=True))
         result = pipeline.grade(args.path, rubric, options, progress)
-    except (RubricError, SubmissionError, DataError) as exc:
+    except (RubricError, SubmissionError, DataError, isolation.IsolationError) as exc:
         print(f"grader {'check' if visible_only else 'grade'}: error: {exc}", file=sys.stderr)
         return exits.USAGE, None
+    except pipeline.GraderFault as exc:
+        print(f"grader fault (not the submission's): {exc}", file=sys.stderr)
+        return exits.FAULT, None
     except Exception:  # the grader's own bug: still leave a report that says so
         print("grader fault (not the submission's):\n" + traceback.format_exc(), file=sys.stderr)
         return exits.FAULT, GradingResult(submission_name(args.path), "unknown (the grader failed)", (), 0.0,

@@ -10,23 +10,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from grader.contract import GATES, TRUTH_X, XOR_PROOF  # noqa: F401  XOR_PROOF is re-exported for the report
 from grader.sandbox import Call, Limits, Sandbox
 
 Z = np.array([1.0, -0.5, 2.0, 0.3, -1.2])  # (C,) the point where the Jacobian is checked
 STEP = 1e-5  # central-difference step h
-POINTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])  # (4, 2) the truth-table inputs
-TARGETS = {"AND": np.array([0, 0, 0, 1]), "OR": np.array([0, 1, 1, 1]), "XOR": np.array([0, 1, 1, 0])}
+POINTS, TARGETS = TRUTH_X, GATES  # (4, 2) the truth-table inputs, and each gate's (4,) outputs
 GRID = np.linspace(-2.0, 2.0, 41)  # candidate w1, w2 and b for the exhaustive line search
 CALL_TIMEOUT = 10.0
 
-XOR_PROOF = (
-    "Suppose a line w·x + b = 0 separated XOR, with w·x + b > 0 on the inputs whose XOR is 1. "
-    "Then (0,1) and (1,0) give w2 + b > 0 and w1 + b > 0, whose sum is w1 + w2 + 2b > 0; "
-    "(0,0) and (1,1) give b ≤ 0 and w1 + w2 + b ≤ 0, whose sum is w1 + w2 + 2b ≤ 0. "
-    "Both cannot hold, so no such line exists. Putting the 1s on the other side flips every inequality "
-    "(w1 + w2 + 2b ≤ 0 from the 1s, > 0 from the 0s), the same contradiction. "
-    "XOR is therefore not linearly separable, and no single perceptron computes it."
-)
 
 
 @dataclass(frozen=True)
