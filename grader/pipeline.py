@@ -75,8 +75,9 @@ def modules_with_stand_ins(submission):
 
 
 def run_unit_probes(box, checks, limits_timeout, on_event=None, hidden=lambda c: False):
-    """Run every probe of the given checks in `box`, one worker process per module set and
-    visibility: a process that runs visible checks never sees a hidden check's inputs.
+    """Run every probe of the given checks in `box`: one batch of calls (one worker process,
+    while nothing crashes) per visibility, so a process that runs visible checks never sees a
+    hidden check's inputs. Each call imports only the modules its check needs.
 
     on_event: optional callback for progress events (training epochs).
     Returns {(check name, probe position): CallResult}.
@@ -84,15 +85,15 @@ def run_unit_probes(box, checks, limits_timeout, on_event=None, hidden=lambda c:
     batches = defaultdict(list)
     for c in checks:
         for j, p in enumerate(c.probes):
-            batches[(c.needs, hidden(c))].append((c, j, p))
+            batches[hidden(c)].append((c, j, p))
     out = {}
     index = 0
-    for needs, items in batches.items():
+    for items in batches.values():
         calls = []
         for c, j, p in items:
-            calls.append(Call(index, p.probe, p.spec, p.inputs, limits_timeout(c)))
+            calls.append(Call(index, p.probe, p.spec, p.inputs, limits_timeout(c), tuple(c.needs)))
             index += 1
-        for (c, j, _), r in zip(items, box.run(calls, list(needs[0]), on_event)):
+        for (c, j, _), r in zip(items, box.run(calls, [], on_event)):
             out[(c.name, j)] = r
     return out
 

@@ -21,7 +21,7 @@ import sys
 import sysconfig
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +51,7 @@ class Call:
     spec: dict  # JSON-able parameters of the probe
     inputs: dict = field(default_factory=dict)  # name -> ndarray, written as .npz before the process starts
     timeout: float = 10.0  # seconds of wall time for this call
+    imports: tuple = ()  # submission modules imported before the call (else the run's imports)
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ class Sandbox:
     def _site_binds(self):
         return [(d, f"{isolation.INSIDE_SITE}/{os.path.basename(d)}") for d in isolation.package_dirs(self.python)]
 
-    def _request(self, batch, calls, start, imports, fd):
+    def _request(self, batch, calls, start, broken, fd):
         if self.bwrap:
             sites, writes = [isolation.INSIDE_SITE], ["/tmp", "/dev/shm"]
             reads = [INSIDE, "/usr", "/etc", "/tmp", "/dev", "/proc", *stdlib_paths()] + ([self.data_dir] if self.data_dir else [])
@@ -227,10 +228,10 @@ class Sandbox:
             "read_roots": reads,
             "write_roots": writes,
             "tripwire": self.tripwire,
-            "imports": list(imports),
             "progress_fd": fd,
+            "broken": dict(broken),
             "start": start,
-            "calls": [{"index": c.index, "probe": c.probe, "spec": c.spec,
+            "calls": [{"index": c.index, "probe": c.probe, "spec": c.spec, "imports": list(c.imports),
                        "inputs": self.inside(batch / f"{c.index}.npz") if c.inputs else None} for c in calls],
         }
 
@@ -267,13 +268,13 @@ class Sandbox:
         if self.uid is not None:
             resource.setrlimit(resource.RLIMIT_NPROC, (256, 256))
 
-    def launch(self, batch, calls, start, imports):
+    def launch(self, batch, calls, start, broken=None):
         """How to start the worker for calls[start:] of a batch (see grader.worker.Launch)."""
         marker = secrets.token_hex(8)
         env = self._env(marker)
 
         def argv_for(fd, info_fd):
-            request = self._request(batch, calls, start, imports, fd)
+            request = self._request(batch, calls, start, broken or {}, fd)
             path = batch / f"request-{start}-{secrets.token_hex(4)}.json"
             with open(path, "x") as f:
                 json.dump(request, f)
@@ -299,10 +300,12 @@ class Sandbox:
         return Launch(argv_for, env, cwd, ids, self._preexec, str(self.logs / f"stdout-{tag}.txt"),
                       str(self.logs / f"stderr-{tag}.txt"), self.bwrap, marker, self.uid)
 
-    def worker(self, calls, imports, start=0, batch=None):
-        """A started Worker for calls (a fresh batch unless one is given). The caller closes it."""
+    def worker(self, calls, start=0, batch=None, broken=None):
+        """A started Worker for calls (a fresh batch unless one is given). The caller closes it.
+
+        broken: {module: reason} of modules that must not be imported again."""
         batch = batch or self.write_batch(calls)
-        return Worker(self.launch(batch, calls, start, imports))
+        return Worker(self.launch(batch, calls, start, broken))
 
     # -- unit calls ------------------------------------------------------------------
 
@@ -312,13 +315,15 @@ class Sandbox:
 
         on_event: optional callback(dict) for progress events such as {"event": "epoch", "data": {...}}.
         """
-        calls = sorted(calls, key=lambda c: c.index)
+        calls = [c if c.imports else replace(c, imports=tuple(imports)) for c in sorted(calls, key=lambda c: c.index)]
         batch = self.write_batch(calls)
-        results = {}
+        results, broken = {}, {}  # broken: module -> why importing it can never succeed in this sandbox
         start = 0
         while start < len(calls):
-            with self.worker(calls, imports, start, batch) as w:
-                start = drive(w, calls, start, results, self.limits.import_timeout, on_event)
+            start = skip_known(calls, start, results, broken)
+            if start < len(calls):
+                with self.worker(calls, start, batch, broken) as w:
+                    start = drive(w, calls, start, results, self.limits.import_timeout, broken, on_event)
         return [results[c.index] for c in calls]
 
     def output_tail(self, per_file=4000, limit=20000):
@@ -338,60 +343,84 @@ class Sandbox:
 SANDBOX_UID_BASE = isolation.SANDBOX_UID_BASE
 
 
-def drive(w, calls, start, results, import_timeout, on_event=None):
+def skip_known(calls, start, results, broken):
+    """Fail at once the calls from start on that need a module known not to import; where to resume."""
+    while start < len(calls):
+        why = next((broken[m] for m in calls[start].imports if m in broken), None)
+        if why is None:
+            return start
+        results[calls[start].index] = CallResult("import_error", why, {}, {}, 0.0)
+        start += 1
+    return start
+
+
+def drive(w, calls, start, results, import_timeout, broken, on_event=None):
     """Follow one worker through calls[start:]. Returns where the next worker must start.
 
-    Each call's deadline is set here when the previous call ended (never by an event),
-    so a process that floods the pipe with events cannot stretch its time.
+    Deadlines are set here: each module a call imports gets import_timeout from its
+    'importing', the call itself its timeout from when its imports are done, so no event
+    can stretch them. A module whose import hung or killed the process goes into broken,
+    and later calls that need it fail at once (skip_known) instead of waiting again.
     """
-    def fail_rest(status, message):
-        for c in calls[start:]:
-            results.setdefault(c.index, CallResult(status, message, {}, {}, 0.0))
-        return len(calls)
-
-    try:
-        event = w.next(time.monotonic() + import_timeout)
-    except ProtocolViolation as exc:
-        return fail_rest("import_error", f"the submission {exc} while importing")
-    if event is None or event.kind != "imported":
-        if event is None and w.timed_out():
-            reason = f"took longer than {import_timeout:g}s to import"
-        elif event is None:
-            reason = f"{w.ended()} while importing"
-        else:
-            reason = f"sent {event.kind!r} before it was imported (the grading protocol was broken)"
-        return fail_rest("import_error", f"the submission {reason}")
     for k in range(start, len(calls)):
         c = calls[k]
         t0 = time.monotonic()
-        deadline = t0 + c.timeout
+        deadline, importing, announced = t0 + c.timeout, None, set()
         while True:
             try:
                 event = w.next(deadline)
-                if event is not None and event.kind in ("start", "done") and event.get("call") != c.index:
-                    raise ProtocolViolation(f"sent {event.kind!r} for another call than the one running")
-                if event is not None and event.kind not in ("start", "done", "epoch", "finished"):
-                    raise ProtocolViolation(f"sent {event.kind!r} during a call")
+                check_event(event, c, importing, announced)
             except ProtocolViolation as exc:
                 results[c.index] = CallResult("error", f"the process {exc}; the grading protocol was broken",
                                               {}, {}, time.monotonic() - t0)
                 return k + 1
             elapsed = time.monotonic() - t0
             if event is None:
-                if w.timed_out():
+                if importing is not None:
+                    reason = (f"the submission took longer than {import_timeout:g}s to import {importing}.py"
+                              if w.timed_out() else f"the submission {w.ended()} while importing {importing}.py")
+                    broken[importing] = reason
+                    results[c.index] = CallResult("import_error", reason, {}, {}, elapsed)
+                elif w.timed_out():
                     msg = f"timed out after {c.timeout:g}s (infinite loop, or far too slow?)"
                     results[c.index] = CallResult("timeout", msg, {}, {}, elapsed)
                 else:
                     results[c.index] = CallResult("crashed", f"the process {w.ended()}", {}, {}, elapsed)
                 return k + 1
-            if event.kind == "epoch" and on_event is not None:
+            if event.kind == "importing":
+                importing = event.get("module")
+                announced.add(importing)
+                deadline = time.monotonic() + import_timeout
+            elif event.kind == "imported":
+                importing, t0 = None, time.monotonic()
+                deadline = t0 + c.timeout
+            elif event.kind == "epoch" and on_event is not None:
                 on_event(dict(event.fields))
             elif event.kind == "done":
-                results[c.index] = collect(event, elapsed)
+                known = next((broken[m] for m in c.imports if m in broken), None)
+                results[c.index] = CallResult("import_error", known, {}, {}, 0.0) if known else collect(event, elapsed)
                 break
             elif event.kind == "finished":
-                return fail_rest("crashed", "the process skipped this call")
+                for rest in calls[k:]:
+                    results.setdefault(rest.index, CallResult("crashed", "the process skipped this call", {}, {}, 0.0))
+                return len(calls)
     return len(calls)
+
+
+def check_event(event, call, importing, announced):
+    """Raise ProtocolViolation unless event may come now, during `call` (None is always allowed)."""
+    if event is None:
+        return
+    kind = event.kind
+    if kind in ("start", "done") and event.get("call") != call.index:
+        raise ProtocolViolation(f"sent {kind!r} for another call than the one running")
+    if kind == "importing" and (importing is not None or event.get("module") not in call.imports
+                                or event.get("module") in announced):
+        raise ProtocolViolation("announced an import the call does not need")
+    if kind == "imported" and event.get("module") != importing:
+        raise ProtocolViolation("reported an import that was not announced")
+    if kind not in ("importing", "imported", "start", "done", "epoch", "finished"):
+        raise ProtocolViolation(f"sent {kind!r} during a call")
 
 
 def unreachable_by_others(path):

@@ -21,7 +21,7 @@ from .harness import wire
 from .sandbox import Call, CallResult
 from .worker import ProtocolViolation
 
-ALLOWED = {"imported", "start", "ready", "epoch_done", "done", "finished"}
+ALLOWED = {"importing", "imported", "start", "ready", "epoch_done", "done", "finished"}
 WEIGHT_RTOL, WEIGHT_ATOL = 1e-6, 1e-9  # the same epoch computed by two correct implementations
 
 
@@ -29,7 +29,7 @@ class Timed:
     """One sandboxed process driven through ready / go / epoch_done, with its CPU accounting."""
 
     def __init__(self, box, call, imports):
-        self.worker = box.worker([call], imports)
+        self.worker = box.worker([call])
         self.import_timeout = box.limits.import_timeout
         self.error = None
         self.times, self.finals = [], []
@@ -50,9 +50,8 @@ class Timed:
                 self.error = (f"did not get to '{kind}' in time" if self.worker.timed_out()
                               else f"the process {self.worker.ended()}")
                 return None
-            if event.kind == "imported" and event.get("errors"):
-                errors = event.get("errors")
-                self.error = "; ".join(f"{m}: {msg}" for m, msg in errors.items()) if isinstance(errors, dict) else "import failed"
+            if event.kind == "imported" and event.get("error"):
+                self.error = f"{event.get('module')}.py failed to import: {event.get('error')}"
                 return None
             if event.kind == "done":
                 from .sandbox import collect
@@ -113,7 +112,7 @@ class Interleaved:
 
 def interleave(student_box, reference_box, probe, imports, setup_timeout, max_ratio, seeds):
     """Time the epochs of both implementations, alternating, one seed per repeat."""
-    call = Call(0, probe.probe, probe.spec, probe.inputs, setup_timeout)
+    call = Call(0, probe.probe, probe.spec, probe.inputs, setup_timeout, tuple(imports))
     t_start = time.monotonic()
     ref, stu = Timed(reference_box, call, imports), Timed(student_box, call, imports)
     try:

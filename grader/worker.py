@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from .harness.wire import MAX_JSON_BYTES, MAX_NPZ_BYTES
 
 PROTOCOL = {  # event -> what it means
-    "imported": "the submission's modules were imported; 'errors' maps each failed module to its message",
+    "importing": "a module of the submission that the next call needs is being imported ('module')",
+    "imported": "that module's import ended; 'error' is its failure message, or null",
     "start": "a call began (informational: deadlines are the grader's own)",
     "done": "a call ended; 'status' and 'meta' describe it, its arrays follow as 'bytes' of .npz",
     "epoch": "a training epoch ended; 'data' holds its losses and accuracies (progress only)",

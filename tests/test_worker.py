@@ -15,7 +15,7 @@ from grader.worker import PROTOCOL, EventReader, ProtocolViolation, parse_event
 
 
 def test_the_protocol_declares_the_events_of_both_clients():
-    assert set(PROTOCOL) == {"imported", "start", "done", "epoch", "ready", "epoch_done", "finished"}
+    assert set(PROTOCOL) == {"importing", "imported", "start", "done", "epoch", "ready", "epoch_done", "finished"}
 
 
 @pytest.mark.parametrize("line, words", [
@@ -162,3 +162,20 @@ def look(x):
         (visible,) = box.run(calls("look"), ["student"])
     assert visible.ok, visible.message
     assert int(visible.arrays["result"][0]) == 1, "the process saw another batch's inputs"
+
+
+def test_a_module_whose_import_hangs_costs_its_calls_once_and_the_other_modules_keep_theirs(tmp_path):
+    """The first call that imports the stuck module waits import_timeout; later ones fail at once, saying why."""
+    stuck = tmp_path / "stuck.py"
+    stuck.write_text("while True:\n    pass\n\ndef f(x):\n    return x\n")
+    fine = tmp_path / "fine.py"
+    fine.write_text("def f(x):\n    return x + 1\n")
+    spec = lambda m: {"module": m, "function": "f", "args": [{"array": "a0"}], "kwargs": {}}
+    order = ["stuck", "fine", "stuck", "fine", "stuck"]
+    run = [Call(i, "call", spec(m), {"a0": np.zeros(2)}, 2.0, (m,)) for i, m in enumerate(order)]
+    t0 = time.monotonic()
+    with Sandbox({"stuck": stuck, "fine": fine}, Limits(import_timeout=2)) as box:
+        results = box.run(run, [])
+    assert time.monotonic() - t0 < 2 + 4, "the stuck import was waited for more than once"
+    assert [r.ok for r in results] == [False, True, False, True, False]
+    assert all("longer than 2s to import stuck.py" in results[i].message for i in (0, 2, 4))

@@ -2,9 +2,11 @@
 
 Order matters and is fixed here: set the import path, import NumPy and the
 harness, install the guard (a tripwire: the OS sandbox is the real boundary),
-import the submission, then run the calls one by one. Each result travels on
-the progress pipe as a 'done' event followed by its .npz bytes; nothing is
-written to disk. The events are declared in grader/worker.py (PROTOCOL).
+then run the calls one by one. Before a call, the submission's modules it needs
+are imported, each announced ('importing', then 'imported'), so the grader
+gives an import its own deadline and knows which module hung. Each result
+travels on the progress pipe as a 'done' event followed by its .npz bytes;
+nothing is written to disk. The events are declared in grader/worker.py (PROTOCOL).
 """
 
 import contextlib
@@ -67,12 +69,19 @@ def main(request_path):
             imported[name] = importlib.import_module(f"assignment.{name}")
         return imported[name]
 
-    for name in request["imports"]:
-        try:
-            import_module(name)
-        except BaseException as exc:  # noqa: B902  student code may raise anything, SystemExit included
-            import_errors[name] = describe_exception(exc, package_dir)["message"]
-    emit(fd, "imported", errors=import_errors)
+    def import_for(call):
+        """Import the modules a call needs, each announced; a failure is kept for the calls that need it."""
+        for name in call["imports"]:
+            if name in request.get("broken", {}):  # hung or killed an earlier process: not tried again
+                import_errors[name] = request["broken"][name]
+            if name in imported or name in import_errors:
+                continue
+            emit(fd, "importing", module=name)
+            try:
+                import_module(name)
+            except BaseException as exc:  # noqa: B902  student code may raise anything, SystemExit included
+                import_errors[name] = describe_exception(exc, package_dir)["message"]
+            emit(fd, "imported", module=name, error=import_errors.get(name))
 
     impl = probes.Implementation(import_module)
     stdin = os.fdopen(0, "rb", buffering=0)
@@ -92,6 +101,7 @@ def main(request_path):
 
     for call in request["calls"][request["start"]:]:
         i = call["index"]
+        import_for(call)
         emit(fd, "start", call=i)
         try:
             patch = impl.provided_helpers() if call["spec"].get("helpers") == "provided" else contextlib.nullcontext()
