@@ -68,7 +68,7 @@ def training_seed(seed):
     return int(rng(seed, "training").integers(1, 2**31 - 1))
 
 
-def gradcheck_points(seed, shapes, per_key, step_range=(0.5e-6, 2e-6)):
+def gradcheck_points(seed, shapes, per_key, step_range=(0.5e-5, 2e-5)):
     """Perturbation points for central differences: for each weight, up to per_key random entries,
     each with a random step h, taken at +h and -h. Returns a list of (key index, flat index, step)."""
     r = rng(seed, "gradcheck")

@@ -74,26 +74,29 @@ def modules_with_stand_ins(submission):
     return modules, [m for m in HELPER_MODULES if m not in modules]
 
 
-def run_unit_probes(box, checks, limits_timeout, on_event=None, hidden=lambda c: False):
+def run_unit_probes(box, checks, limits_timeout, on_event=None, hidden=lambda c: False, first=None):
     """Run every probe of the given checks in `box`: one batch of calls (one worker process,
     while nothing crashes) per visibility, so a process that runs visible checks never sees a
     hidden check's inputs. Each call imports only the modules its check needs.
 
     on_event: optional callback for progress events (training epochs).
+    first: an optional Call to run before all others, in the first batch; its result is out[None].
     Returns {(check name, probe position): CallResult}.
     """
     batches = defaultdict(list)
     for c in checks:
         for j, p in enumerate(c.probes):
             batches[hidden(c)].append((c, j, p))
-    out = {}
-    index = 0
-    for items in batches.values():
-        calls = []
+    out, index = {}, 1  # index 0 is first's
+    for n, items in enumerate(list(batches.values()) or [[]]):
+        calls = [first] if first is not None and n == 0 else []
         for c, j, p in items:
             calls.append(Call(index, p.probe, p.spec, p.inputs, limits_timeout(c), tuple(c.needs)))
             index += 1
-        for (c, j, _), r in zip(items, box.run(calls, [], on_event)):
+        results = box.run(calls, [], on_event) if calls else []
+        if first is not None and n == 0:
+            out[None] = results.pop(0)
+        for (c, j, _), r in zip(items, results):
             out[(c.name, j)] = r
     return out
 
@@ -175,10 +178,25 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
         cleanup(submission)
 
 
-def canary(box):
-    """Raise GraderFault unless the reference imports and computes one value in this sandbox."""
-    probe = Call(0, "call", {"module": "activations", "function": "sigmoid", "args": [{"value": 0.0}], "kwargs": {}}, {}, 30.0)
-    (result,) = box.run([probe], ["activations"])
+def train_as_submitted_then_with_helpers(box, check, timeout, on_event, hidden):
+    """The training runs of a check: as submitted, then with correct helpers only when the first
+    run failed in a way the helpers could explain (wrong values, not a timeout, crash or import error)."""
+    first = run_unit_probes(box, [replace(check, probes=check.probes[:1])], timeout, on_event, hidden)[(check.name, 0)]
+    if check.judge([first], []).passed or first.status in ("timeout", "crashed", "import_error"):
+        return [first]
+    second = run_unit_probes(box, [replace(check, probes=check.probes[1:2])], timeout, on_event, hidden)[(check.name, 0)]
+    return [first, second]
+
+
+CANARY = Call(0, "call", {"module": "activations", "function": "sigmoid", "args": [{"value": 0.0}], "kwargs": {}}, {}, 30.0,
+              ("activations",))  # the reference's sigmoid(0): 0.5
+
+
+def canary(box, result=None):
+    """Raise GraderFault unless the reference imports and computes one value in this sandbox
+    (result: the CANARY call's result when it already ran, first in the reference's batch)."""
+    if result is None:
+        (result,) = box.run([CANARY], ["activations"])
     value = result.arrays.get("result")
     if result.ok and value is not None and float(value) == 0.5:
         return
@@ -216,7 +234,8 @@ def run_all(submission, checks, rubric, options, data_dir, progress):
     trainings = [c for c in present if c.kind == "training"]
     perfs = [c for c in present if c.kind == "performance"]
     with Sandbox(reference_modules, limits, data_dir=data_dir, isolation_mode=options.isolation) as ref_box:
-        canary(ref_box)
+        want = run_unit_probes(ref_box, [c for c in units if c.run_reference], timeout, hidden=hidden, first=CANARY)
+        canary(ref_box, want.pop(None))  # before any student code runs
         with Sandbox(modules, limits, data_dir=data_dir, stand_ins=stand_ins, isolation_mode=options.isolation) as box:
             progress(f"running {len(units)} checks on {submission.name}")
 
@@ -225,12 +244,13 @@ def run_all(submission, checks, rubric, options, data_dir, progress):
                 epoch, acc = data.get("epoch"), data.get("val_accuracy")
                 if isinstance(epoch, int) and isinstance(acc, float):
                     progress(f"training: epoch {epoch} done, validation accuracy {acc:.4f}")
-            got = run_unit_probes(box, units + trainings, timeout, epoch_line, hidden)
-            want = run_unit_probes(ref_box, [c for c in units if c.run_reference], timeout, hidden=hidden)
-            for c in units + trainings:
+            got = run_unit_probes(box, units, timeout, epoch_line, hidden)
+            for c in units:
                 student[c.name] = [got[(c.name, j)] for j in range(len(c.probes))]
                 if c.run_reference:
                     reference[c.name] = [want[(c.name, j)] for j in range(len(c.probes))]
+            for c in trainings:
+                student[c.name] = train_as_submitted_then_with_helpers(box, c, timeout, epoch_line, hidden)
             for c in perfs:
                 progress("timing training epochs against the reference")
                 rule = rubric.rule(c.group)

@@ -162,10 +162,10 @@ def trajectory(impl, spec, inputs):
     return outputs
 
 
-def load_data(data_dir, subset=None):
+def load_data(data_dir, subset=None, splits=("train", "val", "test")):
     """The dataset the grader left in the sandbox as uint8 .npy files, scaled to float64 [0, 1]."""
     data = types.SimpleNamespace()
-    for split in ("train", "val", "test"):
+    for split in splits:
         X = np.load(f"{data_dir}/X_{split}.npy", allow_pickle=False)
         y = np.load(f"{data_dir}/y_{split}.npy", allow_pickle=False)
         if subset and split == "train":
@@ -210,7 +210,7 @@ def timed_epochs(impl, spec, inputs, progress=None, wait_for_go=None, epoch_done
     'epoch_done', so it cannot be finished later: the grader compares them with the
     reference's epoch for the same SEED."""
     config = TrainConfig.from_dict(spec["config"])
-    data = load_data(spec["data_dir"], spec.get("subset"))
+    data = load_data(spec["data_dir"], spec.get("subset"), splits=("train",))
     for repeat in range(spec["repeats"]):
         net, opt = fresh_model(impl, data, config)
         seed = wait_for_go()
