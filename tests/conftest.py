@@ -84,8 +84,11 @@ def pytest_runtest_teardown(item):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if _skipped:
-        terminalreporter.write_sep("!", f"{len(_skipped)} MNIST tests skipped: no MNIST found; run `{FETCH_MNIST}` "
+    """One loud line for the MNIST tests skipped, counted from the reports (so also across xdist workers)."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if FETCH_MNIST in str(getattr(r, "longrepr", ""))]
+    if skipped or _skipped:
+        count = max(len(skipped), len(_skipped))
+        terminalreporter.write_sep("!", f"{count} MNIST tests skipped: no MNIST found; run `{FETCH_MNIST}` "
                                         "(or set MNIST_DIR) to run them", yellow=True, bold=True)
 
 
