@@ -20,6 +20,8 @@ COMMANDS = (
     ("check", "check", "student self-check: run the visible checks on assignment/"),
     ("experiments", "experiments", "run the writeup's sweeps and write tables and curves"),
     ("verify-report", "verify_report", "re-run the numbers a student reported and compare"),
+    ("grade-class", "grade_class", "grade a class (a folder of submissions or a Gradescope export) into a gradebook"),
+    ("gradebook", "gradebook", "merge the gradebooks of grade-class shards (gradebook merge DIR... --out DIR)"),
     ("selftest", "selftest", "grade the corpus of buggy, correct and hostile submissions"),
     ("data", "data", "download or inspect the MNIST data"),
     ("skeleton", "skeleton", "generate assignment/ from reference/, or check it has not drifted"),

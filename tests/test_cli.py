@@ -47,7 +47,7 @@ print(" ".join(sorted(m for m in sys.modules if m.startswith("grader.commands.")
 """
 
 
-BUILDS_ON = {"check": ["grade"], "verify-report": ["experiments"]}  # commands that reuse another's options
+BUILDS_ON = {"check": ["grade"], "verify-report": ["experiments"], "grade-class": ["grade"]}  # commands that reuse another's options
 
 
 @pytest.mark.parametrize("name, module", [(n, m) for n, m, _ in cli.COMMANDS], ids=[n for n, _, _ in cli.COMMANDS])
