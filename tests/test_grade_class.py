@@ -1,0 +1,472 @@
+"""`grader grade-class` and `grader gradebook merge`: a whole class into one gradebook.
+
+Most tests are specifications of the pure parts (names, shards, Gradescope's metadata, resume
+keys, gradebook rows, the class report, merging). The slow ones grade a small class built from
+corpus cases, end to end, in the subprocesses a user would see, and stop a batch with SIGTERM.
+"""
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import MNIST_DIR, ROOT
+from grader import __version__, classroom, corpus, exits, gradebook
+from grader.cli import main as cli_main
+from grader.commands import grade_class
+from grader.commands import gradebook as gradebook_command
+from grader.commands.selftest import find_strays, stop
+
+CORPUS_RUBRIC = ROOT / "tests" / "corpus" / "rubric.toml"
+METADATA = """\
+submission_101:
+  :submitters:
+  - :name: Alice Smith
+    :sid: '1001'
+    :email: alice@example.edu
+  :created_at: 2026-01-01 12:00:00.000000000 -08:00
+  :score: !ruby/object:BigDecimal 18:0.1E2
+submission_102:
+  :submitters:
+  - :name: Alice Smith
+    :sid: '1002'
+    :email: asmith@example.edu
+  - :name: Bob Jones
+    :sid: '2001'
+    :email: bob@example.edu
+submission_103:
+  :submitters: []
+"""
+
+
+def entry(source, student="", **kw):
+    return classroom.Entry(source, Path("/class") / source, student=student, **kw)
+
+
+# -- names ------------------------------------------------------------------------------
+
+
+def test_a_repeated_name_gets_a_numbered_folder_in_order():
+    assert classroom.unique_names(["alice", "bob", "alice", "alice"]) == ["alice", "bob", "alice-2", "alice-3"]
+
+
+def test_a_number_some_student_really_has_is_never_given_to_another():
+    assert classroom.unique_names(["alice", "alice", "alice-2"]) == ["alice", "alice-3", "alice-2"]
+
+
+def test_the_class_reports_own_folder_is_never_a_students():
+    assert classroom.unique_names(["class_figures"]) == ["class_figures-2"]
+
+
+def test_names_are_given_by_sorted_path_so_every_run_and_shard_agrees():
+    """alice/ sorts before alice.zip: the folder is alice, the zip alice-2, whatever order the OS lists them in."""
+    for order in (["alice.zip", "alice", "Bob.zip"], ["Bob.zip", "alice", "alice.zip"]):
+        named = classroom.name_entries([entry(s) for s in order])
+        assert [(e.source, e.student) for e in named] == [("Bob.zip", "bob"), ("alice", "alice"), ("alice.zip", "alice-2")]
+
+
+def test_a_gradescope_student_is_named_after_the_first_submitter():
+    people = classroom.parse_metadata(METADATA)
+    assert entry("submission_101", submitters=people["submission_101"]).base_name == "alice-smith"
+    assert entry("submission_103", submitters=()).base_name == "submission_103"
+    assert classroom.slug("  Zoë O'Brien  ") == "zo-o-brien"
+
+
+# -- shards ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [("1/1", (1, 1)), ("2/4", (2, 4)), (" 3 / 3 ", (3, 3))])
+def test_a_shard_is_k_of_n(text, expected):
+    assert classroom.parse_shard(text) == expected
+
+
+@pytest.mark.parametrize("text", ["0/2", "3/2", "2", "a/b", "1/0", ""])
+def test_a_bad_shard_says_what_it_must_be(text):
+    with pytest.raises(ValueError, match="K/N with 1 <= K <= N"):
+        classroom.parse_shard(text)
+
+
+def test_the_shards_of_a_class_are_disjoint_cover_it_and_do_not_depend_on_order():
+    entries = [entry(f"s{i}", student=f"s{i:02d}") for i in range(11)]
+    slices = [classroom.shard(entries, k, 3) for k in (1, 2, 3)]
+    students = [e.student for s in slices for e in s]
+    assert sorted(students) == sorted(e.student for e in entries) and len(set(students)) == 11
+    assert classroom.shard(list(reversed(entries)), 2, 3) == slices[1]
+    assert [len(s) for s in slices] == [4, 4, 3]
+
+
+# -- Gradescope's export -----------------------------------------------------------------
+
+
+def test_gradescope_metadata_gives_each_folder_its_submitters_ruby_tags_and_all():
+    people = classroom.parse_metadata(METADATA)
+    assert people["submission_101"] == (classroom.Submitter("Alice Smith", "alice@example.edu", "1001"),)
+    assert [s.name for s in people["submission_102"]] == ["Alice Smith", "Bob Jones"]
+    assert people["submission_103"] == ()
+
+
+def test_metadata_that_is_not_a_mapping_of_submissions_is_refused_by_name():
+    with pytest.raises(classroom.ClassError, match="must map each submission folder"):
+        classroom.parse_metadata("- just\n- a list\n")
+    with pytest.raises(classroom.ClassError, match="not valid YAML"):
+        classroom.parse_metadata("a: [unclosed\n")
+
+
+def test_names_from_metadata_are_inert():
+    people = classroom.parse_metadata("submission_1:\n  :submitters:\n  - :name: \"Eve\\e[2J\"\n")
+    assert people["submission_1"][0].name == "Eve?[2J"
+
+
+def write_export(root, folders=("submission_101", "submission_102")):
+    root.mkdir(parents=True)
+    (root / classroom.METADATA).write_text(METADATA)
+    for name in folders:
+        (root / name).mkdir()
+        (root / name / "softmax.py").write_text("# code\n")
+    return root
+
+
+def test_an_unpacked_export_lists_every_folder_and_every_listed_submission(tmp_path):
+    root = write_export(tmp_path / "assignment_7_export", folders=("submission_101", "submission_102", "submission_999"))
+    entries = {e.source: e for e in classroom.discover(tmp_path, tmp_path / "work")}
+    assert set(entries) == {"submission_101", "submission_102", "submission_103", "submission_999"}
+    assert entries["submission_103"].problem == "listed in submission_metadata.yml but absent from the export"
+    assert entries["submission_999"].submitters == () and not entries["submission_999"].problem
+    assert entries["submission_101"].path == root / "submission_101"
+    assert [entries[s].student for s in ("submission_101", "submission_102")] == ["alice-smith", "alice-smith-2"]
+    assert entries["submission_102"].identity("email") == "asmith@example.edu; bob@example.edu"
+
+
+def test_an_export_zip_is_unpacked_and_a_link_in_it_makes_only_that_submission_unreadable(tmp_path):
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("assignment_7_export/submission_metadata.yml", METADATA)
+        z.writestr("assignment_7_export/submission_101/softmax.py", "# code\n")
+        link = zipfile.ZipInfo("assignment_7_export/submission_102/softmax.py")
+        link.external_attr = 0o120777 << 16
+        z.writestr(link, "/etc/passwd")
+    (tmp_path / "work").mkdir()
+    entries = {e.source: e for e in classroom.discover(archive, tmp_path / "work")}
+    assert entries["submission_101"].problem == ""
+    assert "is a symbolic link" in entries["submission_102"].problem
+    assert (tmp_path / "work" / "assignment_7_export" / "submission_101" / "softmax.py").is_file()
+
+
+def test_a_zip_that_is_not_an_export_is_refused_with_what_to_do(tmp_path):
+    archive = tmp_path / "alice.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("softmax.py", "# code\n")
+    with pytest.raises(classroom.ClassError, match="not a Gradescope export.*grader grade"):
+        classroom.discover(archive, tmp_path)
+
+
+def test_a_folder_holding_the_modules_itself_is_one_submission_not_a_class(tmp_path):
+    (tmp_path / "softmax.py").write_text("")
+    with pytest.raises(classroom.ClassError, match="one submission, not a class"):
+        classroom.discover(tmp_path, tmp_path / "work")
+
+
+def test_every_entry_of_a_folder_is_a_submission_even_one_that_cannot_be_graded(tmp_path):
+    for name in ("alice.zip", "bob", "notes.txt", ".DS_Store"):
+        (tmp_path / name).mkdir() if name == "bob" else (tmp_path / name).write_text("x")
+    assert [e.source for e in classroom.discover(tmp_path, tmp_path / "work")] == ["alice.zip", "bob", "notes.txt"]
+
+
+# -- resume keys -------------------------------------------------------------------------
+
+
+def test_the_content_digest_covers_every_byte_and_name_of_a_submission(tmp_path):
+    a = tmp_path / "a"
+    a.mkdir()
+    (a / "softmax.py").write_text("x = 1\n")
+    first = classroom.content_digest(a)
+    assert classroom.content_digest(a) == first
+    (a / "softmax.py").write_text("x = 2\n")
+    assert classroom.content_digest(a) != first
+    (a / "softmax.py").rename(a / "other.py")
+    assert classroom.content_digest(a) not in (first,)
+    (tmp_path / "z.zip").write_bytes(b"zip bytes")
+    assert classroom.content_digest(tmp_path / "z.zip") != classroom.content_digest(a)
+
+
+@pytest.mark.parametrize("part", ["content", "rubric", "version", "options"])
+def test_a_grade_is_reused_only_under_the_same_content_rubric_version_and_options(part):
+    parts = {"content": "c", "rubric": "r", "version": __version__, "options": {"only": None, "dataset": "auto"}}
+    changed = dict(parts, **{part: {"only": "softmax.*", "dataset": "auto"} if part == "options" else "other"})
+    assert classroom.resume_key(**parts) == classroom.resume_key(**dict(parts))
+    assert classroom.resume_key(**changed) != classroom.resume_key(**parts)
+
+
+def stored(folder, key, status):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.json").write_text('{"score": 1, "tests": []}')
+    (folder / grade_class.KEY_FILE).write_text(json.dumps({"key": key, "status": status}))
+
+
+def test_a_stored_grade_is_reused_when_its_key_matches_and_its_outcome_cannot_change(tmp_path):
+    stored(tmp_path / "a", "k", gradebook.GRADED)
+    stored(tmp_path / "b", "k", gradebook.TIMED_OUT)
+    stored(tmp_path / "c", "k", gradebook.UNREADABLE)
+    assert grade_class.reusable(tmp_path / "a", "k")["status"] == gradebook.GRADED
+    assert grade_class.reusable(tmp_path / "a", "other key") is None
+    assert grade_class.reusable(tmp_path / "b", "k") is None  # a timeout or a fault is retried
+    assert grade_class.reusable(tmp_path / "c", "k") is not None
+    (tmp_path / "a" / "results.json").unlink()
+    assert grade_class.reusable(tmp_path / "a", "k") is None
+
+
+# -- gradebook rows ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code, results, timed_out, status", [
+    (0, {"score": 1}, False, gradebook.GRADED),
+    (None, None, True, gradebook.TIMED_OUT),
+    (3, {"score": 0}, False, gradebook.FAULT),
+    (3, None, False, gradebook.FAULT),
+    (2, None, False, gradebook.FAULT),  # refused although the submission opened: the grader's set-up, not the student
+    (-9, None, False, gradebook.FAULT),
+    (0, None, False, gradebook.FAULT),
+], ids=["graded", "timed out", "fault with a report", "fault without", "refused", "killed", "no report"])
+def test_every_way_a_grading_can_end_has_a_status(code, results, timed_out, status):
+    assert gradebook.classify(code, results, timed_out, "the last line")[0] == status
+
+
+RESULTS = {"score": 7.5, "tests": [
+    {"name": "softmax.softmax: x", "score": 5, "max_score": 9, "status": "failed",
+     "output": "softmax(array of shape (5, 7)) has wrong values (largest difference 0.998 at index (1, 1)): got [1, 2], expected [3]"},
+    {"name": "activations.relu: y", "score": 2.5, "max_score": 2.5, "status": "passed", "output": "ok"},
+    {"name": "training: accuracy", "score": 0, "max_score": 6, "status": "failed", "output": "test accuracy 0.12 < 0.85\nmore"},
+]}
+
+
+def test_a_graded_row_has_the_total_and_each_areas_points():
+    row = gradebook.make_row(entry("alice.zip", "alice"), gradebook.GRADED, "", RESULTS, 12.34)
+    cells = row.cells()
+    assert (cells["student"], cells["total"], cells["status"]) == ("alice", "7.5", "graded")
+    assert (cells["softmax"], cells["activations"], cells["training"], cells["perceptron"]) == ("5", "2.5", "0", "")
+    assert cells["seconds"] == "12.3" and cells["submission"] == "alice.zip"
+
+
+def test_an_unreadable_submission_scores_zero_and_its_report_says_why():
+    row = gradebook.make_row(entry("carol.zip", "carol"), gradebook.UNREADABLE, "carol.zip is not a valid .zip file", None, 0)
+    assert (row.total, row.status) == ("0", "unreadable")
+    results = gradebook.unreadable_results("carol.zip is not a valid .zip file")
+    assert results["score"] == 0 and "not a valid .zip file" in results["output"]
+
+
+def test_a_timed_out_or_faulted_grading_has_no_total_so_no_zero_is_uploaded_by_mistake():
+    for status in (gradebook.TIMED_OUT, gradebook.FAULT):
+        assert gradebook.make_row(entry("a", "a"), status, "why", {"score": 3}, 1).total == ""
+
+
+def test_gradebook_csv_starts_with_the_fixed_columns_and_has_one_row_per_submission():
+    rows = [gradebook.make_row(entry("b", "bob", submitters=(classroom.Submitter("Bob, Jr.", "b@x", "7"),)), gradebook.GRADED, "", RESULTS, 1),
+            gradebook.make_row(entry("a", "alice"), gradebook.UNREADABLE, 'bad "zip", really', None, 0)]
+    text = gradebook.gradebook_csv(rows)
+    header = next(csv.reader(io.StringIO(text)))
+    assert header[:10] == ["student", "total", "status", "activations", "softmax", "perceptron", "two_layer_net",
+                           "optimizer", "training", "performance"]
+    back = gradebook.parse_gradebook(text)
+    assert [r.student for r in back] == ["alice", "bob"]
+    assert back[1].name == "Bob, Jr." and back[0].detail == 'bad "zip", really' and back[1].areas["softmax"] == "5"
+
+
+def test_a_csv_that_is_not_a_gradebook_is_refused_by_name():
+    with pytest.raises(gradebook.GradebookError, match="lacks the column"):
+        gradebook.parse_gradebook("student,score\nalice,3\n", "x.csv")
+
+
+# -- the class report --------------------------------------------------------------------
+
+
+def records():
+    other = json.loads(json.dumps(RESULTS))
+    other["tests"][0]["output"] = other["tests"][0]["output"].replace("0.998", "0.5")
+    return [gradebook.Record(gradebook.make_row(entry("a", "alice"), gradebook.GRADED, "", RESULTS, 30), RESULTS),
+            gradebook.Record(gradebook.make_row(entry("b", "bob"), gradebook.GRADED, "", other, 10), other),
+            gradebook.Record(gradebook.make_row(entry("c.zip", "carol"), gradebook.UNREADABLE, "c.zip is not a valid .zip file", None, 0))]
+
+
+def test_failures_that_differ_only_in_numbers_count_as_one():
+    (name, message, count, examples), *_ = gradebook.common_failures(records())
+    assert (name, count, examples) == ("softmax.softmax: x", 2, ("alice", "bob"))
+    assert "0.998" not in message and "got" not in message
+
+
+def test_item_analysis_gives_each_checks_pass_rate_over_the_graded():
+    assert gradebook.item_analysis(records()) == [("softmax.softmax: x", 0, 2), ("activations.relu: y", 2, 2), ("training: accuracy", 0, 2)]
+
+
+def test_the_class_report_names_every_submission_that_was_not_graded_and_every_training_failure():
+    text = gradebook.class_markdown(records(), figures=("histogram",))
+    assert "3 submission(s): 2 graded, 1 unreadable, 0 timed out, 0 grader fault." in text
+    assert "| carol | unreadable | c.zip | c.zip is not a valid .zip file |" in text
+    assert "| alice | training: accuracy | test accuracy N < N |" not in text and "test accuracy 0.12 < 0.85" in text
+    assert "class_figures/histogram.png" in text and "items.png" not in text
+    assert text.index("| alice | 30.0 | graded |") < text.index("| bob | 10.0 | graded |")
+
+
+# -- merging shards ----------------------------------------------------------------------
+
+
+def write_shard(folder, k, n, students, digest="class1"):
+    rows = [gradebook.make_row(entry(s, s), gradebook.GRADED, "", RESULTS, 1) for s in students]
+    gradebook.write_gradebook(rows, folder)
+    for s in students:
+        (folder / s).mkdir()
+        (folder / s / "results.json").write_text(json.dumps(RESULTS))
+    (folder / "shard.json").write_text(json.dumps({"shard": [k, n], "class": digest}))
+
+
+def test_merge_combines_every_shard_into_one_gradebook_report_and_set_of_folders(tmp_path):
+    write_shard(tmp_path / "s1", 1, 2, ["alice", "carol"])
+    write_shard(tmp_path / "s2", 2, 2, ["bob"])
+    written = gradebook_command.merge([tmp_path / "s1", tmp_path / "s2"], tmp_path / "all")
+    assert [p.name for p in written] == ["gradebook.csv", "class.md"]
+    assert [r.student for r in gradebook.read_gradebook(tmp_path / "all" / "gradebook.csv")] == ["alice", "bob", "carol"]
+    assert (tmp_path / "all" / "bob" / "results.json").is_file()
+    assert "3 submission(s): 3 graded" in (tmp_path / "all" / "class.md").read_text()
+
+
+@pytest.mark.parametrize("shards, words", [
+    ([(1, 3, "c"), (2, 3, "c")], "shard(s) 3/3 missing"),
+    ([(1, 2, "c"), (1, 2, "c")], "1/2 passed more than once"),
+    ([(1, 2, "c"), (2, 2, "d")], "different classes"),
+    ([(1, 2, "c"), (2, 3, "c")], "different N"),
+])
+def test_merge_refuses_shards_that_do_not_make_one_whole_class(shards, words):
+    assert words in gradebook.shard_problems([(f"s{i}", {"shard": [k, n], "class": c}) for i, (k, n, c) in enumerate(shards)])
+    assert gradebook.shard_problems([("s1", {"shard": [1, 2], "class": "c"}), ("s2", {"shard": [2, 2], "class": "c"})]) == ""
+
+
+def test_merge_refuses_a_student_graded_in_two_shards(tmp_path):
+    write_shard(tmp_path / "s1", 1, 2, ["alice"])
+    write_shard(tmp_path / "s2", 2, 2, ["alice"])
+    assert cli_main(["gradebook", "merge", str(tmp_path / "s1"), str(tmp_path / "s2"), "--out", str(tmp_path / "all")]) == exits.USAGE
+    assert not (tmp_path / "all" / "gradebook.csv").exists()
+
+
+# -- validation before any grading -------------------------------------------------------
+
+
+@pytest.mark.parametrize("arguments, words", [
+    (lambda t: [t / "nowhere", "--out", t / "out"], "does not exist"),
+    (lambda t: [t, "--out", t / "out", "--rubric", t / "bad.toml"], "bad.toml"),
+    (lambda t: [t, "--out", t / "a-file" / "out"], "cannot write to --out"),
+    (lambda t: [t, "--out", t / "out", "--shard", "3/2"], "K/N with 1 <= K <= N"),
+    (lambda t: [t, "--out", t / "out", "--jobs", "0"], "--jobs must be at least 1"),
+], ids=["no submissions", "bad rubric", "unwritable out", "bad shard", "no jobs"])
+def test_2_before_any_grading_with_a_message_that_says_what_to_do(tmp_path, capsys, arguments, words):
+    (tmp_path / "bad.toml").write_text("total = [")
+    (tmp_path / "a-file").write_text("")
+    assert cli_main(["grade-class", *map(str, arguments(tmp_path))]) == exits.USAGE
+    err = capsys.readouterr().err
+    assert "grader grade-class: error:" in err and words in err
+    assert not (tmp_path / "out").exists()
+
+
+# -- end to end ------------------------------------------------------------------------------
+
+
+def submission(case_name, dest):
+    cases = {c.name: c for c in corpus.load_cases()}
+    return corpus.materialize(cases[case_name], dest)
+
+
+def zipped(folder, archive):
+    with zipfile.ZipFile(archive, "w") as z:
+        for p in sorted(folder.glob("*.py")):
+            z.write(p, p.name)
+    return archive
+
+
+def grade_class_process(*args, **popen):
+    env = dict(os.environ, MNIST_DIR=str(MNIST_DIR))
+    command = [sys.executable, "-m", "grader", "grade-class", *map(str, args)]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+
+
+def run_grade_class(*args):
+    proc = grade_class_process(*args)
+    out, err = proc.communicate(timeout=600)
+    return proc.returncode, out, err
+
+
+@pytest.mark.slow
+def test_a_mixed_class_in_two_shards_merges_into_one_gradebook_with_every_student(tmp_path):
+    """alice/ and alice.zip both named alice; a broken zip still gets its row; a second run reuses every grade."""
+    klass = tmp_path / "class"
+    submission("softmax_no_max_shift", klass / "alice")
+    zipped(submission("relu_grad_one_at_zero", tmp_path / "bob"), klass / "alice.zip")
+    (klass / "carol.zip").write_bytes(b"not a zip")
+    options = ["--jobs", 2, "--only", "activations.relu*", "--rubric", CORPUS_RUBRIC]
+    for k in (1, 2):
+        code, out, err = run_grade_class(klass, "--out", tmp_path / f"s{k}", "--shard", f"{k}/2", *options)
+        assert code == exits.OK, err
+    assert cli_main(["gradebook", "merge", str(tmp_path / "s1"), str(tmp_path / "s2"), "--out", str(tmp_path / "all")]) == exits.OK
+    rows = {r.student: r for r in gradebook.read_gradebook(tmp_path / "all" / "gradebook.csv")}
+    assert {s: (r.status, r.total, r.submission) for s, r in rows.items()} == {
+        "alice": ("graded", "4", "alice"), "alice-2": ("graded", "2", "alice.zip"), "carol": ("unreadable", "0", "carol.zip")}
+    for student in rows:
+        assert json.loads((tmp_path / "all" / student / "results.json").read_text())["score"] == float(rows[student].total)
+    report = (tmp_path / "all" / "class.md").read_text()
+    assert "activations.relu_grad" in report and "| carol | unreadable | carol.zip |" in report
+    assert (tmp_path / "all" / "class_figures" / "histogram.png").is_file()
+
+    shard = next(s for s in ("s1", "s2") if (tmp_path / s / "alice").is_dir())
+    before = (tmp_path / shard / "alice" / "grading.json").stat().st_mtime_ns
+    code, _, err = run_grade_class(klass, "--out", tmp_path / shard, "--shard", f"{shard[1]}/2", *options)
+    assert code == exits.OK, err
+    assert (tmp_path / shard / "alice" / "grading.json").stat().st_mtime_ns == before  # reused, not regraded
+
+
+@pytest.mark.slow
+def test_a_gradescope_export_zip_names_students_from_its_metadata(tmp_path):
+    export = tmp_path / "export.zip"
+    alice = submission("sigmoid_tanh", tmp_path / "a")
+    with zipfile.ZipFile(export, "w") as z:
+        z.writestr("assignment_7_export/submission_metadata.yml", METADATA)
+        for p in sorted(alice.glob("*.py")):
+            z.write(p, f"assignment_7_export/submission_101/{p.name}")
+            z.write(p, f"assignment_7_export/submission_102/assignment/{p.name}")
+    code, out, err = run_grade_class(export, "--out", tmp_path / "out", "--only", "activations.relu:*", "--rubric", CORPUS_RUBRIC)
+    assert code == exits.OK, err
+    rows = {r.student: r for r in gradebook.read_gradebook(tmp_path / "out" / "gradebook.csv")}
+    assert {s: (r.status, r.sid) for s, r in rows.items()} == {
+        "alice-smith": ("graded", "1001"), "alice-smith-2": ("graded", "1002; 2001"), "submission_103": ("unreadable", "")}
+    assert "1 unreadable" in out
+
+
+@pytest.mark.slow
+def test_143_sigterm_stops_the_batch_with_no_process_left_and_no_partial_file(tmp_path):
+    klass = tmp_path / "class"
+    for name in ("a", "b", "c"):
+        submission("sleep_at_import", klass / name)  # perceptron.py sleeps an hour while imported
+    out = tmp_path / "out"
+    proc = grade_class_process(klass, "--out", out, "--jobs", 2, "--only", "perceptron.*", "--rubric", CORPUS_RUBRIC)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(out.glob("*/grader.log"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(2)  # the children are importing the submission now
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == exits.TERMINATED, err
+    assert "grader: terminated" in err
+    strays = find_strays([str(tmp_path)])
+    stop(strays, [str(tmp_path)])
+    assert [s.text for s in strays] == []
+    assert not (out / "gradebook.csv").exists() and not (out / "class.md").exists()
+    leftovers = [p for p in out.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".")]
+    assert leftovers == []
+    assert not list(out.glob("*/grading.json"))  # nothing finished, so nothing claims to be reusable
