@@ -25,6 +25,8 @@ COMMANDS = (
     ("selftest", "selftest", "grade the corpus of buggy, correct and hostile submissions"),
     ("data", "data", "download or inspect the MNIST data"),
     ("skeleton", "skeleton", "generate assignment/ from reference/, or check it has not drifted"),
+    ("dist", "dist", "build the student kit (skeleton, README, self-check, ./dev) as a folder and a .zip"),
+    ("package", "package", "zip a student's assignment folder for submission, refusing what does not belong"),
 )
 
 

@@ -1,0 +1,38 @@
+"""`grader dist student --out DIR`: build the student kit, DIR/ and DIR.zip, publishable as they are."""
+
+import sys
+import time
+from pathlib import Path
+
+from .. import exits
+from ..paths import REFERENCE_DIR, RUBRIC_FILE
+from ..rubric import RubricError, load_rubric
+
+
+def add_arguments(parser):
+    parser.description = (
+        "Build the student kit: DIR/ and DIR.zip. The kit holds the skeleton (assignment/, as `grader skeleton` writes "
+        "it), a student README, ./dev (`./dev check`, `./dev package`), and a self-contained checker that runs the "
+        "rubric's visible checks on public inputs drawn from a public kit seed, against the reference's values computed "
+        "now. It holds no solution line, no hidden check, not the rubric's seed, and no file of reference/ or tests/.")
+    parser.add_argument("target", choices=("student",), help="what to build (only the student kit, for now)")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="the kit folder to create (must not exist); DIR.zip is written beside it")
+    parser.add_argument("--rubric", type=Path, default=RUBRIC_FILE, help="the rubric whose visible checks, points and thresholds the kit uses (default: grader/rubric.toml)")
+
+
+def main(args):
+    from ..dist.build import build_student_kit
+    from ..dist.specs import DistError
+    from ..skeleton import MarkerError
+    t0 = time.monotonic()
+    try:
+        rubric = load_rubric(args.rubric)
+        kit = build_student_kit(args.out, rubric, REFERENCE_DIR, lambda msg: print(f"grader: {msg} ...", file=sys.stderr))
+    except (RubricError, DistError, MarkerError) as exc:
+        print(f"grader dist: error: {exc}", file=sys.stderr)
+        return exits.USAGE
+    except OSError as exc:
+        print(f"grader dist: error: cannot write {args.out}: {exc}", file=sys.stderr)
+        return exits.USAGE
+    print(f"wrote {kit.folder}/ and {kit.archive} ({kit.checks} visible checks) in {time.monotonic() - t0:.1f} s")
+    return exits.OK

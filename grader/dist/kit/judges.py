@@ -1,0 +1,431 @@
+"""The kit's judges: pure functions of the student's results and the expected ones, as in the course grader.
+
+judge(kind, params, probes, student, expected) -> Verdict, where probes is a list of Probe, student a
+list of CallResult (one per probe) and expected the reference's results stored in the kit.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .compare import compare_array, compare_form, compare_scalar, relative_error, result_value, returned_type, unchanged
+from .contract import GATES, KEYS, TRUTH_X, XOR_PROOF
+from .results import Verdict
+
+
+@dataclass(frozen=True)
+class Probe:
+    probe: str  # key of probes.PROBES
+    spec: dict  # JSON parameters
+    inputs: dict  # name -> ndarray
+
+
+def first_failure(results):
+    for r in results:
+        if not r.ok:
+            return r.message
+    return None
+
+
+def signature(probe):
+    """'softmax(array of shape (5, 7))' for messages."""
+    parts = []
+    for a in probe.spec.get("args", []):
+        parts.append(f"array of shape {probe.inputs[a['array']].shape}" if "array" in a else repr(a["value"]))
+    return f"{probe.spec['function']}({', '.join(parts)})"
+
+
+# ---------------------------------------------------------------- functions compared with the reference
+
+def values(params, probes, student, expected):
+    failed = first_failure(student)
+    if failed:
+        return Verdict(False, failed)
+    for s, r, p in zip(student, expected, probes):
+        label = signature(p)
+        got = result_value(s)
+        problem = (compare_scalar(label, result_value(r), got, params["rtol"], params["atol"], returned_type(s)) if params.get("scalar")
+                   else compare_array(label, result_value(r), got, params["rtol"], params["atol"], returned_type(s), params.get("kinds", "f")))
+        if problem:
+            return Verdict(False, problem)
+        for name, before in p.inputs.items():
+            problem = unchanged(label, before, s.arrays.get(f"arg{name[1:]}"))
+            if problem:
+                return Verdict(False, problem)
+        warned = result_value(s, "warnings")
+        if params.get("no_warnings") and warned is not None and int(warned) > 0:
+            return Verdict(False, f"{label} raised {int(warned)} numpy warning(s) (overflow?); it must be warning-free")
+    return Verdict(True, "matches the reference")
+
+
+def derivative(params, probes, student, expected):
+    """The returned derivative against central differences of the true function (stored as 'numeric')."""
+    failed = first_failure(student)
+    if failed:
+        return Verdict(False, failed)
+    x, got = probes[0].inputs["a0"], result_value(student[0])
+    problem = compare_form(f"{probes[0].spec['function']}(x)", x.shape, got, returned_type(student[0]))
+    if problem:
+        return Verdict(False, problem)
+    err, limit = relative_error(got, expected[0].arrays["numeric"]), params["max_rel_error"]
+    if err > limit:
+        return Verdict(False, f"relative error against central differences is {err:.2g} (limit {limit:g}); the derivative is wrong")
+    return Verdict(True, f"relative error against central differences {err:.1e}")
+
+
+def rows_sum_to_one(params, probes, student, expected):
+    failed = first_failure(student)
+    if failed:
+        return Verdict(False, failed)
+    a, b = (result_value(s) for s in student)
+    for label, got, p in (("softmax(scores)", a, probes[0]), ("softmax(scores + 100)", b, probes[1])):
+        problem = compare_form(label, p.inputs["a0"].shape, got, returned_type(student[0]))
+        if problem:
+            return Verdict(False, problem)
+    sums = a.sum(axis=-1)
+    problem = compare_array("the row sums of softmax(scores)", np.ones_like(sums), sums, 0, 1e-9)
+    if problem:
+        return Verdict(False, problem)
+    problem = compare_array("softmax(scores + 100) compared with softmax(scores)", a, b, 1e-9, 1e-12)
+    if problem:
+        return Verdict(False, problem + "; softmax must be invariant to adding a constant to every score")
+    return Verdict(True, "rows sum to 1 and a shift of the scores changes nothing")
+
+
+def jacobian(params, probes, student, expected):
+    failed = first_failure(student)
+    if failed:
+        return Verdict(False, failed)
+    z, J = probes[0].inputs["a0"], result_value(student[0])
+    problem = compare_form("softmax_jacobian(z)", (z.size, z.size), J, returned_type(student[0]))
+    if problem:
+        return Verdict(False, problem)
+    sums = J.sum(axis=1)
+    problem = compare_array("the row sums of softmax_jacobian(z)", np.zeros_like(sums), sums, 0, 1e-9)
+    if problem:
+        return Verdict(False, problem + " (each row of the Jacobian sums to 0 because the outputs sum to 1)")
+    err, limit = relative_error(J, expected[0].arrays["numeric"]), params["max_rel_error"]
+    if err > limit:
+        return Verdict(False, f"relative error against the central-difference Jacobian is {err:.2g} (limit {limit:g}); check J[i, j] = S_i (delta_ij - S_j)")
+    return Verdict(True, f"rows sum to 0; relative error against central differences {err:.1e}")
+
+
+# ---------------------------------------------------------------- perceptrons
+
+def step(z):
+    return (z > 0).astype(np.int64)
+
+
+def linear_or_verdict(student):
+    """((w, b), None) from the first result, or (None, a failing Verdict)."""
+    failed = first_failure(student)
+    if failed:
+        return None, Verdict(False, failed)
+    w, b = result_value(student[0], "result.0"), result_value(student[0], "result.1")
+    if w is None or b is None:
+        return None, Verdict(False, "should return a tuple (w, b): w an array of shape (2,), b a number")
+    if np.shape(w) != (2,) or np.ndim(b) != 0 or not np.all(np.isfinite(w)) or not np.isfinite(b):
+        return None, Verdict(False, f"returned w of shape {np.shape(w)} and b of shape {np.shape(b)}; expected w (2,) and a finite number b")
+    return (np.asarray(w, dtype=np.float64), float(b)), None
+
+
+def gate(params, probes, student, expected):
+    wb, verdict = linear_or_verdict(student)
+    if verdict:
+        return verdict
+    name, got = params["gate"], step(TRUTH_X @ wb[0] + wb[1])
+    if not np.array_equal(got, GATES[name]):
+        return Verdict(False, f"on inputs (0,0), (0,1), (1,0), (1,1) the perceptron outputs {got.tolist()}, expected {GATES[name].tolist()} ({name})")
+    return Verdict(True, f"computes {name} on the truth table")
+
+
+def converged_flag(result):
+    flag = result_value(result, "result.2")
+    return None if flag is None or flag.dtype.kind not in "biu" or flag.ndim != 0 else bool(flag)
+
+
+def trains(params, probes, student, expected):
+    wb, verdict = linear_or_verdict(student)
+    if verdict:
+        return verdict
+    name, converged = params["gate"], converged_flag(student[0])
+    if converged is None:
+        return Verdict(False, "should return (w, b, converged) with converged a bool")
+    got = step(TRUTH_X @ wb[0] + wb[1])
+    if not converged:
+        return Verdict(False, f"reported converged=False on {name}, which is linearly separable: Rosenblatt's rule converges on it")
+    if not np.array_equal(got, GATES[name]):
+        return Verdict(False, f"reported converged=True but its (w, b) gives {got.tolist()} on the truth table, expected {GATES[name].tolist()}")
+    return Verdict(True, f"converged and separates {name}")
+
+
+def rule_trace(params, probes, student, expected):
+    failed = first_failure(student)
+    if failed:
+        return Verdict(False, failed)
+    rtol, atol = params["rtol"], params["atol"]
+    for s, r, p in zip(student, expected, probes):
+        w, b = result_value(s, "result.0"), result_value(s, "result.1")
+        ew, eb = result_value(r, "result.0"), result_value(r, "result.1")
+        if w is None or b is None or np.shape(w) != np.shape(ew) or np.ndim(b) != 0:
+            return Verdict(False, f"train_perceptron should return (w, b, converged) with w of shape {np.shape(ew)}")
+        if not (np.allclose(w, ew, rtol=rtol, atol=atol) and np.isclose(b, eb, rtol=rtol, atol=atol)):
+            lr = p.spec["args"][2]["value"] if len(p.spec["args"]) > 2 else 1.0
+            return Verdict(False, f"after training with lr={lr} got w={np.round(w, 4).tolist()}, b={float(b):.4g}; "
+                                  f"Rosenblatt's rule from w=0, b=0 in the given order gives w={np.round(ew, 4).tolist()}, b={float(eb):.4g}")
+    return Verdict(True, "follows Rosenblatt's rule update for update")
+
+
+def xor_not_converged(params, probes, student, expected):
+    failed = first_failure(student)
+    if failed:
+        return Verdict(False, failed)
+    converged = converged_flag(student[0])
+    if converged is None:
+        return Verdict(False, "should return (w, b, converged) with converged a bool")
+    if converged:
+        return Verdict(False, "reported converged=True on XOR, but no line separates XOR. " + XOR_PROOF)
+    return Verdict(True, "reports converged=False on XOR. " + XOR_PROOF)
+
+
+def xor_network(params, probes, student, expected):
+    failed = first_failure(student)
+    if failed:
+        return Verdict(False, failed)
+    parts = {k: result_value(student[0], f"result.{k}") for k in KEYS}
+    missing = [k for k, v in parts.items() if v is None]
+    if missing:
+        return Verdict(False, f'xor_network() should return a dict with numeric "W1", "b1", "W2", "b2"; missing or not numeric: {", ".join(missing)}')
+    W1, b1, W2, b2 = (np.asarray(parts[k], dtype=np.float64) for k in KEYS)
+    if W1.ndim != 2 or W1.shape[0] != 2 or b1.shape != (W1.shape[1],) or W2.shape != (W1.shape[1],) or b2.ndim != 0:
+        return Verdict(False, f"shapes W1 {W1.shape}, b1 {b1.shape}, W2 {W2.shape}, b2 {b2.shape}; expected (2, H), (H,), (H,) and a number")
+    got = step(step(TRUTH_X @ W1 + b1) @ W2 + b2)
+    if not np.array_equal(got, GATES["XOR"]):
+        return Verdict(False, f"step(step(X W1 + b1) W2 + b2) gives {got.tolist()} on (0,0), (0,1), (1,0), (1,1); expected {GATES['XOR'].tolist()}")
+    return Verdict(True, "computes XOR with one hidden layer, which a single perceptron cannot: " + XOR_PROOF)
+
+
+# ---------------------------------------------------------------- the network: as submitted, or with recorded helpers
+
+def either_variant(judge_one):
+    """Judge the run as submitted and the run with recorded helpers; pass if either passes."""
+    def judge(params, probes, student, expected):
+        first = judge_one(params, student[0], expected[0] if expected else None, probes[0])
+        if first.passed:
+            return first
+        second = judge_one(params, student[1], expected[1] if expected else None, probes[1])
+        if second.passed:
+            return Verdict(True, second.message + " (with correct sigmoid/softmax helpers; as submitted: " + first.message + ")")
+        return first
+    return judge
+
+
+def loss_and_accuracy(params, s, r, p):
+    if not s.ok:
+        return Verdict(False, s.message)
+    if result_value(s, "result.0") is None or result_value(s, "result.1") is None:
+        return Verdict(False, "forward should return a tuple (loss, accuracy) of two numbers")
+    for i, what in ((0, "loss"), (1, "accuracy")):
+        problem = compare_scalar(f"forward(X, y) {what}", result_value(r, f"result.{i}"), result_value(s, f"result.{i}"), params["rtol"], params["atol"])
+        if problem:
+            return Verdict(False, problem + (" (the loss is the mean cross-entropy, without the L2 term)" if i == 0 else ""))
+    return Verdict(True, "loss and accuracy match the reference")
+
+
+def gradient_of(params, s, r, p):
+    if not s.ok:
+        return Verdict(False, s.message)
+    key = params["key"]
+    problem = compare_array(f"gradients[{key!r}]", result_value(r, f"gradients.{key}"), result_value(s, f"gradients.{key}"), params["rtol"], params["atol"])
+    return Verdict(problem is None, problem or f"the gradient of {key} matches the reference")
+
+
+def vector_error(a, n):
+    """||a - n|| / max(||a|| + ||n||, tiny) over the sampled entries."""
+    a, n = np.asarray(a, dtype=np.float64), np.asarray(n, dtype=np.float64)
+    return float(np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-12))
+
+
+def central_differences(losses, points):
+    """{key index: {flat index: (L(w + h) - L(w - h)) / 2h}} from the losses at the points."""
+    out = {}
+    for j in range(0, len(points), 2):
+        k, flat, h = points[j]
+        out.setdefault(k, {})[flat] = (losses[j] - losses[j + 1]) / (2 * h)
+    return out
+
+
+def gradcheck(params, s, r, p):
+    """Your analytic gradients against central differences of your own loss, formed here; and those
+    differences against the reference's at the same points (so the loss must be the right one)."""
+    if not s.ok:
+        return Verdict(False, s.message)
+    points, limit = p.spec["points"], params["max_rel_error"]
+    losses, theirs = result_value(s, "losses"), result_value(r, "losses")
+    if losses is None or np.shape(losses) != (len(points),) or not np.all(np.isfinite(losses)):
+        return Verdict(False, f"forward(X, y, mode=\"eval\") did not give a finite loss at each of {len(points)} perturbed weights")
+    mine, ref = central_differences(losses, points), central_differences(theirs, points)
+    errors, wrong_loss = {}, []
+    for k, key in enumerate(KEYS):
+        a = result_value(s, f"analytic.{key}")
+        if a is None or not np.all(np.isfinite(a)) or a.size < max(mine[k]) + 1:
+            return Verdict(False, f"gradients[{key!r}] is missing, has the wrong shape or is not finite")
+        flats = sorted(mine[k])
+        numeric = np.array([mine[k][f] for f in flats])
+        errors[key] = vector_error(a.reshape(-1)[flats], numeric)
+        if vector_error(numeric, np.array([ref[k][f] for f in flats])) > limit:
+            wrong_loss.append(key)
+    worst = max(errors, key=errors.get)
+    summary = ", ".join(f"{k} {e:.1e}" for k, e in errors.items())
+    if errors[worst] > limit:
+        return Verdict(False, f"the analytic gradient of {worst} disagrees with central differences of your loss: "
+                              f"relative error {errors[worst]:.2g} (limit {limit:g}); all: {summary}")
+    if wrong_loss:
+        return Verdict(False, f"your gradients agree with central differences of your own loss ({summary}), but that loss "
+                              f"differs from the reference's near these weights (in the direction of {', '.join(wrong_loss)}), "
+                              "so the gradients are of the wrong function; see the loss check")
+    return Verdict(True, f"relative errors against central differences: {summary}")
+
+
+def eval_mode(params, s, r, p):
+    if not s.ok:
+        return Verdict(False, s.message)
+    for k in KEYS:
+        g = result_value(s, f"gradients.{k}")
+        if g is None or not np.all(g == p.spec["grad_fill"]):
+            return Verdict(False, f"forward(X, y, mode=\"eval\") changed gradients[{k!r}]; only mode \"train\" may write them")
+    return Verdict(True, "eval mode leaves the gradients untouched")
+
+
+def inputs_unmodified(params, s, r, p):
+    if not s.ok:
+        return Verdict(False, s.message)
+    for name, label in (("X", "forward(X, y): X"), ("y", "forward(X, y): y")):
+        problem = unchanged(label, p.inputs[name], result_value(s, name))
+        if problem:
+            return Verdict(False, problem)
+    for k in KEYS:
+        problem = unchanged(f"forward: weights[{k!r}]", p.inputs["w." + k], result_value(s, f"weights.{k}"))
+        if problem:
+            return Verdict(False, problem.replace("its input", "the weights") + "; forward must not change the weights")
+    return Verdict(True, "X, y and the weights are unchanged")
+
+
+# ---------------------------------------------------------------- the optimizer and training
+
+def regularization(params, probes, student, expected):
+    failed = first_failure(student)
+    if failed:
+        return Verdict(False, failed)
+    spec = probes[0].spec
+    for k in params["keys"]:
+        problem = compare_array(f"gradients[{k!r}] after apply_regularization (reg={spec['reg']:g})",
+                                result_value(expected[0], f"gradients.{k}"), result_value(student[0], f"gradients.{k}"), params["rtol"], params["atol"])
+        if problem:
+            hint = " (biases are never regularized)" if k.startswith("b") else " (add reg * W, once)"
+            return Verdict(False, problem + hint)
+    return Verdict(True, f"{' and '.join(params['keys'])} as expected")
+
+
+def sgd_steps(params, probes, student, expected):
+    failed = first_failure(student)
+    if failed:
+        return Verdict(False, failed)
+    spec = probes[0].spec
+    for t in range(spec["steps"]):
+        for k in KEYS:
+            problem = compare_array(f"weights[{k!r}] after update {t + 1}", result_value(expected[0], f"step{t}.{k}"),
+                                    result_value(student[0], f"step{t}.{k}"), params["rtol"], params["atol"])
+            if problem:
+                return Verdict(False, f"{problem} (lr={spec['learning_rate']:g}, reg={spec['reg']:g}, momentum={spec['momentum']:g})")
+    return Verdict(True, f"{spec['steps']} steps match the reference")
+
+
+def trajectory_one(params, s, r, p):
+    if not s.ok:
+        return Verdict(False, s.message)
+    steps = p.spec["steps"]
+    for t in range(steps):
+        for k in KEYS:
+            got, want = s.arrays.get(f"step{t}.{k}"), r.arrays.get(f"step{t}.{k}")
+            if got is None or got.shape != want.shape or not np.all(np.isfinite(got)) or \
+                    not np.allclose(got, want, rtol=params["rtol"], atol=params["atol"]):
+                diff = "" if got is None or got.shape != want.shape else f" (largest difference {np.nanmax(np.abs(got - want)):.3g})"
+                return Verdict(False, f"diverged from the reference at step {t + 1} of {steps}, first in {k}{diff}")
+    return Verdict(True, f"weights agree with the reference after each of {steps} steps")
+
+
+def test_accuracy_of(weights, X_test, y_test):
+    """The checker's own forward pass: accuracy of weights on (X_test (N, 784) uint8, y_test (N,)); None if unusable."""
+    W1, b1, W2, b2 = (weights.get(k) for k in KEYS)
+    if any(w is None for w in (W1, b1, W2, b2)) or W1.shape[0] != X_test.shape[1] or W2.shape[0] != W1.shape[1]:
+        return None
+    with np.errstate(all="ignore"):
+        pre = (X_test / 255.0) @ W1 + b1  # (N, H)
+        hidden = np.reciprocal(np.exp(-pre) + 1.0)  # (N, H) the logistic function
+        scores = hidden @ W2 + b2  # (N, C)
+    return float(np.mean(np.argmax(scores, axis=1) == y_test))
+
+
+def accuracy_after_training(params, probes, student, expected):
+    """The best weights' test accuracy, computed here, against the rubric's threshold."""
+    s = student[0]
+    if not s.ok:
+        return Verdict(False, f"training on {params['dataset']} failed: {s.message}")
+    weights = {k: s.arrays.get(f"best_weights.{k}") for k in KEYS}
+    ours = test_accuracy_of(weights, params["X_test"], params["y_test"])
+    if ours is None:
+        return Verdict(False, "training returned no usable best weights (W1, b1, W2, b2 of the network's shapes)")
+    how = f"after {params['epochs']} epoch(s) on {params['dataset']}, computed by the checker from the best weights"
+    if ours < params["threshold"]:
+        return Verdict(False, f"test accuracy {ours:.4f} {how}, below the threshold {params['threshold']:.4f}")
+    return Verdict(True, f"test accuracy {ours:.4f} {how} (threshold {params['threshold']:.4f})")
+
+
+def epoch_speed(params, probes, student, expected):
+    """The median epoch time against the matmul bound measured in the same run, on this machine."""
+    s = student[0]
+    if not s.ok:
+        return Verdict(False, f"the epoch could not be timed: {s.message}")
+    seconds = float(np.median(s.arrays["times"]))
+    bound = params["flops"] / float(s.arrays["flops_per_s"])
+    ratio, limit = seconds / bound, params["max_ratio_to_bound"]
+    text = (f"epoch time {seconds:.3f} s, {ratio:.1f}x the float64 matrix-multiply bound of {bound:.3f} s on this machine "
+            f"(median of {s.arrays['times'].size}; limit {limit:g}x)")
+    if ratio > limit:
+        return Verdict(False, text + "; look for Python loops over samples, units or pixels and replace them with matrix products")
+    return Verdict(True, text)
+
+
+JUDGES = {
+    "values": values,
+    "derivative": derivative,
+    "rows_sum_to_one": rows_sum_to_one,
+    "jacobian": jacobian,
+    "gate": gate,
+    "trains": trains,
+    "rule_trace": rule_trace,
+    "xor_not_converged": xor_not_converged,
+    "xor_network": xor_network,
+    "forward_loss": either_variant(loss_and_accuracy),
+    "forward_gradient": either_variant(gradient_of),
+    "forward_gradcheck": either_variant(gradcheck),
+    "forward_eval_mode": either_variant(eval_mode),
+    "forward_inputs": either_variant(inputs_unmodified),
+    "regularization": regularization,
+    "sgd_steps": sgd_steps,
+    "trajectory": either_variant(trajectory_one),
+    "accuracy": accuracy_after_training,
+    "epoch_speed": epoch_speed,
+}
+
+
+def judge(kind, params, probes, student, expected):
+    """The Verdict of one check; a failed call is the student's failure, a judge's own error the kit's."""
+    missing = [r for r in student if r.status == "missing"]
+    if missing:
+        return Verdict(False, missing[0].message)
+    try:
+        return JUDGES[kind](params, probes, student, expected)
+    except Exception as exc:  # the kit's own bug: say so, never blame the student
+        return Verdict(False, f"the checker failed while judging this check ({type(exc).__name__}: {exc}); not your fault, please report it")

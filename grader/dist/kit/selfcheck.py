@@ -1,0 +1,162 @@
+"""The self-check, in order:
+
+1. find the student's modules in PATH (missing ones fail their own checks);
+2. read the kit's checks (checks.json, checks.npz: public inputs and the reference's values);
+3. add the training and performance checks (data found on this machine);
+4. run every probe in a subprocess (runner.py), as submitted and with recorded helpers where the grader does;
+5. judge each check (judges.py) and note failed dependencies.
+"""
+
+import fnmatch
+import json
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import datasets, judges
+from .results import CallResult, CheckResult
+from .runner import Call, find_modules, run_calls
+
+KIT_DIR = Path(__file__).resolve().parent
+MANIFEST, ARRAYS = KIT_DIR / "checks.json", KIT_DIR / "checks.npz"
+
+
+@dataclass(frozen=True)
+class KitCheck:
+    """One check: the grader's name, the judge's kind and parameters, its probes, the expected results."""
+    name: str
+    group: str
+    hint: str
+    kind: str  # key of judges.JUDGES
+    params: dict
+    needs: tuple  # the modules it calls
+    depends_on: tuple  # groups whose failure may explain its failure
+    points: float
+    timeout: float
+    probes: tuple  # of judges.Probe
+    expected: tuple  # of CallResult, the reference's (may be empty)
+    arrays: str  # the .npz holding its inputs
+    prefixes: tuple  # the inputs' key prefix in that .npz, per probe
+
+
+def load_manifest(path=MANIFEST):
+    return json.loads(Path(path).read_text())
+
+
+def stored_checks(manifest, npz_path=ARRAYS):
+    """The kit's unit checks, inputs and expected values read from the .npz."""
+    out = []
+    with np.load(npz_path, allow_pickle=False) as npz:
+        keys = npz.files
+        for i, c in enumerate(manifest["checks"]):
+            probes, expected, prefixes = [], [], []
+            for j, p in enumerate(c["probes"]):
+                prefix = f"c{i}.p{j}.in."
+                inputs = {k[len(prefix):]: npz[k] for k in keys if k.startswith(prefix)}
+                probes.append(judges.Probe(p["probe"], p["spec"], inputs))
+                prefixes.append(prefix)
+                if p.get("expected") is not None:
+                    ref = f"c{i}.p{j}.ref."
+                    expected.append(CallResult("ok", "", p["expected"], {k[len(ref):]: npz[k] for k in keys if k.startswith(ref)}))
+            out.append(KitCheck(c["name"], c["group"], c["hint"], c["kind"], c["params"], tuple(c["needs"]), tuple(c["depends_on"]),
+                                c["points"], c["timeout"], tuple(probes), tuple(expected), str(npz_path), tuple(prefixes)))
+    return out
+
+
+def training_check(manifest, dataset, folder):
+    """The accuracy check on this machine's data: the rubric's epochs and threshold for that dataset."""
+    t = manifest["training"]
+    which = t[dataset.name]
+    path = datasets.write_npz(dataset.arrays, Path(folder) / "dataset.npz")
+    config = {**t["config"], "epochs": which["epochs"]}
+    params = {"threshold": which["threshold"], "epochs": which["epochs"], "dataset": dataset.source,
+              "X_test": dataset.arrays["X_test"], "y_test": dataset.arrays["y_test"]}
+    probe = judges.Probe("train", {"config": config}, {})
+    return KitCheck(which["name"], "training", t["hint"], "accuracy", params, tuple(t["needs"]), tuple(t["depends_on"]),
+                    t["points"], t["timeout"], (probe,), (), str(path), ("",))
+
+
+def performance_check(manifest, folder):
+    """The epoch-speed check: synthetic images (timing does not depend on their values)."""
+    p = manifest["performance"]
+    rng = np.random.default_rng(manifest["kit_seed"])
+    arrays = {"X": rng.integers(0, 256, (p["subset"], 784), dtype=np.uint8), "y": rng.integers(0, 10, p["subset"])}
+    path = datasets.write_npz(arrays, Path(folder) / "timing.npz")
+    spec = {"config": p["config"], "repeats": p["repeats"], "matmul_size": p["matmul_size"], "matmul_repeats": p["matmul_repeats"]}
+    params = {"flops": p["flops"], "max_ratio_to_bound": p["max_ratio_to_bound"]}
+    return KitCheck(p["name"], "performance", p["hint"], "epoch_speed", params, tuple(p["needs"]), tuple(p["depends_on"]),
+                    p["points"], p["timeout"], (judges.Probe("timed_epochs", spec, {}),), (), str(path), ("",))
+
+
+def matches(name, only):
+    """Whether a check name matches --only (a glob, or a substring); everything matches no --only."""
+    return not only or fnmatch.fnmatch(name, only) or only.lower() in name.lower()
+
+
+def dependency_note(check, failed_groups):
+    hit = [g for g in check.depends_on if g in failed_groups]
+    if not hit:
+        return ""
+    return "Note: " + ", ".join(hit) + " also failed; fixing " + ("it" if len(hit) == 1 else "them") + " first may fix this check."
+
+
+@dataclass(frozen=True)
+class Report:
+    path: str
+    dataset: str
+    results: tuple  # of CheckResult
+    missing: tuple  # module names
+    seconds: float
+
+    @property
+    def score(self):
+        return round(sum(r.score for r in self.results), 2)
+
+    @property
+    def max_score(self):
+        return round(sum(r.max_score for r in self.results), 2)
+
+
+def run(path, only=None, dataset_choice="auto", data_dir=None, threads=1, progress=lambda msg: None):
+    """Check the modules in path. Raises DataError when the training check is selected but has no data."""
+    t0 = time.monotonic()
+    manifest = load_manifest()
+    modules, missing = find_modules(path)
+    with tempfile.TemporaryDirectory(prefix="kit-data-") as folder:
+        checks = [c for c in stored_checks(manifest) if matches(c.name, only)]
+        dataset_text = "none (no training check selected)"
+        if any(matches(manifest["training"][d]["name"], only) for d in ("mnist", "digits")):
+            progress("loading the data for the training check")
+            dataset = datasets.load(dataset_choice, data_dir)
+            dataset_text = dataset.source
+            checks.append(training_check(manifest, dataset, folder))
+        if matches(manifest["performance"]["name"], only):
+            checks.append(performance_check(manifest, folder))
+        results = judge_all(checks, modules, missing, threads, progress)
+    return Report(str(path), dataset_text, tuple(results), missing, time.monotonic() - t0)
+
+
+def judge_all(checks, modules, missing, threads, progress):
+    """Run the probes of every check whose modules are present, then judge every check."""
+    calls, owner = [], []
+    student = {}
+    for c in checks:
+        gone = [m for m in c.needs if m in missing]
+        if gone:
+            student[c.name] = [CallResult("missing", f"missing file: {gone[0]}.py was not found") for _ in c.probes]
+            continue
+        for j, p in enumerate(c.probes):
+            calls.append(Call(p.probe, p.spec, c.arrays, c.prefixes[j], c.needs, c.timeout))
+            owner.append(c.name)
+    progress(f"running {len(checks)} checks")
+    got = run_calls(modules, calls, threads)
+    for name, result in zip(owner, got):
+        student.setdefault(name, []).append(result)
+    verdicts = {c.name: judges.judge(c.kind, c.params, list(c.probes), student[c.name], list(c.expected)) for c in checks}
+    failed_groups = {c.group for c in checks if not verdicts[c.name].passed}
+    return [CheckResult(c.name, c.group, c.points, verdicts[c.name].passed, verdicts[c.name].message, c.hint,
+                        "" if verdicts[c.name].passed else dependency_note(c, failed_groups),
+                        sum(r.seconds for r in student[c.name])) for c in checks]

@@ -1,0 +1,302 @@
+"""The kit's checks, derived from the grader's catalog: visible checks only, public inputs, and the
+reference's values on them.
+
+Each visible check of the catalog, built with the public KIT_SEED instead of the rubric's seed, keeps
+its name, probes, hint and points; KIT_JUDGES names the kit judge (grader/dist/kit/judges.py) that
+mirrors its grader judge. A catalog check without an entry there stops the build, so the kit can never
+silently lose a check. The expected values are computed here, in-process, from reference/.
+"""
+
+import contextlib
+import importlib
+import importlib.util
+import sys
+import types
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .. import scoring
+from ..challenge import training_seed
+from ..checks import activations as activation_checks
+from ..checks import catalog
+from ..checks import softmax as softmax_checks
+from ..checks.base import Probe
+from ..contract import KEYS
+from ..harness import probes as harness_probes
+from ..harness.train_config import TrainConfig
+
+KIT_SEED = 314159  # public: the seed of the kit's inputs (never the rubric's)
+MATMUL_SIZE, MATMUL_REPEATS = 1000, 3  # the kit's matmul-rate measurement: (S, S) @ (S, S), median of 3
+TRAJECTORY_SHAPE = {"input_size": 64, "hidden_size": 16, "num_classes": 10}  # small: the kit stores every step
+TRAJECTORY_BATCH = 32
+
+# (start of the check name, kit judge kind, extra parameters): the first matching entry applies.
+KIT_JUDGES = (
+    ("activations.sigmoid: stable", "values", {"no_warnings": True}),
+    ("activations.sigmoid_grad: agrees with central differences", "derivative", {}),
+    ("activations.", "values", {}),
+    ("softmax.softmax: stable", "values", {"no_warnings": True}),
+    ("softmax.softmax: rows sum to 1", "rows_sum_to_one", {}),
+    ("softmax.softmax_jacobian: rows sum to 0", "jacobian", {}),
+    ("softmax.cross_entropy_loss:", "values", {"scalar": True}),
+    ("softmax.accuracy:", "values", {"scalar": True}),
+    ("softmax.", "values", {}),
+    ("perceptron.predict:", "values", {"kinds": "iub"}),
+    ("perceptron.and_gate:", "gate", {"gate": "AND"}),
+    ("perceptron.or_gate:", "gate", {"gate": "OR"}),
+    ("perceptron.train_perceptron: converges on AND", "trains", {"gate": "AND"}),
+    ("perceptron.train_perceptron: converges on OR", "trains", {"gate": "OR"}),
+    ("perceptron.train_perceptron: follows Rosenblatt", "rule_trace", {}),
+    ("perceptron.train_perceptron: reports converged=False on XOR", "xor_not_converged", {}),
+    ("perceptron.xor_network:", "xor_network", {}),
+    ("two_layer_net.TwoLayerNet.forward: loss and accuracy", "forward_loss", {}),
+    *((f"two_layer_net.TwoLayerNet.forward: gradient of {k} ", "forward_gradient", {"key": k}) for k in KEYS),
+    ("two_layer_net.TwoLayerNet.forward: all four gradients", "forward_gradcheck", {}),
+    ("two_layer_net.TwoLayerNet.forward: eval mode", "forward_eval_mode", {}),
+    ("two_layer_net.TwoLayerNet.forward: does not modify", "forward_inputs", {}),
+    ("optimizer.SGD.apply_regularization: adds", "regularization", {"keys": ["W1", "W2"]}),
+    ("optimizer.SGD.apply_regularization: leaves the bias", "regularization", {"keys": ["b1", "b2"]}),
+    ("optimizer.SGD.update:", "sgd_steps", {}),
+    ("training: TwoLayerNet + SGD follow the reference", "trajectory", {}),
+)
+
+
+class DistError(ValueError):
+    """The kit cannot be built as asked (a check with no kit judge, a malformed reference)."""
+
+
+@dataclass(frozen=True)
+class KitProbe:
+    probe: str
+    spec: dict
+    inputs: dict  # name -> ndarray
+    expected: tuple = None  # (meta, arrays) of the reference's result, or None when the judge needs none
+
+
+@dataclass(frozen=True)
+class KitCheck:
+    name: str
+    group: str
+    hint: str
+    kind: str
+    params: dict
+    needs: tuple
+    depends_on: tuple
+    points: float
+    timeout: float
+    probes: tuple  # of KitProbe
+
+
+def kit_judge(name):
+    """(kind, extra parameters) of the kit judge for a check name; DistError when there is none."""
+    for prefix, kind, extra in KIT_JUDGES:
+        if name.startswith(prefix):
+            return kind, dict(extra)
+    raise DistError(f"no kit judge for the check {name!r}: add it to grader/dist/specs.py KIT_JUDGES")
+
+
+def load_reference(reference_dir):
+    """A function name -> module of reference_dir, imported as a private package (trusted code)."""
+    package = f"_kit_reference_{abs(hash(str(reference_dir)))}"
+    if package not in sys.modules:
+        spec = importlib.util.spec_from_file_location(package, reference_dir / "__init__.py", submodule_search_locations=[str(reference_dir)])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[package] = module
+        spec.loader.exec_module(module)
+    return lambda name: importlib.import_module(f"{package}.{name}")
+
+
+def flattened(outputs):
+    """(meta, arrays) of a probe's outputs, as the worker's wire format flattens them."""
+    from ..harness import wire
+    arrays, meta = {}, {}
+    for name, value in outputs.items():
+        wire.flatten(name, value, arrays, meta)
+    return meta, arrays
+
+
+# ---------------------------------------------------------------- recorded helper calls
+
+RECORDED = ("sigmoid", "softmax", "cross_entropy_loss", "accuracy")  # what the reference's forward calls
+
+
+@contextlib.contextmanager
+def recording(import_ref, table):
+    """Within: the reference's network module records every helper call into table [(name, [args], output)]."""
+    net = import_ref("two_layer_net")
+    saved = {name: getattr(net, name) for name in RECORDED if hasattr(net, name)}
+
+    def wrap(name, fn):
+        def recorded(*args):
+            copies = [np.array(a, copy=True) for a in args]
+            out = fn(*args)
+            table.append((name, copies, np.array(out, copy=True)))
+            return out
+        return recorded
+    for name, fn in saved.items():
+        setattr(net, name, wrap(name, fn))
+    try:
+        yield
+    finally:
+        for name, fn in saved.items():
+            setattr(net, name, fn)
+
+
+def completed_table(table, import_ref):
+    """The recorded calls, without repeats, plus the calls of the common correct variants: sigmoid_grad
+    at each sigmoid's input, and accuracy on the scores as well as on the probabilities."""
+    sigmoid_grad = import_ref("activations").sigmoid_grad
+    extra = [("sigmoid_grad", args, sigmoid_grad(args[0])) for name, args, _ in table if name == "sigmoid"]
+    for _, (scores,), probs in [t for t in table if t[0] == "softmax"]:
+        for _, (a, y), out in [t for t in table if t[0] == "accuracy"]:
+            if a.shape == probs.shape and np.array_equal(a, probs):
+                extra.append(("accuracy", [scores, y], out))
+    unique = []
+    for name, args, out in table + extra:
+        if not any(n == name and all(np.array_equal(a, b) for a, b in zip(args, other)) for n, other, _ in unique):
+            unique.append((name, args, np.asarray(out)))
+    return unique
+
+
+def table_inputs(table):
+    """(spec["table"], inputs) that carry a table to the kit's recorded helpers."""
+    inputs = {}
+    for k, (name, args, out) in enumerate(table):
+        inputs.update({f"t{k}.a{m}": a for m, a in enumerate(args)})
+        inputs[f"t{k}.out"] = out
+    return [[name, len(args)] for name, args, _ in table], inputs
+
+
+# ---------------------------------------------------------------- the reference's values
+
+def run_reference(import_ref, probe):
+    """The reference's outputs for one probe; with "helpers": "provided", also the table of its helper calls."""
+    impl = harness_probes.Implementation(import_ref)
+    fn = harness_probes.PROBES[probe.probe]
+    inputs = {k: v.copy() for k, v in probe.inputs.items()}
+    if probe.spec.get("helpers") != "provided":
+        return fn(impl, probe.spec, inputs), None
+    table = []
+    with recording(import_ref, table):
+        outputs = fn(impl, probe.spec, inputs)
+    return outputs, completed_table(table, import_ref)
+
+
+def kit_probe(import_ref, probe, want_expected, numeric=None):
+    """A KitProbe of one catalog probe: its inputs, recorded helper calls, and the reference's result."""
+    outputs, table = run_reference(import_ref, probe) if want_expected or probe.spec.get("helpers") == "provided" else (None, None)
+    spec, inputs = dict(probe.spec), dict(probe.inputs)
+    if table is not None:
+        spec["table"], recorded = table_inputs(table)
+        inputs.update(recorded)
+    expected = None
+    if numeric is not None:
+        expected = ({"numeric": {"type": "ndarray"}}, {"numeric": numeric})
+    elif want_expected:
+        expected = flattened(outputs)
+    return KitProbe(probe.probe, spec, inputs, expected)
+
+
+def numeric_values(name, probe, rule):
+    """Central differences of the true function at the probe's input, for the two gradient checks that need them."""
+    if name.startswith("activations.sigmoid_grad: agrees"):
+        return activation_checks.numeric_derivative(activation_checks.reference_sigmoid, probe.inputs["a0"], rule.param("eps", 1e-5))
+    if name.startswith("softmax.softmax_jacobian: rows sum"):
+        return softmax_checks.numeric_jacobian(probe.inputs["a0"], rule.param("eps", 1e-6))
+    return None
+
+
+def judge_params(kind, extra, rule):
+    params = {"rtol": rule.rtol, "atol": rule.atol, **extra}
+    if kind in ("derivative", "jacobian", "forward_gradcheck"):
+        params["max_rel_error"] = rule.param("max_rel_error", 1e-6)
+    return params
+
+
+def stand_in_dataset(name, n=64):
+    """A tiny dataset that lets the catalog name its data checks (values unused)."""
+    return types.SimpleNamespace(name=name, X_train=np.zeros((n, 784), np.uint8), y_train=np.zeros(n, np.int64),
+                                 X_test=np.zeros((1, 784), np.uint8), y_test=np.zeros(1, np.int64))
+
+
+def visible(rubric, check):
+    return rubric.visibility(check.name, check.group) == "visible"
+
+
+def trajectory_probes(seed, steps):
+    """The trajectory check's probes on small public data: random images, the assignment's initialisation."""
+    rng = np.random.default_rng([seed, 7])
+    D, H, C = (TRAJECTORY_SHAPE[k] for k in ("input_size", "hidden_size", "num_classes"))
+    inputs = {f"w.{k}": v for k, v in harness_probes.init_weights(D, H, C, training_seed(seed)).items()}
+    for t in range(steps):
+        inputs[f"X{t}"] = rng.integers(0, 256, (TRAJECTORY_BATCH, D)).astype(np.float64) / 255.0  # (B, D)
+        inputs[f"y{t}"] = rng.integers(0, C, TRAJECTORY_BATCH).astype(np.int64)  # (B,)
+    config = TrainConfig()
+    spec = {**TRAJECTORY_SHAPE, "learning_rate": config.learning_rate, "reg": config.reg, "momentum": config.momentum, "steps": steps}
+    return tuple(Probe("trajectory", {**spec, "helpers": h}, inputs) for h in ("student", "provided"))
+
+
+def kit_checks(rubric, reference_dir):
+    """The kit's checks (KitCheck), in catalog order: every visible unit check and the trajectory."""
+    public = replace(rubric, seed=KIT_SEED)
+    import_ref = load_reference(reference_dir)
+    every = catalog.build(public, stand_in_dataset("mnist"), ".")
+    points = scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.name, c.group) for c in every])
+    out = []
+    for c in every:
+        if c.kind != "unit" or not visible(rubric, c):
+            continue
+        kind, extra = kit_judge(c.name)
+        rule = rubric.rule(c.group)
+        probes = c.probes
+        if kind == "trajectory":
+            probes = trajectory_probes(KIT_SEED, int(rule.param("steps", 5)))
+        numeric = [numeric_values(c.name, p, rule) for p in probes]
+        kit = tuple(kit_probe(import_ref, p, c.run_reference, n) for p, n in zip(probes, numeric))
+        out.append(KitCheck(c.name, c.group, c.hint, kind, judge_params(kind, extra, rule), tuple(c.needs), tuple(c.depends_on),
+                            points[c.name], float(rule.timeout), kit))
+    return out
+
+
+def flop_figures(project_dir, subset, hidden_size):
+    """(matmul FLOPs of one epoch over subset images, the reference's target ratio to that bound), from
+    grader/bench_epoch.py (which imports reference/, so project_dir goes on the import path)."""
+    added = str(project_dir) not in sys.path
+    if added:
+        sys.path.insert(0, str(project_dir))
+    try:
+        from .. import bench_epoch
+    finally:
+        if added:
+            sys.path.remove(str(project_dir))
+    return bench_epoch.epoch_flops(subset, hidden_size), bench_epoch.TARGET_RATIO
+
+
+def data_checks(rubric, project_dir):
+    """The manifest entries of the training-accuracy and performance checks (run on the student's data and machine)."""
+    every = {d: catalog.build(rubric, stand_in_dataset(d), ".") for d in ("mnist", "digits")}
+    points = scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.name, c.group) for c in every["mnist"]])
+    accuracy = {d: next(c for c in checks if c.kind == "training") for d, checks in every.items()}
+    perf = next(c for c in every["mnist"] if c.kind == "performance")
+    t, p = rubric.rule("training"), rubric.rule("performance")
+    out = {}
+    if visible(rubric, accuracy["mnist"]):
+        config = TrainConfig(batch_size=int(t.param("batch_size", 64)), seed=training_seed(KIT_SEED))
+        out["training"] = {
+            "mnist": {"name": accuracy["mnist"].name, "epochs": int(t.param("epochs", 2)), "threshold": float(t.param("threshold", 0.0))},
+            "digits": {"name": accuracy["digits"].name, "epochs": int(t.param("digits_epochs", 2)),
+                       "threshold": float(t.param("digits_threshold", 0.0))},
+            "config": config.to_dict(), "hint": accuracy["mnist"].hint, "needs": list(accuracy["mnist"].needs),
+            "depends_on": list(accuracy["mnist"].depends_on), "points": points[accuracy["mnist"].name], "timeout": float(t.timeout)}
+    if visible(rubric, perf):
+        config, subset = TrainConfig(), int(p.param("subset", 12000))
+        flops, target = flop_figures(project_dir, subset, config.hidden_size)
+        max_ratio = float(p.param("max_ratio", 3.0)) * target
+        out["performance"] = {
+            "name": f"performance: training epoch within {max_ratio:g}x the float64 matrix-multiply bound",
+            "config": config.to_dict(), "subset": subset, "repeats": int(p.param("repeats", 5)),
+            "flops": flops, "max_ratio_to_bound": max_ratio,
+            "matmul_size": MATMUL_SIZE, "matmul_repeats": MATMUL_REPEATS, "hint": perf.hint, "needs": list(perf.needs),
+            "depends_on": list(perf.depends_on), "points": points[perf.name], "timeout": float(p.timeout) + 60.0}
+    return out
