@@ -477,3 +477,26 @@ def test_the_throughput_benchmark_builds_a_class_of_n_corpus_cases_spread_over_t
     names = bench_class.build_class(4, tmp_path)
     assert len(set(names)) == 4 and sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
     assert all((tmp_path / n / "softmax.py").is_file() for n in names)
+
+
+def test_a_grading_past_its_timeout_is_stopped_and_reported_as_timed_out(tmp_path):
+    """SIGTERM first, so the child can unwind; SIGKILL after the grace for one that ignores it."""
+    children = grade_class.Children(grace=0.5)
+    script = "trap '' TERM; sleep 31.7 & wait; sleep 31.7"  # its child ignores SIGTERM too
+    with open(tmp_path / "log", "wb") as log:
+        t0 = time.monotonic()
+        code, timed_out = children.run(["sh", "-c", script], log, timeout=0.5)
+    assert timed_out and code == -signal.SIGKILL and time.monotonic() - t0 < 10
+    assert find_strays(["31.7"]) == []
+
+
+def test_a_grading_within_its_timeout_is_not_timed_out(tmp_path):
+    with open(tmp_path / "log", "wb") as log:
+        assert grade_class.Children().run(["sh", "-c", "exit 3"], log, timeout=30) == (3, False)
+
+
+def test_a_stopping_batch_starts_no_more_gradings(tmp_path):
+    children = grade_class.Children()
+    children.stop()
+    with pytest.raises(grade_class.Stopped), open(tmp_path / "log", "wb") as log:
+        children.run(["true"], log, timeout=30)

@@ -23,6 +23,7 @@ from pathlib import Path
 from .. import __version__, classroom, exits, gradebook, isolation, report
 from ..data import DataError
 from ..data.locate import describe_search, find_mnist
+from ..inert import clean
 from ..rubric import RubricError, load_rubric
 from ..submission import SubmissionError, cleanup, open_submission
 from .grade import add_common
@@ -99,8 +100,8 @@ class Stopped(Exception):
 class Children:
     """Every running `grader grade`, each leading its own process group, so that all can be stopped at once."""
 
-    def __init__(self):
-        self.lock, self.running, self.stopping = threading.Lock(), set(), False
+    def __init__(self, grace=GRACE):
+        self.lock, self.running, self.stopping, self.grace = threading.Lock(), set(), False, grace
 
     def run(self, command, log, timeout):
         """Run command (stdout and stderr to log); returns (exit code, timed out). Raises Stopped."""
@@ -109,34 +110,48 @@ class Children:
                 raise Stopped()
             proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
             self.running.add(proc)
-        timer = threading.Timer(timeout, kill_group, (proc.pid, signal.SIGKILL))
+        exited, expired = threading.Event(), threading.Event()
+        timer = threading.Timer(timeout, expire, (proc.pid, exited, expired, self.grace))
         timer.start()
         try:
             os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)  # exited, not yet reaped: its pgid is still ours
-            timed_out = not timer.is_alive() and not self.stopping
+            exited.set()
             kill_group(proc.pid, signal.SIGKILL)  # anything it left behind in its group
         finally:
+            exited.set()
             timer.cancel()
+            if timer.is_alive():
+                timer.join()  # expire() returns at once now: no signal can reach a reaped pid
             code = proc.wait()
             with self.lock:
                 self.running.discard(proc)
+        timed_out = expired.is_set()
         if self.stopping:
             raise Stopped()
         return code, timed_out
 
-    def stop(self, grace=GRACE):
-        """SIGTERM every child's group, wait up to grace seconds, then SIGKILL what is left."""
+    def stop(self):
+        """SIGTERM every child's group, wait up to self.grace seconds, then SIGKILL what is left."""
         with self.lock:
             self.stopping = True
             procs = list(self.running)
         for p in procs:
             kill_group(p.pid, signal.SIGTERM)
-        deadline = time.monotonic() + grace
+        deadline = time.monotonic() + self.grace
         for p in procs:
             while p in self.running and time.monotonic() < deadline:
                 time.sleep(0.05)
         for p in procs:
             kill_group(p.pid, signal.SIGKILL)
+
+
+def expire(pgid, exited, expired, grace=GRACE):
+    """A child's time is up: SIGTERM its group so that it unwinds (removing its temporary folders),
+    then SIGKILL it unless it exited within grace seconds."""
+    expired.set()
+    kill_group(pgid, signal.SIGTERM)
+    if not exited.wait(grace):
+        kill_group(pgid, signal.SIGKILL)
 
 
 def kill_group(pgid, sig):
@@ -152,7 +167,7 @@ def tail(path, limit=300):
         lines = [line.strip() for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
     except OSError:
         return ""
-    return lines[-1][:limit] if lines else ""
+    return clean(lines[-1], limit) if lines else ""
 
 
 # -- one submission ------------------------------------------------------------------------
@@ -245,9 +260,10 @@ def grade_all(entries, settings, out, jobs, on_done=lambda row: None):
     return [rows[e.student] for e in entries]
 
 
-def progress_bar(total):
+def progress_bar(total, quiet=False):
+    """One bar on stderr: done/total, rate and ETA (none under --quiet)."""
     from tqdm import tqdm
-    return tqdm(total=total, unit="submission", desc="grading", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+    return tqdm(total=total, unit="submission", desc="grading", file=sys.stderr, dynamic_ncols=True, smoothing=0.1, disable=quiet)
 
 
 def main(args):
@@ -281,7 +297,7 @@ def main(args):
         out.mkdir(parents=True, exist_ok=True)
         print(f"grader grade-class: {len(mine)} of {len(entries)} submission(s) (shard {k}/{n}), {args.jobs} at a time, "
               f"isolation {mode}", file=sys.stderr, flush=True)
-        bar = progress_bar(len(mine))
+        bar = progress_bar(len(mine), args.quiet)
         try:
             rows = grade_all(mine, settings, out, args.jobs, on_done=lambda row: bar.update())
         finally:
