@@ -67,7 +67,7 @@ def manifest_and_arrays(checks, data):
     return {"kit_seed": specs.KIT_SEED, "checks": entries, **data}, arrays
 
 
-def write_checker(dest, checks, data):
+def write_checker(dest, checks, data, data_arrays):
     """checker/: the kit's own modules, the copied pure modules, checks.json and checks.npz."""
     dest.mkdir(parents=True)
     (dest / "data").mkdir()
@@ -77,6 +77,7 @@ def write_checker(dest, checks, data):
         shutil.copyfile(src, dest / name)
     (dest / "data" / "__init__.py").write_text(DATA_PACKAGE_DOC)
     manifest, arrays = manifest_and_arrays(checks, data)
+    arrays.update(data_arrays)
     (dest / "checks.json").write_text(json.dumps(manifest, indent=1) + "\n")
     for key, a in arrays.items():
         if a.dtype.kind not in "biuf":
@@ -118,13 +119,13 @@ def build_student_kit(out, rubric, reference_dir, progress=lambda msg: None):
         raise specs.DistError(f"{out} already exists; remove it or choose another --out")
     progress("computing the reference's values on the kit's public inputs")
     checks = specs.kit_checks(rubric, Path(reference_dir))
-    data = specs.data_checks(rubric, Path(reference_dir).resolve().parent)
+    data, data_arrays = specs.data_checks(rubric, Path(reference_dir).resolve().parent, specs.load_reference(Path(reference_dir)))
     tmp = out.with_name(f".{out.name}.building")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         progress(f"writing {out}")
         skeleton.generate(reference_dir, tmp / "assignment")
-        write_checker(tmp / "checker", checks, data)
+        write_checker(tmp / "checker", checks, data, data_arrays)
         (tmp / "README.md").write_text(readme_text(out.name, len(checks) + len(data), data))
         shutil.copyfile(TEMPLATES / "dev", tmp / "dev")
         (tmp / "dev").chmod(0o755)

@@ -22,6 +22,7 @@ from ..checks import activations as activation_checks
 from ..checks import catalog
 from ..checks import softmax as softmax_checks
 from ..checks.base import Probe
+from ..checks.network import HELPER_GROUPS
 from ..contract import KEYS
 from ..harness import probes as harness_probes
 from ..harness.train_config import TrainConfig
@@ -35,13 +36,18 @@ TRAJECTORY_BATCH = 32
 KIT_JUDGES = (
     ("activations.sigmoid: stable", "values", {"no_warnings": True}),
     ("activations.sigmoid_grad: agrees with central differences", "derivative", {}),
-    ("activations.", "values", {}),
+    ("activations.sigmoid: matches the reference", "values", {}),
+    ("activations.sigmoid_grad: matches the reference", "values", {}),
+    ("activations.relu: matches the reference", "values", {}),
+    ("activations.relu_grad: is 1.0 where x > 0", "values", {}),
     ("softmax.softmax: stable", "values", {"no_warnings": True}),
     ("softmax.softmax: rows sum to 1", "rows_sum_to_one", {}),
     ("softmax.softmax_jacobian: rows sum to 0", "jacobian", {}),
     ("softmax.cross_entropy_loss:", "values", {"scalar": True}),
     ("softmax.accuracy:", "values", {"scalar": True}),
-    ("softmax.", "values", {}),
+    ("softmax.softmax: matches the reference", "values", {}),
+    ("softmax.softmax: handles a single row", "values", {}),
+    ("softmax.softmax_jacobian: matches the reference", "values", {}),
     ("perceptron.predict:", "values", {"kinds": "iub"}),
     ("perceptron.and_gate:", "gate", {"gate": "AND"}),
     ("perceptron.or_gate:", "gate", {"gate": "OR"}),
@@ -273,21 +279,59 @@ def flop_figures(project_dir, subset, hidden_size):
     return bench_epoch.epoch_flops(subset, hidden_size), bench_epoch.TARGET_RATIO
 
 
-def data_checks(rubric, project_dir):
-    """The manifest entries of the training-accuracy and performance checks (run on the student's data and machine)."""
+@contextlib.contextmanager
+def stand_ins(import_ref):
+    """Within: the reference's helpers are the kit's timing stand-ins, wherever its network sees them."""
+    from .kit.lookup import HELPERS
+    from .kit.standins import TIMING_STAND_INS
+    saved = []
+    for module_name, names in HELPERS.items():
+        for owner in ("two_layer_net", "optimizer", module_name):
+            module = import_ref(owner)
+            for name in names:
+                if name in module.__dict__:
+                    saved.append((module, name, module.__dict__[name]))
+                    setattr(module, name, TIMING_STAND_INS[name])
+    try:
+        yield
+    finally:
+        for module, name, value in reversed(saved):
+            setattr(module, name, value)
+
+
+def reference_timed_epoch(import_ref, config, subset):
+    """{npz key: array}: the entries the kit compares (perf.idx.K) and the reference's weights there after the
+    timed epoch with the timing stand-ins on the kit's synthetic images (perf.ref.K)."""
+    from ..harness.training import train_epoch
+    from .kit.standins import sampled_entries, timing_data
+    X, y = timing_data(KIT_SEED, subset)
+    X = X.astype(np.float64) / 255.0  # (N, 784)
+    impl = harness_probes.Implementation(import_ref)
+    with stand_ins(import_ref):
+        net, opt = harness_probes.fresh_model(impl, types.SimpleNamespace(X_train=X), config)
+        train_epoch(net, opt, X, y, config, 1)
+    idx = sampled_entries(KIT_SEED, {k: net.weights[k].shape for k in KEYS})
+    return {**{f"perf.idx.{k}": v for k, v in idx.items()},
+            **{f"perf.ref.{k}": np.asarray(net.weights[k], dtype=np.float64).reshape(-1)[idx[k]] for k in KEYS}}
+
+
+def data_checks(rubric, project_dir, import_ref):
+    """(manifest entries, {npz key: array}) of the training-accuracy and performance checks, which run on
+    the student's data and machine."""
     every = {d: catalog.build(rubric, stand_in_dataset(d), ".") for d in ("mnist", "digits")}
     points = scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.name, c.group) for c in every["mnist"]])
     accuracy = {d: next(c for c in checks if c.kind == "training") for d, checks in every.items()}
     perf = next(c for c in every["mnist"] if c.kind == "performance")
     t, p = rubric.rule("training"), rubric.rule("performance")
-    out = {}
+    out, arrays = {}, {}
     if visible(rubric, accuracy["mnist"]):
         config = TrainConfig(batch_size=int(t.param("batch_size", 64)), seed=training_seed(KIT_SEED))
         out["training"] = {
             "mnist": {"name": accuracy["mnist"].name, "epochs": int(t.param("epochs", 2)), "threshold": float(t.param("threshold", 0.0))},
             "digits": {"name": accuracy["digits"].name, "epochs": int(t.param("digits_epochs", 2)),
                        "threshold": float(t.param("digits_threshold", 0.0))},
-            "config": config.to_dict(), "hint": accuracy["mnist"].hint, "needs": list(accuracy["mnist"].needs),
+            "config": config.to_dict(), "hint": accuracy["mnist"].hint, "helper_groups": list(HELPER_GROUPS),
+            "trajectory": next(c.name for c in every["mnist"] if c.name.startswith("training: TwoLayerNet + SGD")), "needs": list(accuracy["mnist"].needs),
             "depends_on": list(accuracy["mnist"].depends_on), "points": points[accuracy["mnist"].name], "timeout": float(t.timeout)}
     if visible(rubric, perf):
         config, subset = TrainConfig(), int(p.param("subset", 12000))
@@ -299,4 +343,5 @@ def data_checks(rubric, project_dir):
             "flops": flops, "max_ratio_to_bound": max_ratio,
             "matmul_size": MATMUL_SIZE, "matmul_repeats": MATMUL_REPEATS, "hint": perf.hint, "needs": list(perf.needs),
             "depends_on": list(perf.depends_on), "points": points[perf.name], "timeout": float(p.timeout) + 60.0}
-    return out
+        arrays = reference_timed_epoch(import_ref, config, subset)
+    return out, arrays

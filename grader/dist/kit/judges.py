@@ -11,6 +11,7 @@ import numpy as np
 from .compare import compare_array, compare_form, compare_scalar, relative_error, result_value, returned_type, unchanged
 from .contract import GATES, KEYS, TRUTH_X, XOR_PROOF
 from .results import Verdict
+from .standins import first_difference
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,7 @@ def either_variant(judge_one):
             return first
         second = judge_one(params, student[1], expected[1] if expected else None, probes[1])
         if second.passed:
-            return Verdict(True, second.message + " (with correct sigmoid/softmax helpers; as submitted: " + first.message + ")")
+            return Verdict(True, second.message + " (with correct sigmoid/softmax helpers; as submitted: " + first.message + ")", True)
         return first
     return judge
 
@@ -387,6 +388,12 @@ def epoch_speed(params, probes, student, expected):
     s = student[0]
     if not s.ok:
         return Verdict(False, f"the epoch could not be timed: {s.message}")
+    for r in range(s.arrays["times"].size):
+        got = {k: s.arrays.get(f"final{r}.{k}") for k in KEYS}
+        differs = first_difference(got, params["expected"])
+        if differs:
+            return Verdict(False, f"the timed epoch's weights differ from the reference's epoch on the same data (repeat {r + 1}: "
+                                  f"{differs}), so its time cannot be credited; the epoch must compute what the reference computes")
     seconds = float(np.median(s.arrays["times"]))
     bound = params["flops"] / float(s.arrays["flops_per_s"])
     ratio, limit = seconds / bound, params["max_ratio_to_bound"]
@@ -395,6 +402,26 @@ def epoch_speed(params, probes, student, expected):
     if ratio > limit:
         return Verdict(False, text + "; look for Python loops over samples, units or pixels and replace them with matrix products")
     return Verdict(True, text)
+
+
+def as_the_grader_retrains(verdict, result, helpers_failed, trajectory):
+    """The accuracy verdict under the grader's rule for a helper bug.
+
+    The grader retrains with correct sigmoid and softmax helpers after a run that failed by its values
+    (below the threshold, or an exception; not a timeout or a crash), so a helper bug costs only the
+    helper's points. The kit has no correct helpers to train with (they are part of the solution). When
+    the helpers are at fault (a helper check failed, or the trajectory passed only with the recorded
+    helpers) and the trajectory check passed (the network and SGD follow the reference step for step),
+    it judges the check as the grader would: passed, saying why. Any other failure stands.
+    """
+    if verdict.passed or result.status in ("timeout", "crashed", "missing") or trajectory is None or not trajectory.passed:
+        return verdict
+    if not (helpers_failed or trajectory.with_helpers):
+        return verdict
+    blamed = ", ".join(helpers_failed) if helpers_failed else "your sigmoid/softmax helpers"
+    return Verdict(True, f"{verdict.message} with your own helpers; but {blamed} failed, and the grader retrains with correct "
+                         "sigmoid/softmax helpers, with which your forward and SGD follow the reference step for step "
+                         "(the trajectory check): judged passed, as the grader judges it. Fix the helpers to see it train here", True)
 
 
 JUDGES = {

@@ -21,6 +21,7 @@ class CallResult:
 class Verdict:
     passed: bool
     message: str
+    with_helpers: bool = False  # passed only with the recorded (correct) helpers patched in
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets, judges
+from . import datasets, judges, standins
+from .contract import KEYS
 from .results import CallResult, CheckResult
 from .runner import Call, find_modules, run_calls
 
@@ -79,14 +80,17 @@ def training_check(manifest, dataset, folder):
                     t["points"], t["timeout"], (probe,), (), str(path), ("",))
 
 
-def performance_check(manifest, folder):
-    """The epoch-speed check: synthetic images (timing does not depend on their values)."""
+def performance_check(manifest, folder, npz_path=ARRAYS):
+    """The epoch-speed check: synthetic images (timing does not depend on their values), the timing
+    stand-ins, and the reference's weights after the same epoch at sampled entries."""
     p = manifest["performance"]
-    rng = np.random.default_rng(manifest["kit_seed"])
-    arrays = {"X": rng.integers(0, 256, (p["subset"], 784), dtype=np.uint8), "y": rng.integers(0, 10, p["subset"])}
-    path = datasets.write_npz(arrays, Path(folder) / "timing.npz")
-    spec = {"config": p["config"], "repeats": p["repeats"], "matmul_size": p["matmul_size"], "matmul_repeats": p["matmul_repeats"]}
-    params = {"flops": p["flops"], "max_ratio_to_bound": p["max_ratio_to_bound"]}
+    X, y = standins.timing_data(manifest["kit_seed"], p["subset"])
+    with np.load(npz_path, allow_pickle=False) as npz:
+        idx = {k: npz[f"perf.idx.{k}"] for k in KEYS}
+        expected = {k: npz[f"perf.ref.{k}"] for k in KEYS}
+    path = datasets.write_npz({"X": X, "y": y, **{f"idx.{k}": v for k, v in idx.items()}}, Path(folder) / "timing.npz")
+    spec = {"config": p["config"], "repeats": p["repeats"], "helpers": "timing", "matmul_size": p["matmul_size"], "matmul_repeats": p["matmul_repeats"]}
+    params = {"flops": p["flops"], "max_ratio_to_bound": p["max_ratio_to_bound"], "expected": expected}
     return KitCheck(p["name"], "performance", p["hint"], "epoch_speed", params, tuple(p["needs"]), tuple(p["depends_on"]),
                     p["points"], p["timeout"], (judges.Probe("timed_epochs", spec, {}),), (), str(path), ("",))
 
@@ -135,12 +139,16 @@ def run(path, only=None, dataset_choice="auto", data_dir=None, threads=1, progre
             checks.append(training_check(manifest, dataset, folder))
         if matches(manifest["performance"]["name"], only):
             checks.append(performance_check(manifest, folder))
-        results = judge_all(checks, modules, missing, threads, progress)
+        results = judge_all(checks, modules, missing, threads, progress, manifest.get("training", {}))
     return Report(str(path), dataset_text, tuple(results), missing, time.monotonic() - t0)
 
 
-def judge_all(checks, modules, missing, threads, progress):
-    """Run the probes of every check whose modules are present, then judge every check."""
+def judge_all(checks, modules, missing, threads, progress, training=None):
+    """Run the probes of every check whose modules are present, then judge every check.
+
+    training: the manifest's training entry (its helper groups and trajectory check name), for the
+    grader's rule on helper bugs (judges.as_the_grader_retrains).
+    """
     calls, owner = [], []
     student = {}
     for c in checks:
@@ -157,6 +165,12 @@ def judge_all(checks, modules, missing, threads, progress):
         student.setdefault(name, []).append(result)
     verdicts = {c.name: judges.judge(c.kind, c.params, list(c.probes), student[c.name], list(c.expected)) for c in checks}
     failed_groups = {c.group for c in checks if not verdicts[c.name].passed}
+    training = training or {}
+    for c in checks:
+        if c.kind == "accuracy":
+            helpers_failed = [g for g in training.get("helper_groups", ()) if g in failed_groups]
+            verdicts[c.name] = judges.as_the_grader_retrains(verdicts[c.name], student[c.name][0], helpers_failed,
+                                                             verdicts.get(training.get("trajectory")))
     return [CheckResult(c.name, c.group, c.points, verdicts[c.name].passed, verdicts[c.name].message, c.hint,
                         "" if verdicts[c.name].passed else dependency_note(c, failed_groups),
                         sum(r.seconds for r in student[c.name])) for c in checks]

@@ -1,0 +1,234 @@
+"""`grader dist student`: the kit is publishable as it is, and its self-check works with no solution inside.
+
+Fast: what the kit holds and must not hold (every file, and every member of every zip in it, read).
+Slow: the kit unzipped elsewhere checks the untouched skeleton (every check fails, with its message)
+and the reference (every check passes); and `./dev check` sets itself up from nothing.
+"""
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from grader import skeleton
+from grader.checks import catalog
+from grader.dist import specs
+from grader.dist.build import build_student_kit
+from grader.rubric import load_rubric
+from grader.paths import REFERENCE_DIR, RUBRIC_FILE
+
+from conftest import ROOT
+
+MIN_LINE = 10  # characters, whitespace removed: shorter solution lines ("return {", "b = 0.0") are not telling
+
+
+def normalised(text):
+    return "".join(text.split())
+
+
+def solution_lines(reference=REFERENCE_DIR):
+    """Every non-trivial line strictly inside a SOLUTION region of reference/, whitespace removed."""
+    out = set()
+    for path in sorted(Path(reference).glob("*.py")):
+        text = path.read_text()
+        lines = text.splitlines()
+        for region in skeleton.find_regions(text, str(path)):
+            out.update(n for n in (normalised(line) for line in lines[region.begin:region.end - 1]) if len(n) >= MIN_LINE)
+    return out
+
+
+def zip_members(data, name):
+    """(name, bytes) of every member of a zip, recursively (the kit's .zip, the .npz inside it)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            content = archive.read(info)
+            yield f"{name}!{info.filename}", content
+            if content[:4] == b"PK\x03\x04":
+                yield from zip_members(content, f"{name}!{info.filename}")
+
+
+def everything(kit):
+    """(name, bytes) of every file of the kit folder and its zip, and of every member of every zip within."""
+    for path in sorted([*kit.folder.rglob("*"), kit.archive]):
+        if path.is_file():
+            data = path.read_bytes()
+            yield str(path), data
+            if data[:4] == b"PK\x03\x04":
+                yield from zip_members(data, str(path))
+
+
+def hidden_names(rubric):
+    """Every check name (and group) the rubric hides."""
+    checks = catalog.build(rubric, specs.stand_in_dataset("mnist"), ".") + catalog.build(rubric, specs.stand_in_dataset("digits"), ".")
+    names = {c.name for c in checks if rubric.visibility(c.name, c.group) != "visible"}
+    return names | {c.group for c in checks if rubric.visibility(c.name, c.group) != "visible" and
+                    all(rubric.visibility(o.name, o.group) != "visible" for o in checks if o.group == c.group)}
+
+
+@pytest.fixture(scope="module")
+def rubric():
+    return load_rubric(RUBRIC_FILE)
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory, rubric):
+    return build_student_kit(tmp_path_factory.mktemp("dist") / "assignment1-kit", rubric, REFERENCE_DIR)
+
+
+@pytest.fixture(scope="module")
+def contents(kit):
+    return [(name, data.decode("latin-1")) for name, data in everything(kit)]
+
+
+def test_the_kit_is_a_folder_and_a_zip_of_it(kit):
+    """Does DIR.zip hold exactly DIR's files, under DIR/, with ./dev executable?"""
+    files = sorted(p.relative_to(kit.folder).as_posix() for p in kit.folder.rglob("*") if p.is_file())
+    with zipfile.ZipFile(kit.archive) as z:
+        names = sorted(n.split("/", 1)[1] for n in z.namelist())
+        dev_mode = z.getinfo(f"{kit.folder.name}/dev").external_attr >> 16
+    assert names == files
+    assert {"README.md", "dev", "checker/checks.json", "checker/checks.npz", "checker/cli.py"} <= set(files)
+    assert dev_mode & 0o111 and os.access(kit.folder / "dev", os.X_OK)
+
+
+def test_the_skeleton_is_the_one_grader_skeleton_writes(kit):
+    assert skeleton.drift(REFERENCE_DIR, kit.folder / "assignment") == []
+
+
+def test_no_line_of_a_solution_region_appears_anywhere(contents):
+    """Is every non-trivial solution line absent from every file and zip member (whitespace ignored)?"""
+    lines = solution_lines()
+    assert len(lines) > 20  # the regions were read
+    leaks = [(line, name) for name, text in contents for line in lines if line in normalised(text)]
+    assert leaks == []
+
+
+def test_no_file_of_reference_tests_corpus_or_git(kit, contents):
+    parts = {part for name, _ in contents for part in Path(name.replace("!", "/")).parts}
+    assert not parts & {"reference", "corpus", "tests", ".git"}
+    forbidden = {p.read_bytes() for p in [*REFERENCE_DIR.glob("*.py"), *(ROOT / "tests" / "corpus").rglob("*.py")] if p.read_bytes().strip()}
+    assert [name for name, text in contents if text.encode("latin-1") in forbidden] == []
+
+
+def test_the_rubric_seed_appears_nowhere(rubric, contents):
+    assert specs.KIT_SEED != rubric.seed
+    assert [name for name, text in contents if str(rubric.seed) in text] == []
+
+
+def test_no_hidden_check_name_appears(rubric, contents):
+    hidden = hidden_names(rubric)
+    assert hidden  # the default rubric hides one softmax check
+    assert [(h, name) for name, text in contents for h in hidden if h in text] == []
+
+
+def test_a_hidden_group_leaves_the_kit_entirely(tmp_path, rubric):
+    """A group hidden as a whole (and hidden data checks) are left out, names and inputs."""
+    groups = dict(rubric.groups)
+    groups["perceptron.xor_network"] = replace(groups["perceptron.xor_network"], visibility="hidden")
+    groups["performance"] = replace(groups["performance"], visibility="hidden")
+    hiding = replace(rubric, groups=groups)
+    kit = build_student_kit(tmp_path / "kit", hiding, REFERENCE_DIR)
+    manifest = json.loads((kit.folder / "checker" / "checks.json").read_text())
+    names = [c["name"] for c in manifest["checks"]]
+    assert not any(n.startswith("perceptron.xor_network") for n in names) and "performance" not in manifest
+    text = "\n".join(t for _, t in ((n, d.decode("latin-1")) for n, d in everything(kit)))
+    assert "perceptron.xor_network:" not in text and "performance: training epoch" not in text
+
+
+def test_every_visible_check_of_the_catalog_is_in_the_kit(kit, rubric):
+    every = catalog.build(rubric, specs.stand_in_dataset("mnist"), ".")
+    visible = [c.name for c in every if rubric.visibility(c.name, c.group) == "visible"]
+    manifest = json.loads((kit.folder / "checker" / "checks.json").read_text())
+    kit_names = [c["name"] for c in manifest["checks"]] + [manifest["training"]["mnist"]["name"]]
+    assert kit_names == [n for n in visible if not n.startswith("performance")]
+    assert manifest["performance"]["name"].startswith("performance:")
+    assert manifest["kit_seed"] == specs.KIT_SEED
+
+
+def test_a_check_without_a_kit_judge_stops_the_build():
+    with pytest.raises(specs.DistError, match="no kit judge"):
+        specs.kit_judge("activations.tanh: matches the reference")
+
+
+def test_the_output_folder_must_not_exist(kit, rubric):
+    with pytest.raises(specs.DistError, match="already exists"):
+        build_student_kit(kit.folder, rubric, REFERENCE_DIR)
+
+
+def test_grader_dist_help_describes_the_kit():
+    out = subprocess.run([sys.executable, "-m", "grader", "dist", "--help"], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert "student" in out and "--out DIR" in out and "hidden" in out
+
+
+def kit_check(kit_dir, *args, env=None):
+    """The kit's `grader check ARGS`, run from the kit alone: (exit status, stdout, results.json or None)."""
+    env = dict(os.environ if env is None else env, PYTHONPATH=str(kit_dir))
+    proc = subprocess.run([sys.executable, "-m", "checker", "check", *map(str, args)], capture_output=True, text=True,
+                          env=env, cwd=kit_dir, timeout=600)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_a_crash_in_one_function_fails_its_checks_and_the_rest_still_run(kit, tmp_path):
+    """Is the student's code run apart, so that os._exit in softmax is a reported failure?"""
+    work = tmp_path / "work"
+    shutil.copytree(kit.folder / "assignment", work)
+    for name in ("softmax", "activations"):
+        shutil.copyfile(REFERENCE_DIR / f"{name}.py", work / f"{name}.py")
+    text = (work / "softmax.py").read_text().replace('    """Row-wise softmax.', '    import os; os._exit(7)\n    """Row-wise softmax.')
+    (work / "softmax.py").write_text(text)
+    status, out = kit_check(kit.folder, work, "--only", "softmax.", "--out", tmp_path / "out")
+    tests = json.loads((tmp_path / "out" / "results.json").read_text())["tests"]
+    verdicts = {t["name"]: t["status"] for t in tests}
+    assert status == 0
+    assert verdicts["softmax.softmax: matches the reference on random scores"] == "failed"
+    assert "exit status 7" in next(t["output"] for t in tests if t["name"].startswith("softmax.softmax: matches"))
+    assert verdicts["softmax.cross_entropy_loss: matches the reference"] == "passed"
+    assert verdicts["softmax.accuracy: matches the reference on scores and probabilities"] == "passed"
+
+
+@pytest.mark.slow
+def test_end_to_end_the_unzipped_kit_checks_the_skeleton_then_the_reference(kit, tmp_path):
+    """Unzipped elsewhere: every visible check fails on the skeleton with its message, exit 0; every one
+    passes once reference/*.py is copied in."""
+    with zipfile.ZipFile(kit.archive) as z:
+        z.extractall(tmp_path)
+    unzipped = tmp_path / kit.folder.name
+    status, out = kit_check(unzipped, "--out", tmp_path / "skeleton")
+    report = json.loads((tmp_path / "skeleton" / "results.json").read_text())
+    assert status == 0, out
+    assert report["tests"] and all(t["status"] == "failed" for t in report["tests"])
+    assert all("NotImplementedError" in t["output"] and "Hint:" in t["output"] for t in report["tests"])
+    assert report["score"] == 0 and all(t["visibility"] == "visible" for t in report["tests"])
+    for path in REFERENCE_DIR.glob("*.py"):
+        shutil.copyfile(path, unzipped / "assignment" / path.name)
+    status, out = kit_check(unzipped, "--out", tmp_path / "reference")
+    report = json.loads((tmp_path / "reference" / "results.json").read_text())
+    assert status == 0, out
+    assert [t["name"] for t in report["tests"] if t["status"] != "passed"] == [], out
+    assert report["score"] == sum(t["max_score"] for t in report["tests"])
+
+
+@pytest.mark.slow
+def test_dev_sets_itself_up_and_runs_the_kits_grader(kit, tmp_path):
+    """./dev check creates .venv (NumPy) on first use, then runs the kit's checker; ./dev package zips."""
+    unzipped = tmp_path / "kit"
+    shutil.copytree(kit.folder, unzipped)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    proc = subprocess.run([str(unzipped / "dev"), "check", "--only", "relu"], capture_output=True, text=True, env=env, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    assert (unzipped / ".venv" / "bin" / "python").exists()
+    assert "FAIL" in proc.stdout and "activations.relu: matches the reference" in proc.stdout
+    for path in REFERENCE_DIR.glob("*.py"):
+        shutil.copyfile(path, unzipped / "assignment" / path.name)
+    proc = subprocess.run([str(unzipped / "dev"), "package", "--out", str(tmp_path / "alice.zip")], capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    with zipfile.ZipFile(tmp_path / "alice.zip") as z:
+        assert "assignment/softmax.py" in z.namelist()
