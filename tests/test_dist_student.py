@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import types
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -232,3 +233,45 @@ def test_dev_sets_itself_up_and_runs_the_kits_grader(kit, tmp_path):
     assert proc.returncode == 0, proc.stderr
     with zipfile.ZipFile(tmp_path / "alice.zip") as z:
         assert "assignment/softmax.py" in z.namelist()
+
+
+@pytest.fixture(scope="module")
+def checker(kit):
+    """The kit's own checker package, imported from the built kit."""
+    sys.path.insert(0, str(kit.folder))
+    try:
+        import checker
+        from checker import judges, lookup, results
+        yield types.SimpleNamespace(judges=judges, lookup=lookup, results=results)
+    finally:
+        sys.path.remove(str(kit.folder))
+        for name in [m for m in sys.modules if m == "checker" or m.startswith("checker.")]:
+            del sys.modules[name]
+
+
+def test_recorded_helpers_answer_the_recorded_calls_and_pass_the_others_on(checker):
+    import numpy as np
+    z = np.array([[0.5, -1.0]])
+    entries = [("softmax", [z], np.array([[0.8, 0.2]]))]
+    helpers = checker.lookup.table_helpers(entries, {"softmax": lambda s: "own"})
+    answer = helpers["softmax"](z + 1e-15)
+    answer[0, 0] = 99.0  # a caller may write into what it got
+    assert helpers["softmax"](z).tolist() == [[0.8, 0.2]]
+    assert helpers["softmax"](z + 1.0) == "own"
+
+
+@pytest.mark.parametrize("status, helpers_failed, trajectory, passes", [  # trajectory: (passed, only with helpers)
+    ("ok", ["softmax.softmax"], (True, False), True),  # a helper bug; the network follows the reference
+    ("error", [], (True, True), True),  # an exception from a helper; the trajectory needed the recorded helpers
+    ("ok", [], (True, False), False),  # no helper at fault: the network itself does not train
+    ("ok", ["softmax.softmax"], (False, False), False),  # the network does not follow the reference
+    ("timeout", ["softmax.softmax"], (True, False), False),  # the grader does not retrain after a timeout
+    ("crashed", ["softmax.softmax"], (True, False), False),
+])
+def test_training_is_judged_as_the_grader_retrains_after_a_helper_bug(checker, status, helpers_failed, trajectory, passes):
+    r = checker.results
+    failed = r.Verdict(False, "test accuracy 0.41")
+    verdict = checker.judges.as_the_grader_retrains(failed, r.CallResult(status, "", {}, {}), helpers_failed,
+                                                    r.Verdict(trajectory[0], "", trajectory[1]))
+    assert verdict.passed is passes
+    assert ("judged passed, as the grader judges it" in verdict.message) is passes

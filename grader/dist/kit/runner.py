@@ -142,7 +142,11 @@ def run_one_worker(calls, results, run, threads, on_call):
                         began, phase = time.monotonic(), "call"
                         deadline = began + calls[n].timeout
                     elif word == "done":
-                        results[n] = read_result(run, n, time.monotonic() - began)
+                        try:
+                            results[n] = read_result(run, n, time.monotonic() - began)
+                        except (OSError, ValueError) as exc:  # wire.WireError is a ValueError
+                            results[n] = CallResult("error", f"the result could not be read back ({exc})", {}, {},
+                                                    time.monotonic() - began)
                         if on_call:
                             on_call(n, results[n])
                         n += 1
