@@ -15,8 +15,8 @@ def _hard_sigmoid(x):
 
 def _squashed_rows(z):
     """Positive rows that sum to 1 and move with every score (not the softmax)."""
-    e = 1.0 + 0.5 * np.tanh(np.asarray(z, dtype=np.float64))
-    return e / e.sum(axis=-1, keepdims=True)
+    weights = 1.0 + 0.5 * np.tanh(np.asarray(z, dtype=np.float64))
+    return weights / np.sum(weights, axis=-1, keepdims=True)
 
 
 TIMING_STAND_INS = {  # the right shapes at about the right cost; not the right values. Each output moves with
