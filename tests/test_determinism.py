@@ -70,7 +70,7 @@ def test_the_number_of_blas_threads_does_not_change_the_results(reference_runs):
 def test_only_the_clock_fields_are_ignored(reference_runs):
     """The comparison keeps everything else: the performance check's score and status included."""
     kept = without_timing(reference_runs["first"])
-    assert set(kept) == {"score", "output", "tests"}
+    assert set(kept) == {"score", "output", "tests", "isolation"}
     performance = [t for t in kept["tests"] if t["name"].startswith("performance:")]
     assert len(performance) == 1 and set(performance[0]) == {"name", "score", "max_score", "status", "visibility"}
 
