@@ -15,12 +15,16 @@ def add_arguments(parser):
         "it), a student README, ./dev (`./dev check`, `./dev package`), and a self-contained checker that runs the "
         "rubric's visible checks on public inputs drawn from a public kit seed, against the reference's values computed "
         "now. It holds no solution line, no hidden check, not the rubric's seed, and no file of reference/ or tests/.")
-    parser.add_argument("target", choices=("student",), help="what to build (only the student kit, for now)")
+    parser.add_argument("target", choices=("student", "gradescope"),
+                        help="what to build: the student kit, or gradescope (DIR/autograder.zip, SECRET: see grader/dist_gradescope.py)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="the kit folder to create (must not exist); DIR.zip is written beside it")
     parser.add_argument("--rubric", type=Path, default=RUBRIC_FILE, help="the rubric whose visible checks, points and thresholds the kit uses (default: grader/rubric.toml)")
 
 
 def main(args):
+    if args.target == "gradescope":
+        from ..dist_gradescope import main as gradescope
+        return gradescope(args)
     from ..dist.build import build_student_kit
     from ..dist.specs import DistError
     from ..skeleton import MarkerError
