@@ -8,12 +8,17 @@ as a ratio to one training epoch of the reference (48,000 images, in this
 process), and the ratio of bwrap to process isolation.
 """
 
-import argparse
-import statistics
-import sys
-import time
+import os
 
-from tabulate import tabulate
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before NumPy loads: one BLAS
+    os.environ.setdefault(_var, "1")  # thread, as in the sandbox, so the baseline epoch is comparable and stable
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+from tabulate import tabulate  # noqa: E402
 
 from . import isolation, pipeline
 from .data import load_dataset
