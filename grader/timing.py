@@ -18,6 +18,7 @@ import numpy as np
 
 from .contract import KEYS
 from .harness import wire
+from .inert import clean
 from .sandbox import Call, CallResult
 from .worker import ProtocolViolation
 
@@ -51,7 +52,7 @@ class Timed:
                               else f"the process {self.worker.ended()}")
                 return None
             if event.kind == "imported" and event.get("error"):
-                self.error = f"{event.get('module')}.py failed to import: {event.get('error')}"
+                self.error = clean(f"{event.get('module')}.py failed to import: {event.get('error')}", 1000)
                 return None
             if event.kind == "done":
                 from .sandbox import collect
