@@ -68,6 +68,7 @@ class CallResult:
 
 
 ENV_PASSTHROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")  # machine quirks numpy needs to be correct
+SANDBOX_UID_BASE = isolation.SANDBOX_UID_BASE
 can_drop_privileges = isolation.can_drop_privileges
 
 
@@ -338,9 +339,6 @@ class Sandbox:
                 cut = f" (last {per_file} of {size} bytes)" if size > per_file else ""
                 chunks.append(f"--- {path.name}{cut}\n" + clean(data.decode("utf-8", "replace"), per_file + 100))
         return "\n".join(chunks)[-limit:]
-
-
-SANDBOX_UID_BASE = isolation.SANDBOX_UID_BASE
 
 
 def skip_known(calls, start, results, broken):
