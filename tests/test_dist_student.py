@@ -275,3 +275,15 @@ def test_training_is_judged_as_the_grader_retrains_after_a_helper_bug(checker, s
                                                     r.Verdict(trajectory[0], "", trajectory[1]))
     assert verdict.passed is passes
     assert ("judged passed, as the grader judges it" in verdict.message) is passes
+
+
+@pytest.mark.slow
+def test_the_kit_agrees_with_grader_check_on_corpus_cases():
+    """Per visible check, pass/fail of the kit equals `grader check`'s: a helper bug (the grader's correct helpers),
+    a network bug (the timed epoch verified), and an alternative (full marks in both).
+    `python -m grader.dist.agreement` measures the whole corpus."""
+    from grader.dist import agreement
+    comparisons = agreement.measure(ROOT / "tests" / "corpus" / "rubric.toml", ("bugs", "alternatives"),
+                                    {"softmax_wrong_axis", "forward_forgets_b2", "backprop_reordered"}, progress=lambda m: None)
+    assert len({c.case for c in comparisons}) == 3
+    assert [c for c in comparisons if not c.agrees] == []

@@ -1,6 +1,6 @@
 """How often the kit's self-check agrees with `grader check`, over the corpus.
 
-    python -m grader.dist.agreement [--rubric FILE] [--kinds bugs,alternatives] [--case NAME] [--json FILE]
+    python -m grader.dist.agreement [--rubric FILE] [--kinds bugs,alternatives] [--case NAME ...] [--json FILE]
 
 For every case (the reference overlaid with the case's files, as grader/corpus.py materializes it),
 both verdicts of every visible check are compared: pass/fail only, since the grader draws its inputs
@@ -67,8 +67,8 @@ def kit_verdicts(kit, path, out):
     return {t["name"]: t["status"] == "passed" for t in tests}
 
 
-def measure(rubric_path, kinds, only_case=None, progress=print):
-    """[Comparison] over the corpus cases of the given kinds."""
+def measure(rubric_path, kinds, names=None, progress=print):
+    """[Comparison] over the corpus cases of the given kinds (only those named, when names is given)."""
     from ..corpus import load_cases, materialize
     from ..rubric import load_rubric
     from .build import build_student_kit
@@ -77,7 +77,7 @@ def measure(rubric_path, kinds, only_case=None, progress=print):
     with tempfile.TemporaryDirectory(prefix="kit-agreement-") as tmp:
         tmp = Path(tmp)
         kit = build_student_kit(tmp / "kit", rubric, REFERENCE_DIR).folder
-        cases = [c for c in load_cases(kinds=kinds) if only_case in (None, c.name)]
+        cases = [c for c in load_cases(kinds=kinds) if not names or c.name in names]
         for n, case in enumerate(cases, 1):
             t0 = time.monotonic()
             path = materialize(case, tmp / "cases" / case.name)
@@ -93,7 +93,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m grader.dist.agreement", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rubric", type=Path, default=RUBRIC_FILE)
     parser.add_argument("--kinds", default="bugs,alternatives", help="corpus kinds, comma-separated")
-    parser.add_argument("--case", help="one case by name")
+    parser.add_argument("--case", action="append", help="a case by name (repeatable); default: every case of --kinds")
     parser.add_argument("--json", type=Path, help="also write every comparison to FILE")
     args = parser.parse_args(argv)
     t0 = time.monotonic()

@@ -46,12 +46,12 @@ def load_mnist(folder):
     return Dataset("mnist", f"MNIST from {folder}", arrays)
 
 
-def load_digits():
+def load_digits(why=""):
     from .data.digits import DESCRIPTION, load_digits as read
     X, y = read()
     a, b, _ = DIGITS_SPLIT
     arrays = {"X_train": X[:a], "y_train": y[:a], "X_val": X[a:a + b], "y_val": y[a:a + b], "X_test": X[a + b:], "y_test": y[a + b:]}
-    return Dataset("digits", f"{DESCRIPTION}: no MNIST found", arrays)
+    return Dataset("digits", DESCRIPTION + why, arrays)
 
 
 def load(choice="auto", data_dir=None):
@@ -63,7 +63,7 @@ def load(choice="auto", data_dir=None):
         if choice == "mnist":
             raise DataError(f"MNIST was not found; {GET_MNIST}")
     try:
-        return load_digits()
+        return load_digits(": no MNIST found" if choice == "auto" else "")
     except DataError as exc:
         raise DataError(f"no data for the training check: MNIST was not found and the digits set is unavailable ({exc}); {GET_MNIST}") from None
 
