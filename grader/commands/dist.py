@@ -1,4 +1,7 @@
-"""`grader dist student --out DIR`: build the student kit, DIR/ and DIR.zip, publishable as they are."""
+"""`grader dist student|gradescope --out DIR`: build what a course deploys.
+
+student: the kit, DIR/ and DIR.zip, publishable as they are. gradescope: DIR/autograder.zip (secret).
+"""
 
 import sys
 import time
@@ -11,13 +14,16 @@ from ..rubric import RubricError, load_rubric
 
 def add_arguments(parser):
     parser.description = (
-        "Build the student kit: DIR/ and DIR.zip. The kit holds the skeleton (assignment/, as `grader skeleton` writes "
+        "Build what a course deploys. `student`: the kit, DIR/ and DIR.zip. The kit holds the skeleton (assignment/, as `grader skeleton` writes "
         "it), a student README, ./dev (`./dev check`, `./dev package`), and a self-contained checker that runs the "
         "rubric's visible checks on public inputs drawn from a public kit seed, against the reference's values computed "
-        "now. It holds no solution line, no hidden check, not the rubric's seed, and no file of reference/ or tests/.")
+        "now. It holds no solution line, no hidden check, not the rubric's seed, and no file of reference/ or tests/. "
+        "`gradescope`: DIR/autograder.zip in Gradescope's layout (setup.sh, run_autograder, the grader, reference/ and "
+        "the rubric with a fresh secret seed, also kept at DIR/rubric.toml). It holds the solution: keep it secret.")
     parser.add_argument("target", choices=("student", "gradescope"),
                         help="what to build: the student kit, or gradescope (DIR/autograder.zip, SECRET: see grader/dist_gradescope.py)")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="the kit folder to create (must not exist); DIR.zip is written beside it")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="student: the kit folder to create (must not exist), with DIR.zip beside it; "
+                             "gradescope: the folder that receives autograder.zip and rubric.toml")
     parser.add_argument("--rubric", type=Path, default=RUBRIC_FILE, help="the rubric whose visible checks, points and thresholds the kit uses (default: grader/rubric.toml)")
 
 
