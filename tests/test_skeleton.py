@@ -77,3 +77,14 @@ def test_the_check_command_reports_drift(tmp_path, capsys):
     (tmp_path / "softmax.py").write_text("# edited by hand\n")
     assert main(["skeleton", "--check", "--out", str(tmp_path)]) == 1
     assert "softmax.py" in capsys.readouterr().err
+
+
+def test_the_readme_prints_no_solution():
+    """Is the README free of the gates' weights, the figures that draw them, and every line of a SOLUTION region?"""
+    import re
+    from test_dist_student import normalised, solution_lines
+    readme = (REFERENCE_DIR.parent / "README.md").read_text()
+    assert not re.search(r"^- (AND|OR): w = |^- xor_network: ", readme, flags=re.M)
+    assert "theory_and_or.png" not in readme and "theory_xor.png" not in readme
+    text = normalised(readme)
+    assert [line for line in solution_lines() if line in text] == []
