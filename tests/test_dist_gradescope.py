@@ -275,7 +275,10 @@ def test_a_hostile_submission_under_the_process_fallback_reads_no_secret_and_for
     try:
         setup_check(root)
         sub = corpus.materialize(corpus.REFERENCE_CASE, root / "submission")
-        (sub / "perceptron.py").write_text(DISARM.read_text() + HOSTILE)
+        attack = DISARM.read_text()
+        assert "PORT = 47812" in attack
+        # Port 9 (nothing listens): the corpus run, maybe in parallel, listens on the case's own port 47812.
+        (sub / "perceptron.py").write_text(attack.replace("PORT = 47812", "PORT = 9") + HOSTILE)
         done = run_autograder(root, MNIST_DIR=str(real_mnist_dir()), AUTOGRADER_ISOLATION="process")
         assert done.returncode == 0, done.stderr
         doc = results_of(root)
