@@ -1,15 +1,24 @@
-"""The grader gives every corpus submission the grade it must (slow: grades about 60 submissions).
+"""The grader gives every corpus submission the grade it must (slow: grades about 80 submissions).
 
-One selftest run (2 at a time) feeds every test below. Needs MNIST_DIR (CI sets it).
+One selftest run (2 at a time) feeds the tests below, as root in CI (the Gradescope case). The last
+test grades the cases that try to escape or outlive grading again, with `grader selftest` running as
+the unprivileged user `nobody` from a copy of the project that user can read: bwrap then works through
+unprivileged user namespaces. It lives in this file so that xdist (whole files per worker) never runs
+two selftests at once, whose stray scans and listeners would see each other's cases.
 """
 
+import os
+import pwd
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from grader import corpus
+from conftest import ROOT, real_mnist_dir
+from grader import corpus, isolation
 from grader.commands import selftest
 
 pytestmark = pytest.mark.slow
@@ -69,3 +78,42 @@ def test_catch_rate_is_100_percent(run):
 
 def test_no_false_alarms(run):
     assert run.figures.false_alarms == (), f"expected no alternative to lose points, got: {', '.join(run.figures.false_alarms)}"
+
+
+# test_isolation.py covers the attacks of the cases with a `listen` port as an ordinary user (hooks off,
+# a connection to its own listener); these are the ones that try to outlive grading or to make it stall.
+AS_USER = ("detached_rewriter", "leftover_files", "symlink_plant", "bad_comm", "progress_flood")
+
+
+def nobody():
+    try:
+        entry = pwd.getpwnam("nobody")
+    except KeyError:
+        return None
+    return entry.pw_uid, entry.pw_gid
+
+
+@pytest.mark.slow
+@pytest.mark.mnist
+@pytest.mark.skipif(os.geteuid() != 0 or nobody() is None or not isolation.can_drop_privileges(sys.executable)
+                    or isolation.bwrap_problem(sys.executable) is not None,
+                    reason="needs root (to become `nobody`), an interpreter that user can run, and bubblewrap")
+def test_the_escaping_hostile_cases_are_contained_when_an_ordinary_user_grades():
+    uid, gid = nobody()
+    home = Path(tempfile.mkdtemp(prefix="grader-as-user-"))
+    try:
+        project = home / "project"
+        shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".git", ".venv*", "reports", "__pycache__", ".pytest_cache"))
+        for path in [home, *home.rglob("*")]:
+            os.chown(path, uid, gid, follow_symlinks=False)
+        args = [sys.executable, "-m", "grader", "selftest", "--kind", "hostile", "--jobs", "2", "--out", str(home / "out")]
+        for case in AS_USER:
+            args += ["--case", case]
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home), "MNIST_DIR": str(real_mnist_dir()),
+               "LANG": "C.UTF-8"}
+        done = subprocess.run(args, cwd=project, env=env, user=uid, group=gid, extra_groups=[],
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+        assert f"hostile: {len(AS_USER)}/{len(AS_USER)} contained as expected" in done.stdout, done.stdout[-3000:]
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
