@@ -11,6 +11,7 @@ Two modes:
   can switch them off. Use it only where namespaces are refused.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -62,7 +63,6 @@ def package_dirs(python):
             "print(json.dumps(out))\n")
     try:
         done = subprocess.run([python, "-c", code, *PACKAGES], capture_output=True, text=True, timeout=60)
-        import json
         return tuple(json.loads(done.stdout)) if done.returncode == 0 else ()
     except (OSError, subprocess.SubprocessError, ValueError):
         return ()

@@ -31,7 +31,7 @@ from .harness import wire
 from .harness.helpers import PROVIDED
 from .inert import clean
 from .paths import HARNESS_DIR, REFERENCE_DIR
-from .worker import Launch, ProtocolViolation, Worker, describe_exit  # noqa: F401  describe_exit is re-exported
+from .worker import Launch, ProtocolViolation, Worker
 
 INSIDE = isolation.INSIDE_ROOT
 

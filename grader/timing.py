@@ -12,14 +12,14 @@ assemble: the CallResults the performance check judges.
 """
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from .contract import KEYS
 from .harness import wire
 from .inert import clean
-from .sandbox import Call, CallResult
+from .sandbox import Call, CallResult, collect
 from .worker import ProtocolViolation
 
 ALLOWED = {"importing", "imported", "start", "ready", "epoch_done", "done", "finished"}
@@ -55,7 +55,6 @@ class Timed:
                 self.error = clean(f"{event.get('module')}.py failed to import: {event.get('error')}", 1000)
                 return None
             if event.kind == "done":
-                from .sandbox import collect
                 result = collect(event, 0.0)
                 self.error = result.message or "the benchmark stopped early"
                 return None
@@ -108,7 +107,6 @@ class Interleaved:
     student: Timed
     reference: Timed
     seconds: float = 0.0
-    notes: list = field(default_factory=list)
 
 
 def interleave(student_box, reference_box, probe, imports, setup_timeout, max_ratio, seeds):

@@ -17,7 +17,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from .harness.wire import MAX_JSON_BYTES, MAX_NPZ_BYTES
+from .harness.wire import MAX_JSON_BYTES, MAX_NPZ_BYTES, WireError, parse_json
 
 PROTOCOL = {  # event -> what it means
     "importing": "a module of the submission that the next call needs is being imported ('module')",
@@ -102,11 +102,10 @@ class EventReader:
 def parse_event(line):
     """The fields of one event line, checked against PROTOCOL. Raises ProtocolViolation."""
     try:
-        fields = json.loads(line)
-    except RecursionError:
-        raise ProtocolViolation("wrote an event nested too deeply") from None
-    except (ValueError, MemoryError):
-        raise ProtocolViolation("wrote a line that is not a JSON event") from None
+        fields = parse_json(line)
+    except WireError as exc:
+        raise ProtocolViolation("wrote an event nested too deeply" if "nested" in str(exc)
+                                else "wrote a line that is not a JSON event") from None
     if not isinstance(fields, dict) or fields.get("event") not in PROTOCOL:
         kind = fields.get("event") if isinstance(fields, dict) else None
         raise ProtocolViolation(f"wrote an unknown event {str(kind)[:40]!r}")

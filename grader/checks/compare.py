@@ -80,6 +80,54 @@ def relative_error(analytic, numeric):
     return float(np.max(np.abs(analytic - numeric) / denom))
 
 
+def vector_error(a, n):
+    """||a - n|| / max(||a|| + ||n||, tiny) over sampled entries: robust to the entries near 0,
+    where the rounding error of a difference quotient swamps an element-wise ratio."""
+    a, n = np.asarray(a, dtype=np.float64), np.asarray(n, dtype=np.float64)
+    return float(np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-12))
+
+
+def central_differences(losses, points):
+    """{key index: {flat index: (L(w + h) - L(w - h)) / 2h}} from the losses at points[j] = (key, flat, ±h)."""
+    out = {}
+    for j in range(0, len(points), 2):
+        k, flat, h = points[j]
+        out.setdefault(k, {})[flat] = (losses[j] - losses[j + 1]) / (2 * h)
+    return out
+
+
+def gradcheck_problem(analytic, losses, reference_losses, points, keys, limit):
+    """(passed, message) of a gradient check whose central differences the grader forms itself.
+
+    analytic: {key: the submission's gradient array or None}; losses, reference_losses: (P,) losses of
+    the submission and of the reference at the same points. The analytic gradients must agree with the
+    differences of the submission's losses, and those with the reference's (the loss must be the right one).
+    """
+    if losses is None or np.shape(losses) != (len(points),) or not np.all(np.isfinite(losses)):
+        return False, f"forward(X, y, mode=\"eval\") did not give a finite loss at each of {len(points)} perturbed weights"
+    mine, ref = central_differences(losses, points), central_differences(reference_losses, points)
+    errors, wrong_loss = {}, []
+    for k, key in enumerate(keys):
+        a = analytic.get(key)
+        if a is None or not np.all(np.isfinite(a)) or a.size < max(mine[k]) + 1:
+            return False, f"gradients[{key!r}] is missing, has the wrong shape or is not finite"
+        flats = sorted(mine[k])
+        numeric = np.array([mine[k][f] for f in flats])
+        errors[key] = vector_error(a.reshape(-1)[flats], numeric)
+        if vector_error(numeric, np.array([ref[k][f] for f in flats])) > limit:
+            wrong_loss.append(key)
+    worst = max(errors, key=errors.get)
+    summary = ", ".join(f"{k} {e:.1e}" for k, e in errors.items())
+    if errors[worst] > limit:
+        return False, (f"the analytic gradient of {worst} disagrees with central differences of your loss: "
+                       f"relative error {errors[worst]:.2g} (limit {limit:g}); all: {summary}")
+    if wrong_loss:
+        return False, (f"your gradients agree with central differences of your own loss ({summary}), but that loss "
+                       f"differs from the reference's near these weights (in the direction of {', '.join(wrong_loss)}), "
+                       "so the gradients are of the wrong function; see the loss check")
+    return True, f"relative errors against central differences: {summary}"
+
+
 def unchanged(label, before, after):
     """None when an input came back unmodified; else a message."""
     if after is None:

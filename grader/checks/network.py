@@ -10,7 +10,7 @@ import numpy as np
 from ..challenge import gradcheck_points
 from .base import Check, Probe, Verdict
 from .common import bind, rng_for
-from .compare import compare_array, compare_scalar, result_value, unchanged
+from .compare import compare_array, compare_scalar, gradcheck_problem, result_value, unchanged
 
 M = "two_layer_net"
 from ..contract import KEYS
@@ -67,22 +67,6 @@ def gradient_of(key, rule):
     return judge
 
 
-def vector_error(a, n):
-    """||a - n|| / max(||a|| + ||n||, tiny) over the sampled entries: robust to the entries near 0,
-    where the rounding error of a difference quotient swamps an element-wise ratio."""
-    a, n = np.asarray(a, dtype=np.float64), np.asarray(n, dtype=np.float64)
-    return float(np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-12))
-
-
-def central_differences(losses, points):
-    """{key index: {flat index: (L(w + h) - L(w - h)) / 2h}} from losses at the points (pure)."""
-    out = {}
-    for j in range(0, len(points), 2):
-        k, flat, h = points[j]
-        out.setdefault(k, {})[flat] = (losses[j] - losses[j + 1]) / (2 * h)
-    return out
-
-
 def gradcheck(rule, points):
     """Judge: the analytic gradients agree with central differences that the grader forms from
     losses at points it chose, and those losses agree with the reference's at the same points.
@@ -92,30 +76,8 @@ def gradcheck(rule, points):
     def judge(s, r, p):
         if not s.ok:
             return Verdict(False, s.message)
-        losses, theirs = result_value(s, "losses"), result_value(r, "losses")
-        if losses is None or np.shape(losses) != (len(points),) or not np.all(np.isfinite(losses)):
-            return Verdict(False, f"forward(X, y, mode=\"eval\") did not give a finite loss at each of {len(points)} perturbed weights")
-        mine, ref = central_differences(losses, points), central_differences(theirs, points)
-        errors, wrong_loss = {}, []
-        for k, key in enumerate(KEYS):
-            a = result_value(s, f"analytic.{key}")
-            if a is None or not np.all(np.isfinite(a)) or a.size < max(mine[k]) + 1:
-                return Verdict(False, f"gradients[{key!r}] is missing, has the wrong shape or is not finite")
-            flats = sorted(mine[k])
-            numeric = np.array([mine[k][f] for f in flats])
-            errors[key] = vector_error(a.reshape(-1)[flats], numeric)
-            if vector_error(numeric, np.array([ref[k][f] for f in flats])) > limit:
-                wrong_loss.append(key)
-        worst = max(errors, key=errors.get)
-        summary = ", ".join(f"{k} {e:.1e}" for k, e in errors.items())
-        if errors[worst] > limit:
-            return Verdict(False, f"the analytic gradient of {worst} disagrees with central differences of your loss: "
-                                  f"relative error {errors[worst]:.2g} (limit {limit:g}); all: {summary}")
-        if wrong_loss:
-            return Verdict(False, f"your gradients agree with central differences of your own loss ({summary}), but that loss "
-                                  f"differs from the reference's near these weights (in the direction of {', '.join(wrong_loss)}), "
-                                  "so the gradients are of the wrong function; see the loss check")
-        return Verdict(True, f"relative errors against central differences: {summary}")
+        analytic = {k: result_value(s, f"analytic.{k}") for k in KEYS}
+        return Verdict(*gradcheck_problem(analytic, result_value(s, "losses"), result_value(r, "losses"), points, KEYS, limit))
     return judge
 
 

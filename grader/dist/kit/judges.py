@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compare import compare_array, compare_form, compare_scalar, relative_error, result_value, returned_type, unchanged
+from .compare import (compare_array, compare_form, compare_scalar, gradcheck_problem, relative_error, result_value,
+                      returned_type, unchanged)
 from .contract import GATES, KEYS, TRUTH_X, XOR_PROOF
 from .results import Verdict
 from .standins import first_difference
@@ -241,51 +242,14 @@ def gradient_of(params, s, r, p):
     return Verdict(problem is None, problem or f"the gradient of {key} matches the reference")
 
 
-def vector_error(a, n):
-    """||a - n|| / max(||a|| + ||n||, tiny) over the sampled entries."""
-    a, n = np.asarray(a, dtype=np.float64), np.asarray(n, dtype=np.float64)
-    return float(np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-12))
-
-
-def central_differences(losses, points):
-    """{key index: {flat index: (L(w + h) - L(w - h)) / 2h}} from the losses at the points."""
-    out = {}
-    for j in range(0, len(points), 2):
-        k, flat, h = points[j]
-        out.setdefault(k, {})[flat] = (losses[j] - losses[j + 1]) / (2 * h)
-    return out
-
-
 def gradcheck(params, s, r, p):
     """Your analytic gradients against central differences of your own loss, formed here; and those
     differences against the reference's at the same points (so the loss must be the right one)."""
     if not s.ok:
         return Verdict(False, s.message)
-    points, limit = p.spec["points"], params["max_rel_error"]
-    losses, theirs = result_value(s, "losses"), result_value(r, "losses")
-    if losses is None or np.shape(losses) != (len(points),) or not np.all(np.isfinite(losses)):
-        return Verdict(False, f"forward(X, y, mode=\"eval\") did not give a finite loss at each of {len(points)} perturbed weights")
-    mine, ref = central_differences(losses, points), central_differences(theirs, points)
-    errors, wrong_loss = {}, []
-    for k, key in enumerate(KEYS):
-        a = result_value(s, f"analytic.{key}")
-        if a is None or not np.all(np.isfinite(a)) or a.size < max(mine[k]) + 1:
-            return Verdict(False, f"gradients[{key!r}] is missing, has the wrong shape or is not finite")
-        flats = sorted(mine[k])
-        numeric = np.array([mine[k][f] for f in flats])
-        errors[key] = vector_error(a.reshape(-1)[flats], numeric)
-        if vector_error(numeric, np.array([ref[k][f] for f in flats])) > limit:
-            wrong_loss.append(key)
-    worst = max(errors, key=errors.get)
-    summary = ", ".join(f"{k} {e:.1e}" for k, e in errors.items())
-    if errors[worst] > limit:
-        return Verdict(False, f"the analytic gradient of {worst} disagrees with central differences of your loss: "
-                              f"relative error {errors[worst]:.2g} (limit {limit:g}); all: {summary}")
-    if wrong_loss:
-        return Verdict(False, f"your gradients agree with central differences of your own loss ({summary}), but that loss "
-                              f"differs from the reference's near these weights (in the direction of {', '.join(wrong_loss)}), "
-                              "so the gradients are of the wrong function; see the loss check")
-    return Verdict(True, f"relative errors against central differences: {summary}")
+    analytic = {k: result_value(s, f"analytic.{k}") for k in KEYS}
+    return Verdict(*gradcheck_problem(analytic, result_value(s, "losses"), result_value(r, "losses"),
+                                      p.spec["points"], KEYS, params["max_rel_error"]))
 
 
 def eval_mode(params, s, r, p):
