@@ -27,6 +27,15 @@ def emit(fd, event, payload=b"", **fields):
         view = view[os.write(fd, view):]
 
 
+def flush_output():
+    """Push what the submission printed to its log now: the grader may end the process right after 'done'."""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: B902  a stream the submission replaced or closed
+            pass
+
+
 def student_frame(exc, package_dir):
     """'file.py line N' of the innermost traceback frame inside the submission, or ''."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(package_dir)]
@@ -119,9 +128,9 @@ def main(request_path):
         except BaseException as exc:  # noqa: B902  e.g. an object whose __array__ raises
             meta, payload = {}, b""
             status = {"ok": False, "error": "encode", "message": f"returned a value that cannot be read back ({type(exc).__name__})"}
+        flush_output()
         emit(fd, "done", payload, call=i, status=status, meta=meta)
     emit(fd, "finished")
-    sys.stdout.flush()
     os._exit(0)  # skip any atexit handler the submission registered
 
 
