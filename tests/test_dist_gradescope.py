@@ -276,9 +276,14 @@ def test_a_hostile_submission_under_the_process_fallback_reads_no_secret_and_for
         setup_check(root)
         sub = corpus.materialize(corpus.REFERENCE_CASE, root / "submission")
         attack = DISARM.read_text()
-        assert "PORT = 47812" in attack
+        search = 'for repo in _project_dirs(guesses=("/work/main", "/autograder/source")):'
+        assert "PORT = 47812" in attack and attack.count(search) == 1
         # Port 9 (nothing listens): the corpus run, maybe in parallel, listens on the case's own port 47812.
-        (sub / "perceptron.py").write_text(attack.replace("PORT = 47812", "PORT = 9") + HOSTILE)
+        # Only the bundle: this machine's own checkout is world-readable (a CI clone), which no Gradescope
+        # container has and which the process fallback, without a mount namespace, cannot hide.
+        bundle_only = f"for repo in [r for r in _project_dirs(guesses=({str(root / 'source')!r},)) if r.startswith({str(root)!r})]:"
+        attack = attack.replace("PORT = 47812", "PORT = 9").replace(search, bundle_only)
+        (sub / "perceptron.py").write_text(attack + HOSTILE)
         done = run_autograder(root, MNIST_DIR=str(real_mnist_dir()), AUTOGRADER_ISOLATION="process")
         assert done.returncode == 0, done.stderr
         doc = results_of(root)
@@ -289,6 +294,8 @@ def test_a_hostile_submission_under_the_process_fallback_reads_no_secret_and_for
         assert "disarmed" in said.lower() or "hook" in said.lower(), said  # the hooks were off: the OS refused
         assert "refused write" in said and "PermissionError" in said, said  # it found the results, and was refused
         assert "refused read" in said, said
+        assert f"_read_file({root}/source): PermissionError" in said, said  # it found the bundle's reference/
+        assert "got the solution" not in said, said
         assert "WROTE-RESULTS" not in said and "READ-SECRET" not in said, said
     finally:
         shutil.rmtree(root, ignore_errors=True)
