@@ -109,7 +109,9 @@ def test_work_deferred_past_epoch_done_gives_the_wrong_weights_and_fails(tmp_pat
     """The weights travel with 'epoch_done', so an epoch finished later is an epoch not done."""
     student, _ = timed(submission(tmp_path, "two_layer_net", DEFERRED_WORK), data_dir)
     assert not student.ok
-    assert "differ from the reference's epoch with the same shuffle" in student.message or "outside the timed" in student.message
+    # (its deferred thread still reports batches: their events may cut into the weights' bytes, which then cannot be read)
+    assert any(words in student.message for words in ("differ from the reference's epoch with the same shuffle",
+                                                      "outside the timed", "weights could not be read")), student.message
 
 
 def test_skipping_the_work_in_every_process_fails(tmp_path, data_dir):

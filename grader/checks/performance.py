@@ -12,6 +12,8 @@ NEEDS = ("two_layer_net", "optimizer")
 def ratio_judge(max_ratio):
     def judge(student, reference, probes):
         s, r = student[0], reference[0]
+        if s.status in ("too_slow", "timeout", "not_run", "import_error"):
+            return Verdict(False, s.message)  # measured from its first batches, or known before any epoch was timed
         if not r.ok:
             return Verdict(False, f"the reference's epoch could not be timed ({r.message}); this is a grader fault")
         if not s.ok:

@@ -14,7 +14,7 @@ import numpy as np
 from . import helpers
 from .train_config import TrainConfig
 from .contract import KEYS
-from .training import train, train_epoch
+from .training import at_powers_of_two, train, train_epoch
 
 
 def init_weights(input_size, hidden_size, num_classes, seed):
@@ -31,8 +31,9 @@ def init_weights(input_size, hidden_size, num_classes, seed):
 class Implementation:
     """Access to the implementation's modules, with optional correct helpers patched in."""
 
-    def __init__(self, import_module):
+    def __init__(self, import_module, loaded=lambda name: True):
         self._import = import_module  # name -> module, e.g. "softmax" -> assignment.softmax
+        self._loaded = loaded  # name -> whether that module is imported already
 
     def module(self, name):
         return self._import(name)
@@ -43,6 +44,8 @@ class Implementation:
         saved = []
         for module_name, names in helpers.PROVIDED.items():
             for owner in ("two_layer_net", "optimizer", module_name):
+                if owner != module_name and not self._loaded(owner):
+                    continue  # the call did not import it, so none of its code runs; importing it now could hang
                 try:
                     target = self._import(owner)
                 except BaseException:  # a missing or broken module: nothing to patch there
@@ -183,7 +186,8 @@ def train_run(impl, spec, inputs, progress=None):
                          "num_classes": spec.get("num_classes", 10), "seed": config.seed}, {})
     opt = impl.module("optimizer").SGD(learning_rate=config.learning_rate, reg=config.reg, momentum=config.momentum)
     on_epoch = (lambda record, _: progress("epoch", record.to_dict())) if progress else None
-    result = train(net, opt, data, config, on_epoch=on_epoch)
+    on_batch = at_powers_of_two(lambda n: progress("batch", {"batch": n})) if progress else None
+    result = train(net, opt, data, config, on_epoch=on_epoch, on_batch=on_batch)
     keys = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
     history = {k: np.array([getattr(r, k) for r in result.history]) for k in keys}
     return {"history": history, "train_accuracy": result.train_accuracy, "val_accuracy": result.val_accuracy,
@@ -214,7 +218,8 @@ def timed_epochs(impl, spec, inputs, progress=None, wait_for_go=None, epoch_done
     for repeat in range(spec["repeats"]):
         net, opt = fresh_model(impl, data, config)
         seed = wait_for_go()
-        loss, _ = train_epoch(net, opt, data.X_train, data.y_train, replace(config, seed=seed), 1)
+        on_batch = at_powers_of_two(lambda n: progress("batch", {"batch": n})) if progress else None
+        loss, _ = train_epoch(net, opt, data.X_train, data.y_train, replace(config, seed=seed), 1, on_batch)
         epoch_done({"repeat": repeat, "finite": bool(np.isfinite(loss))}, final_weights(net))
     return {}
 
