@@ -45,8 +45,8 @@ class Budget:
 
 
 def seconds_text(seconds):
-    """A duration for a sentence: '41 min', '95 s', '2.5 h'."""
-    if seconds < 120:
+    """A duration for a sentence: '41 min', '150 s', '2.5 h'."""
+    if seconds < 300:
         return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"

@@ -134,7 +134,8 @@ def test_the_exit_status_says_whether_grading_completed_not_how_well(tmp_path, c
 
 def test_quiet_prints_only_the_summary_line(tmp_path):
     _, proc = grade("reference/", tmp_path / "out", "--only", "softmax.*", "--quiet")
-    assert proc.stdout.strip() == f"reference: {SOFTMAX_POINTS} / {SOFTMAX_POINTS} points (dataset: none (no training checks selected))"
+    assert re.fullmatch(rf"reference: {SOFTMAX_POINTS} / {SOFTMAX_POINTS} points \(dataset: none \(no training checks selected\)\); "
+                        r"graded in \d+ s of a 240 s budget", proc.stdout.strip()), proc.stdout
 
 
 # -- what is graded ---------------------------------------------------------------
