@@ -25,6 +25,7 @@ from .contract import HELPER_MODULES, MODULES
 from .results import CheckResult, GradingResult
 from .rubric import validate_against
 from .sandbox import Call, CallResult, Limits, Sandbox
+from .stuck import HELPERS
 from .submission import open_submission, cleanup
 from .paths import REFERENCE_DIR
 from .timing import time_interleaved
@@ -206,8 +207,7 @@ def helpers_could_explain(result):
 
 def helper_stuck(result):
     """A run that failed at once because a helper function (sigmoid, softmax, ...) was known to be stuck."""
-    from .stuck import HELPERS
-    return bool(result.meta.get("known_stuck")) and bool(set(result.meta["known_stuck"]) & set(HELPERS)) and result.seconds == 0.0
+    return bool(set(result.meta.get("known_stuck", ())) & set(HELPERS)) and result.seconds == 0.0
 
 
 def train_as_submitted_then_with_helpers(box, check, timeout, on_event, hidden, until=None, pace=None):
@@ -260,14 +260,14 @@ def training_pace(check, train_size):
 REFERENCE_BATCHES = 64  # batches of the reference's run timed to compare with a run stopped as too slow
 
 
-def with_reference_pace(result, ref_box, check, pace, timeout):
+def with_reference_pace(result, ref_box, check, pace, timeout, until=None):
     """A too_slow training result whose message also says how long the reference takes per epoch,
     measured now by the grader over the reference's first REFERENCE_BATCHES batches of the same run."""
     figures = result.meta.get("pace") if result.status == "too_slow" else None
     if not figures:
         return result
     measure = replace(pace, epochs=max(pace.epochs, -(-REFERENCE_BATCHES // pace.per_epoch)), measure=REFERENCE_BATCHES)
-    ref = run_unit_probes(ref_box, [replace(check, probes=check.probes[:1])], timeout, pace=measure)[(check.name, 0)]
+    ref = run_unit_probes(ref_box, [replace(check, probes=check.probes[:1])], timeout, until=until, pace=measure)[(check.name, 0)]
     per = (ref.meta.get("pace") or {}).get("per_batch") if ref.status == "too_slow" else None
     if not per:
         return result
@@ -316,7 +316,7 @@ def run_all(submission, checks, rubric, options, data_dir, progress, budget=None
             for c in trainings:
                 pace = training_pace(c, train_size)
                 runs = train_as_submitted_then_with_helpers(box, c, timeout, epoch_line, hidden, until("training"), pace)
-                student[c.name] = [with_reference_pace(runs[0], ref_box, c, pace, timeout), *runs[1:]]
+                student[c.name] = [with_reference_pace(runs[0], ref_box, c, pace, timeout, until("training")), *runs[1:]]
             for c in perfs:
                 progress("timing training epochs against the reference")
                 rule = rubric.rule(c.group)
