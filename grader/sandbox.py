@@ -456,7 +456,7 @@ def ended_without_done(w, c, importing, import_timeout, box, elapsed, marks, sta
         projected = projected_seconds(c.pace, marks, started, per)
         figures = {"per_batch": per, "projected": projected, "allowed": deadline - started}
         return CallResult("too_slow", too_slow_message(c.pace, per, projected, deadline - started), {"pace": figures}, {}, elapsed)
-    return CallResult("timeout", box.stuck.record(c.functions, c.timeout, c.group or "earlier"), {}, {}, elapsed)
+    return CallResult("timeout", box.stuck.record(c.functions, c.timeout, c.group), {}, {}, elapsed)
 
 
 def projection_stop(c, marks, started, deadline):

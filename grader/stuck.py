@@ -56,8 +56,9 @@ class Stuck:
         suspects = frozenset(functions) - self.returned or frozenset(functions)
         if not suspects:
             return f"did not return within {seconds:g} s (an infinite loop, or far too slow?)"
-        self.known.setdefault(suspects, f"{display(suspects)} did not return within {seconds:g} s in an earlier check "
-                                        f"({where}), so this check did not wait for it again")
+        place = f" ({where})" if where else ""
+        self.known.setdefault(suspects, f"{display(suspects)} did not return within {seconds:g} s in an earlier check"
+                                        f"{place}, so this check did not wait for it again")
         return f"{display(suspects)} did not return within {seconds:g} s (an infinite loop, or far too slow?)"
 
     def reason(self, functions):
