@@ -46,6 +46,7 @@ def submission_with(tmp_path, module, source):
     return folder
 
 
+@pytest.mark.slow
 def test_checks_the_budget_cannot_fit_fail_as_not_run_naming_what_used_it(tmp_path):
     """Four stuck functions of 1 s each against a 3 s budget: the grade stops in time, every check is in
     the report, and those left out say why."""

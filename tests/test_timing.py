@@ -152,6 +152,7 @@ def test_an_honest_accuracy_is_confirmed_from_the_weights(data_dir):
 DIGITS_BATCHES = 19  # 1,200 training images of the digits set in batches of 64
 
 
+@pytest.mark.slow
 def test_a_too_slow_epoch_still_learns_its_ratio_from_the_batches_the_grader_timed(tmp_path, data_dir):
     """The epoch is stopped at its allowance; the 'batch' events it sent on the way, stamped by the grader,
     give its projected time and ratio. A projection only ever fails the check."""
