@@ -1,6 +1,7 @@
 """`grader dist student`: the kit is publishable as it is, and its self-check works with no solution inside.
 
-Fast: what the kit holds and must not hold (every file, and every member of every zip in it, read).
+Fast: what the kit holds and must not hold (every file, and every member of every zip in it, read); the
+same for the GitHub Classroom template (`grader dist classroom`), which is the kit plus a workflow.
 Slow: the kit unzipped elsewhere checks the untouched skeleton (every check fails, with its message)
 and the reference (every check passes); and `./dev check` sets itself up from nothing.
 """
@@ -22,6 +23,7 @@ from grader import skeleton
 from grader.checks import catalog
 from grader.dist import specs
 from grader.dist.build import build_student_kit
+from grader.dist.classroom import build_classroom_template
 from grader.rubric import load_rubric
 from grader.paths import REFERENCE_DIR, RUBRIC_FILE
 
@@ -55,9 +57,9 @@ def zip_members(data, name):
                 yield from zip_members(content, f"{name}!{info.filename}")
 
 
-def everything(kit):
-    """(name, bytes) of every file of the kit folder and its zip, and of every member of every zip within."""
-    for path in sorted([*kit.folder.rglob("*"), kit.archive]):
+def everything(folder, archive=None):
+    """(name, bytes) of every file of folder (hidden ones included) and of archive, and of every member of every zip within."""
+    for path in sorted([*folder.rglob("*"), *([archive] if archive else [])]):
         if path.is_file():
             data = path.read_bytes()
             yield str(path), data
@@ -79,13 +81,26 @@ def rubric():
 
 
 @pytest.fixture(scope="module")
-def kit(tmp_path_factory, rubric):
-    return build_student_kit(tmp_path_factory.mktemp("dist") / "assignment1-kit", rubric, REFERENCE_DIR)
+def kit(tmp_path_factory, rubric, kit_contents):
+    return build_student_kit(tmp_path_factory.mktemp("dist") / "assignment1-kit", rubric, REFERENCE_DIR, contents=kit_contents)
 
 
 @pytest.fixture(scope="module")
-def contents(kit):
-    return [(name, data.decode("latin-1")) for name, data in everything(kit)]
+def template(tmp_path_factory, rubric, kit_contents):
+    return build_classroom_template(tmp_path_factory.mktemp("dist") / "assignment1-classroom", rubric, REFERENCE_DIR,
+                                    contents=kit_contents)
+
+
+@pytest.fixture(scope="module", params=["student kit", "classroom template"])
+def contents(request, kit):
+    """(name, text) of everything a student receives: the kit (folder and zip), or the classroom template."""
+    if request.param == "student kit":
+        files = everything(kit.folder, kit.archive)
+    else:
+        template = request.getfixturevalue("template")
+        assert (template.folder / ".github" / "workflows" / "classroom.yml").is_file()
+        files = everything(template.folder)
+    return [(name, data.decode("latin-1")) for name, data in files]
 
 
 def test_the_kit_is_a_folder_and_a_zip_of_it(kit):
@@ -129,18 +144,25 @@ def test_no_hidden_check_name_appears(rubric, contents):
     assert [(h, name) for name, text in contents for h in hidden if h in text] == []
 
 
-def test_a_hidden_group_leaves_the_kit_entirely(tmp_path, rubric):
-    """A group hidden as a whole (and hidden data checks) are left out, names and inputs."""
+def test_a_hidden_group_leaves_the_kit_and_the_classroom_template_entirely(tmp_path, rubric):
+    """A group hidden as a whole (and hidden data checks) are left out, names and inputs; the classroom
+    workflow has no test for them, and the template says how many points Classroom cannot award."""
+    from grader.dist.build import kit_contents
     groups = dict(rubric.groups)
     groups["perceptron.xor_network"] = replace(groups["perceptron.xor_network"], visibility="hidden")
     groups["performance"] = replace(groups["performance"], visibility="hidden")
     hiding = replace(rubric, groups=groups)
-    kit = build_student_kit(tmp_path / "kit", hiding, REFERENCE_DIR)
+    computed = kit_contents(hiding, REFERENCE_DIR)
+    kit = build_student_kit(tmp_path / "kit", hiding, REFERENCE_DIR, contents=computed)
+    template = build_classroom_template(tmp_path / "classroom", hiding, REFERENCE_DIR, contents=computed)
     manifest = json.loads((kit.folder / "checker" / "checks.json").read_text())
     names = [c["name"] for c in manifest["checks"]]
     assert not any(n.startswith("perceptron.xor_network") for n in names) and "performance" not in manifest
-    text = "\n".join(t for _, t in ((n, d.decode("latin-1")) for n, d in everything(kit)))
-    assert "perceptron.xor_network:" not in text and "performance: training epoch" not in text
+    for files in (everything(kit.folder, kit.archive), everything(template.folder)):
+        text = "\n".join(d.decode("latin-1") for _, d in files)
+        assert "perceptron.xor_network" not in text and "performance: training epoch" not in text
+    assert [s.group for s in template.steps if s.group in ("perceptron.xor_network", "performance")] == []
+    assert template.missing_points == groups["perceptron.xor_network"].points + groups["performance"].points
 
 
 def test_every_visible_check_of_the_catalog_is_in_the_kit(kit, rubric):

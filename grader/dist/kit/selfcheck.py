@@ -95,9 +95,16 @@ def performance_check(manifest, folder, npz_path=ARRAYS):
                     p["points"], p["timeout"], (judges.Probe("timed_epochs", spec, {}),), (), str(path), ("",))
 
 
-def matches(name, only):
-    """Whether a check name matches --only (a glob, or a substring); everything matches no --only."""
-    return not only or fnmatch.fnmatch(name, only) or only.lower() in name.lower()
+@dataclass(frozen=True)
+class Selection:
+    """Which checks to run: --only PATTERN (a glob, or a substring of the name) and --group GROUP (exact, any of)."""
+    only: str | None = None
+    groups: tuple = ()
+
+    def picks(self, name, group):
+        """Whether the check (name, group) is selected; everything is, by an empty selection."""
+        by_name = not self.only or fnmatch.fnmatch(name, self.only) or self.only.lower() in name.lower()
+        return by_name and (not self.groups or group in self.groups)
 
 
 def dependency_note(check, failed_groups):
@@ -124,20 +131,20 @@ class Report:
         return round(sum(r.max_score for r in self.results), 2)
 
 
-def run(path, only=None, dataset_choice="auto", data_dir=None, threads=1, progress=lambda msg: None):
+def run(path, selection=Selection(), dataset_choice="auto", data_dir=None, threads=1, progress=lambda msg: None):
     """Check the modules in path. Raises DataError when the training check is selected but has no data."""
     t0 = time.monotonic()
     manifest = load_manifest()
     modules, missing = find_modules(path)
     with tempfile.TemporaryDirectory(prefix="kit-data-") as folder:
-        checks = [c for c in stored_checks(manifest) if matches(c.name, only)]
+        checks = [c for c in stored_checks(manifest) if selection.picks(c.name, c.group)]
         dataset_text = "none (no training check selected)"
-        if any(matches(manifest["training"][d]["name"], only) for d in ("mnist", "digits")):
+        if any(selection.picks(manifest["training"][d]["name"], "training") for d in ("mnist", "digits")):
             progress("loading the data for the training check")
             dataset = datasets.load(dataset_choice, data_dir)
             dataset_text = dataset.source
             checks.append(training_check(manifest, dataset, folder))
-        if matches(manifest["performance"]["name"], only):
+        if selection.picks(manifest["performance"]["name"], "performance"):
             checks.append(performance_check(manifest, folder))
         results = judge_all(checks, modules, missing, threads, progress, manifest.get("training", {}))
     return Report(str(path), dataset_text, tuple(results), missing, time.monotonic() - t0)
