@@ -152,3 +152,10 @@ def test_every_step_fails_on_the_skeleton_and_passes_on_the_reference(template, 
         assert proc.returncode == 0, (s["id"], proc.stdout + proc.stderr)
         suite = ET.parse(repo / "junit" / f"{s['id']}.xml").getroot()
         assert suite.get("failures") == "0" and int(suite.get("tests")) >= 1
+
+
+def test_a_collected_repository_is_a_folder_submission_for_grade_class(template):
+    """`grader grade-class collected/` grades each cloned repository: its modules are found in assignment/."""
+    from grader.submission import MODULES, open_submission
+    submission = open_submission(template.folder)
+    assert submission.folder == template.folder / "assignment" and set(submission.modules) == set(MODULES)
