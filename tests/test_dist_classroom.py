@@ -158,4 +158,4 @@ def test_a_collected_repository_is_a_folder_submission_for_grade_class(template)
     """`grader grade-class collected/` grades each cloned repository: its modules are found in assignment/."""
     from grader.submission import MODULES, open_submission
     submission = open_submission(template.folder)
-    assert submission.folder == template.folder / "assignment" and set(submission.modules) == set(MODULES)
+    assert submission.root == template.folder / "assignment" and set(submission.modules) == set(MODULES)
