@@ -309,3 +309,24 @@ def test_the_kit_agrees_with_grader_check_on_corpus_cases():
                                     {"softmax_wrong_axis", "forward_forgets_b2", "backprop_reordered"}, progress=lambda m: None)
     assert len({c.case for c in comparisons}) == 3
     assert [c for c in comparisons if not c.agrees] == []
+
+
+@pytest.mark.parametrize("accuracy, trajectory, passes", [
+    (True, (True, False), True),  # the network follows the reference: its accuracy counts
+    (True, (False, False), False),  # it does not: a pass would be the luck of the seed, as in the grader
+    (False, (True, False), False),
+    (True, None, True),  # no trajectory check in the kit (hidden in the rubric)
+])
+def test_the_accuracy_counts_only_when_the_trajectory_check_passed(checker, accuracy, trajectory, passes):
+    r = checker.results
+    verdict = checker.judges.requiring_trajectory(r.Verdict(accuracy, "test accuracy 0.91"),
+                                                  None if trajectory is None else r.Verdict(*trajectory))
+    assert verdict.passed is passes
+    assert ("not counted" in verdict.message) is (accuracy and not passes)
+
+
+def test_the_kit_names_the_trajectory_check_the_accuracy_requires(kit):
+    from grader.checks import catalog
+    manifest = json.loads((kit.folder / "checker" / "checks.json").read_text())
+    accuracy = next(c for c in catalog.build(load_rubric(RUBRIC_FILE), specs.stand_in_dataset("mnist"), ".") if c.kind == "training")
+    assert (manifest["training"]["trajectory"],) == accuracy.requires

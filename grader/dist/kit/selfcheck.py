@@ -137,9 +137,12 @@ def run(path, selection=Selection(), dataset_choice="auto", data_dir=None, threa
     manifest = load_manifest()
     modules, missing = find_modules(path)
     with tempfile.TemporaryDirectory(prefix="kit-data-") as folder:
-        checks = [c for c in stored_checks(manifest) if selection.picks(c.name, c.group)]
+        training = manifest.get("training", {})
+        trains = any(selection.picks(training[d]["name"], "training") for d in ("mnist", "digits") if d in training)
+        required = {training.get("trajectory")} if trains else set()  # the accuracy counts only if the trajectory passes
+        checks = [c for c in stored_checks(manifest) if selection.picks(c.name, c.group) or c.name in required]
         dataset_text = "none (no training check selected)"
-        if any(selection.picks(manifest["training"][d]["name"], "training") for d in ("mnist", "digits")):
+        if trains:
             progress("loading the data for the training check")
             dataset = datasets.load(dataset_choice, data_dir)
             dataset_text = dataset.source
@@ -176,8 +179,10 @@ def judge_all(checks, modules, missing, threads, progress, training=None):
     for c in checks:
         if c.kind == "accuracy":
             helpers_failed = [g for g in training.get("helper_groups", ()) if g in failed_groups]
-            verdicts[c.name] = judges.as_the_grader_retrains(verdicts[c.name], student[c.name][0], helpers_failed,
-                                                             verdicts.get(training.get("trajectory")))
+            trajectory = verdicts.get(training.get("trajectory"))
+            verdicts[c.name] = judges.requiring_trajectory(
+                judges.as_the_grader_retrains(verdicts[c.name], student[c.name][0], helpers_failed, trajectory), trajectory)
+    failed_groups = {c.group for c in checks if not verdicts[c.name].passed}
     return [CheckResult(c.name, c.group, c.points, verdicts[c.name].passed, verdicts[c.name].message, c.hint,
                         "" if verdicts[c.name].passed else dependency_note(c, failed_groups),
                         sum(r.seconds for r in student[c.name])) for c in checks]
