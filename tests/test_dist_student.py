@@ -330,3 +330,29 @@ def test_the_kit_names_the_trajectory_check_the_accuracy_requires(kit):
     manifest = json.loads((kit.folder / "checker" / "checks.json").read_text())
     accuracy = next(c for c in catalog.build(load_rubric(RUBRIC_FILE), specs.stand_in_dataset("mnist"), ".") if c.kind == "training")
     assert (manifest["training"]["trajectory"],) == accuracy.requires
+
+
+def test_with_no_data_to_train_on_the_training_check_fails_saying_so_and_the_rest_still_run(kit, tmp_path):
+    """A new machine with no MNIST and no usable digits set: the self-check still reports every check (exit 0)."""
+    fake = tmp_path / "site" / "sklearn"  # a scikit-learn without its digits file
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    env = {k: v for k, v in os.environ.items() if k not in ("MNIST_DIR", "PYTHONPATH")}
+    env.update(HOME=str(tmp_path), PYTHONPATH=f"{kit.folder}{os.pathsep}{tmp_path / 'site'}")
+    proc = subprocess.run([sys.executable, "-m", "checker", "check", "--group", "training", "--group", "activations.relu",
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, env=env, cwd=kit.folder,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    tests = {t["name"]: t for t in json.loads((tmp_path / "out" / "results.json").read_text())["tests"]}
+    accuracy = next(t for n, t in tests.items() if n.startswith("training: test accuracy"))
+    assert accuracy["status"] == "failed" and accuracy["output"].startswith("not run: ") and "MNIST" in accuracy["output"]
+    assert "activations.relu: matches the reference, zeros included" in tests  # the other checks still ran
+    assert any(n.startswith("training: TwoLayerNet") for n in tests)
+
+
+def test_a_dataset_asked_for_by_name_and_missing_is_a_usage_error(kit, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("MNIST_DIR", "PYTHONPATH")}
+    env.update(HOME=str(tmp_path), PYTHONPATH=str(kit.folder))
+    proc = subprocess.run([sys.executable, "-m", "checker", "check", "--group", "training", "--dataset", "mnist"], capture_output=True,
+                          text=True, env=env, cwd=kit.folder, timeout=300)
+    assert proc.returncode == 2 and "MNIST was not found" in proc.stderr

@@ -59,7 +59,7 @@ class Step:
     """One Classroom test: a rubric group and its points."""
     group: str
     points: int
-    digits: bool  # the training step: needs scikit-learn for the digits set
+    digits: bool  # the training step: trains on scikit-learn's digits set (installed by ./dev setup)
 
     @property
     def id(self):
@@ -73,7 +73,7 @@ class Step:
 
     @property
     def setup_command(self):
-        return "./dev setup digits" if self.digits else "./dev setup"
+        return "./dev setup"
 
 
 def steps(rubric, groups):

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import datasets, judges, standins
 from .contract import KEYS
+from .data.errors import DataError
 from .results import CallResult, CheckResult
 from .runner import Call, find_modules, run_calls
 
@@ -132,7 +133,8 @@ class Report:
 
 
 def run(path, selection=Selection(), dataset_choice="auto", data_dir=None, threads=1, progress=lambda msg: None):
-    """Check the modules in path. Raises DataError when the training check is selected but has no data."""
+    """Check the modules in path. Raises DataError when the dataset chosen (mnist or digits) is not there;
+    with dataset_choice "auto" and no data at all, the training check fails saying so and the rest still run."""
     t0 = time.monotonic()
     manifest = load_manifest()
     modules, missing = find_modules(path)
@@ -141,16 +143,29 @@ def run(path, selection=Selection(), dataset_choice="auto", data_dir=None, threa
         trains = any(selection.picks(training[d]["name"], "training") for d in ("mnist", "digits") if d in training)
         required = {training.get("trajectory")} if trains else set()  # the accuracy counts only if the trajectory passes
         checks = [c for c in stored_checks(manifest) if selection.picks(c.name, c.group) or c.name in required]
-        dataset_text = "none (no training check selected)"
+        dataset_text, no_data = "none (no training check selected)", None
         if trains:
             progress("loading the data for the training check")
-            dataset = datasets.load(dataset_choice, data_dir)
-            dataset_text = dataset.source
-            checks.append(training_check(manifest, dataset, folder))
-        if selection.picks(manifest["performance"]["name"], "performance"):
+            try:
+                dataset = datasets.load(dataset_choice, data_dir)
+                dataset_text = dataset.source
+                checks.append(training_check(manifest, dataset, folder))
+            except DataError as exc:
+                if dataset_choice != "auto":
+                    raise
+                dataset_text, no_data = "none found", no_data_result(training, str(exc))
+        if "performance" in manifest and selection.picks(manifest["performance"]["name"], "performance"):
             checks.append(performance_check(manifest, folder))
-        results = judge_all(checks, modules, missing, threads, progress, manifest.get("training", {}))
+        results = judge_all(checks, modules, missing, threads, progress, training)
+    if no_data:
+        at = next((i for i, r in enumerate(results) if r.group == "performance"), len(results))
+        results.insert(at, no_data)
     return Report(str(path), dataset_text, tuple(results), missing, time.monotonic() - t0)
+
+
+def no_data_result(training, why):
+    """The training check, failed because this machine has no data to train on (the reason says what to do)."""
+    return CheckResult(training["mnist"]["name"], "training", training["points"], False, f"not run: {why}", training["hint"])
 
 
 def judge_all(checks, modules, missing, threads, progress, training=None):
