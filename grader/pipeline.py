@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from . import budget as budgets, challenge, scoring
 from .checks import catalog
-from .checks.base import Verdict
+from .checks.base import Verdict, with_requirements
 from .pace import Pace, too_slow_message
 from .contract import HELPER_MODULES, MODULES
 from .results import CheckResult, GradingResult
@@ -47,14 +47,16 @@ class Options:
 
 
 def select(checks, rubric, options):
-    chosen = []
-    for c in checks:
-        if options.visible_only and rubric.visibility(c.name, c.group) != "visible":
-            continue
-        if options.only and not (fnmatch.fnmatch(c.name, options.only) or options.only.lower() in c.name.lower()):
-            continue
-        chosen.append(c)
-    return chosen
+    """The checks to run: those --only matches (and visible ones only, for the self-check), with the
+    checks they require (Check.requires), so that a verdict never depends on what was selected."""
+    def shown(c):
+        return not options.visible_only or rubric.visibility(c.name, c.group) == "visible"
+
+    def matched(c):
+        return not options.only or fnmatch.fnmatch(c.name, options.only) or options.only.lower() in c.name.lower()
+    chosen = {c.name for c in checks if shown(c) and matched(c)}
+    required = {r for c in checks if c.name in chosen for r in c.requires}
+    return [c for c in checks if c.name in chosen or (c.name in required and shown(c))]
 
 
 def needs_data(rubric, options):
@@ -160,7 +162,7 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
         points = scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.name, c.group) for c in every_check])
         student_results, reference_results, student_output = run_all(submission, checks, rubric, options, data_dir, progress,
                                                                      budget, dataset)
-        results, failed_groups = [], set()
+        results = []
         verdicts, not_run = {}, not_run_verdict(budget, checks, student_results)
         for c in checks:
             verdict, fault = judge_safely(c, student_results[c.name], reference_results.get(c.name, []))
@@ -169,8 +171,8 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
             if not verdict.passed and any(r.status == "not_run" for r in student_results[c.name]):
                 verdict = not_run
             verdicts[c.name] = verdict
-            if not verdict.passed:
-                failed_groups.add(c.group)
+        verdicts = {c.name: with_requirements(c, verdicts[c.name], verdicts) for c in checks}
+        failed_groups = {c.group for c in checks if not verdicts[c.name].passed}
         for c in checks:
             v = verdicts[c.name]
             note = "" if v.passed else dependency_note(c, failed_groups)
