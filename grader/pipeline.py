@@ -46,9 +46,9 @@ class Options:
 def select(checks, rubric, options):
     chosen = []
     for c in checks:
-        if options.visible_only and rubric.visibility(c.name, c.group) != "visible":
+        if options.visible_only and rubric.visibility(c.id, c.group) != "visible":
             continue
-        if options.only and not (fnmatch.fnmatch(c.name, options.only) or options.only.lower() in c.name.lower()):
+        if options.only and not any(fnmatch.fnmatch(text, options.only) or options.only.lower() in text.lower() for text in (c.id, c.name)):
             continue
         chosen.append(c)
     return chosen
@@ -145,14 +145,15 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
     data_dir = None
     faults = []
     try:
-        validate_against(rubric, catalog.group_names(rubric))
+        validate_against(rubric, catalog.group_names(rubric), catalog.check_ids(rubric))
         rubric = replace(rubric, seed=challenge.challenge_seed(rubric.seed, challenge.submission_digest(submission.modules)))
         dataset, dataset_text = None, "none (no training checks selected)"
         if needs_data(rubric, options):
             dataset, dataset_text, data_dir = load_dataset(options, rubric.seed, progress)
         every_check = catalog.build(rubric, dataset, data_dir)
         checks = select(every_check, rubric, options)
-        points = scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.name, c.group) for c in every_check])
+        points = scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.id, c.group) for c in every_check],
+                                  rubric.fixed_points())
         student_results, reference_results, student_output = run_all(submission, checks, rubric, options, data_dir, progress)
         results, failed_groups = [], set()
         verdicts = {}
@@ -161,15 +162,16 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
             if fault:
                 faults.append(fault)
             verdicts[c.name] = verdict
-            if not verdict.passed:
+            if not verdict.passed and not rubric.advice(c.id):
                 failed_groups.add(c.group)
         for c in checks:
             v = verdicts[c.name]
             note = "" if v.passed else dependency_note(c, failed_groups)
             seconds = sum(r.seconds for r in student_results[c.name])
-            max_score = points[c.name]
-            results.append(CheckResult(c.name, c.group, c.area, rubric.visibility(c.name, c.group), max_score,
-                                       max_score if v.passed else 0.0, v.passed, v.message, c.hint, note, seconds))
+            max_score = points[c.id]
+            results.append(CheckResult(c.name, c.group, c.area, rubric.visibility(c.id, c.group), max_score,
+                                       max_score if v.passed else 0.0, v.passed, v.message, c.hint_at(rubric.hints), note, seconds,
+                                       c.id, rubric.advice(c.id)))
         return GradingResult(submission.name, dataset_text, tuple(results), time.monotonic() - t0, tuple(faults),
                              submission.missing, student_output, options.isolation)
     finally:
@@ -229,7 +231,7 @@ def run_all(submission, checks, rubric, options, data_dir, progress):
             student[c.name] = [missing_result(gone[0]) for _ in c.probes]
     present = [c for c in checks if c.name not in student]
     timeout = lambda c: rubric.rule(c.group).timeout
-    hidden = lambda c: rubric.visibility(c.name, c.group) != "visible"
+    hidden = lambda c: rubric.visibility(c.id, c.group) != "visible"
     units = [c for c in present if c.kind == "unit"]
     trainings = [c for c in present if c.kind == "training"]
     perfs = [c for c in present if c.kind == "performance"]
