@@ -158,7 +158,7 @@ def load_rubric(path):
     return parse_rubric(doc, str(path))
 
 
-def validate_against(rubric, group_names, check_ids=()):
+def validate_against(rubric, group_names, check_ids):
     """Every check group needs a rubric entry, every rubric entry a check group, every [checks."<id>"]
     table a check, and each group's advice points may not exceed the group's points."""
     missing = [g for g in group_names if g not in rubric.groups]

@@ -17,7 +17,7 @@ from grader.checks.base import Verdict
 from grader.checks.common import add, call, requires_ok
 from grader.checks.performance import ratio_judge
 from grader.checks.training import accuracy_judge
-from grader.harness.probes import grad_fill
+from grader.contract import grad_fill
 from grader.paths import REFERENCE_DIR, RUBRIC_FILE
 from grader.pipeline import run_unit_probes
 from grader.rubric import load_rubric

@@ -59,7 +59,7 @@ def checks(rubric):
     id = "activations.sigmoid_grad/values"
     add(out, id, "matches the reference at the pre-activation", [call(M, "sigmoid_grad", rng_for(seed, id).normal(0, 3, (3, 6)))],
         values_match(rule("activations.sigmoid_grad")),
-        "sigmoid_grad(x) = s * (1 - s) with s = sigmoid(x)", "sigmoid_grad takes the pre-activation x, not the sigmoid's output")
+        "sigmoid_grad(x) is sigmoid(x) * (1 - sigmoid(x)), computed from x", "sigmoid_grad takes the pre-activation x, not the sigmoid's output")
     id = "activations.sigmoid_grad/central-differences"
     add(out, id, "agrees with central differences of the sigmoid", [call(M, "sigmoid_grad", rng_for(seed, id).normal(0, 2, (10,)))],
         gradcheck_judge(rule("activations.sigmoid_grad"), reference_sigmoid),

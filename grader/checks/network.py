@@ -13,8 +13,7 @@ points, not forward's too.
 import numpy as np
 
 from ..challenge import gradcheck_points
-from ..contract import INPUT_SIZE, KEYS, NUM_CLASSES
-from ..harness.probes import grad_fill
+from ..contract import INPUT_SIZE, KEYS, NUM_CLASSES, grad_fill
 from .base import Probe, Verdict
 from .common import add, rng_for
 from .compare import compare_array, compare_scalar, gradcheck_problem, result_value, unchanged

@@ -61,7 +61,7 @@ def manifest_and_arrays(checks, data):
                 meta, values = p.expected
                 arrays.update({f"c{i}.p{j}.ref.{k}": np.asarray(v) for k, v in values.items()})
             probes.append({"probe": p.probe, "spec": p.spec, "expected": meta})
-        entries.append({"name": c.name, "group": c.group, "hint": c.hint, "kind": c.kind, "params": c.params,
+        entries.append({"id": c.id, "name": c.name, "group": c.group, "hint": c.hint, "advice": c.advice, "kind": c.kind, "params": c.params,
                         "needs": list(c.needs), "depends_on": list(c.depends_on), "points": c.points, "timeout": c.timeout,
                         "probes": probes})
     return {"kit_seed": specs.KIT_SEED, "checks": entries, **data}, arrays

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import helpers
 from .train_config import TrainConfig
-from .contract import KEYS
+from .contract import KEYS, grad_fill
 from .training import train, train_epoch
 
 
@@ -61,17 +61,6 @@ class Implementation:
 
 
 _ABSENT = object()
-
-
-def grad_fill(spec, key, shape):
-    """What the gradient buffer `key` holds before the submission's forward: spec["grad_fill"] is a number
-    (every entry), or "random", garbage from spec["grad_seed"] that a forward which adds to the buffers
-    (`+=`) instead of overwriting them cannot hide. The grader recomputes it to explain a failure."""
-    fill = spec.get("grad_fill", 0.0)
-    if fill != "random":
-        return np.full(shape, float(fill))
-    rng = np.random.default_rng([int(spec.get("grad_seed", 0)), KEYS.index(key)])
-    return rng.normal(0.0, 1.0, shape)
 
 
 def new_net(impl, spec, inputs):
