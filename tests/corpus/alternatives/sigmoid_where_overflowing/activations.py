@@ -9,29 +9,21 @@ def sigmoid(x):
     Finite and free of overflow warnings for abs(x) up to 1e4.
     x: array of any shape. Returns a float64 array of the same shape.
     """
-    # BEGIN SOLUTION: compute 1 / (1 + exp(-x)) without overflow warnings for abs(x) up to 1e4
     x = np.asarray(x, dtype=np.float64)
     return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))  # both branches run: inf / inf warns
-    # END SOLUTION
 
 
 def sigmoid_grad(x):
     """Derivative of the sigmoid at the pre-activation x: s(x) * (1 - s(x))."""
-    # BEGIN SOLUTION: return sigmoid(x) * (1 - sigmoid(x))
     s = sigmoid(x)
     return s * (1.0 - s)
-    # END SOLUTION
 
 
 def relu(x):
     """Rectified linear unit max(0, x), element-wise, as float64."""
-    # BEGIN SOLUTION: return the element-wise max(0, x) as float64
     return np.maximum(np.asarray(x, dtype=np.float64), 0.0)
-    # END SOLUTION
 
 
 def relu_grad(x):
     """Derivative of ReLU: 1.0 where x > 0, else 0.0 (including at x == 0)."""
-    # BEGIN SOLUTION: return 1.0 where x > 0 and 0.0 elsewhere (also at x == 0)
     return (np.asarray(x) > 0).astype(np.float64)
-    # END SOLUTION

@@ -32,7 +32,6 @@ class TwoLayerNet:
         set to d loss / d weights[k] for all four keys; otherwise the gradients
         are left untouched.
         """
-        # BEGIN SOLUTION: forward through sigmoid and softmax; in train mode backpropagate into self.gradients
         W1, b1, W2, b2 = (self.weights[k] for k in ("W1", "b1", "W2", "b2"))
         n = X.shape[0]
         hidden = X @ W1  # (N, H) pre-activation
@@ -59,4 +58,3 @@ class TwoLayerNet:
         grads["W1"] += X.T @ dhidden
         grads["b1"] += np.sum(dhidden, axis=0)
         return loss, acc
-        # END SOLUTION
