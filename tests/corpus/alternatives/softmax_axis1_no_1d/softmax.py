@@ -20,7 +20,7 @@ def softmax_jacobian(z):
 
     z: (C,). Returns (C, C) with J[i, j] = dS_i/dz_j = S_i * (delta_ij - S_j).
     """
-    s = softmax(z)  # (C,)
+    s = softmax(z.reshape(1, -1)).ravel()  # (C,): this softmax wants a 2-D input
     return np.diag(s) - np.outer(s, s)
 
 
