@@ -57,12 +57,12 @@ def stored_checks(manifest, npz_path=ARRAYS):
         for i, c in enumerate(manifest["checks"]):
             probes, expected, prefixes = [], [], []
             for j, p in enumerate(c["probes"]):
-                prefix = f"c{i}.p{j}.in."
+                prefix = p.get("inputs_at") or f"c{i}.p{j}.in."  # shared with an earlier probe when equal
                 inputs = {k[len(prefix):]: npz[k] for k in keys if k.startswith(prefix)}
                 probes.append(judges.Probe(p["probe"], p["spec"], inputs))
                 prefixes.append(prefix)
                 if p.get("expected") is not None:
-                    ref = f"c{i}.p{j}.ref."
+                    ref = p.get("expected_at") or f"c{i}.p{j}.ref."
                     expected.append(CallResult("ok", "", p["expected"], {k[len(ref):]: npz[k] for k in keys if k.startswith(ref)}))
             out.append(KitCheck(c["id"], c["name"], c["group"], c["hint"], c["advice"], c["kind"], c["params"], tuple(c["needs"]), tuple(c["depends_on"]),
                                 c["points"], c["timeout"], tuple(probes), tuple(expected), str(npz_path), tuple(prefixes)))
