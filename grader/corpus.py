@@ -221,11 +221,16 @@ class AreaResult:
         return f"{self.area} {self.score:g}/{self.max_score:g}"
 
 
+def _failed(test):
+    """Whether a check failed, or scored below its maximum."""
+    return test.get("status") != "passed" or _number(test.get("score")) < _number(test.get("max_score")) - 1e-9
+
+
 def _lost(test):
-    """Whether a check lost points: failed, or scored below its maximum. A failed advice check is advice, not a loss."""
+    """Whether a check lost points: it failed, unless it is an advice check worth nothing (advice, not a loss)."""
     if test.get("advice") is True and _number(test.get("max_score")) == 0:
         return False
-    return test.get("status") != "passed" or _number(test.get("score")) < _number(test.get("max_score")) - 1e-9
+    return _failed(test)
 
 
 def _number(value):
@@ -399,7 +404,7 @@ def must_fail_problems(case, results):
     problems = []
     for glob in case.must_fail:
         matched = [t for t in tests if fnmatch.fnmatchcase(str(t.get("id", "")), glob) or fnmatch.fnmatchcase(str(t.get("name", "")), glob)]
-        passed = [str(t.get("name")) for t in matched if not _lost(t)]
+        passed = [str(t.get("name")) for t in matched if not _failed(t)]
         if not matched:
             problems.append(f"must_fail: no check matches {glob!r}")
         elif passed:
