@@ -10,9 +10,9 @@ tests/corpus/<kind>/<case>/ holds the module files a case changes plus case.toml
     untouched = ["/tmp/results.json"]  # optional: files grading must not create or change
     listen = 47811               # optional: a TCP port on 127.0.0.1 the self-test listens on while
                                  # grading; any connection that arrives fails the case
-    must_fail = ["two_layer_net.TwoLayerNet.forward: *central differences*"]  # optional: check-name
-                                 # globs (fnmatch, as in results.json's tests[].name); each must match
-                                 # a check, and every check it matches must have failed
+    must_fail = ["two_layer_net.TwoLayerNet.forward/central-differences"]  # optional: check-id globs
+                                 # (fnmatch, as in results.json's tests[].id; a name glob works too); each
+                                 # must match a check, and every check it matches must have failed
 
 kinds: bugs (one realistic defect each), alternatives (correct, different code:
 full marks) and hostile (attacks on the grader: contained, and never forging
@@ -209,7 +209,7 @@ def materialize(case, dest, reference=REFERENCE_DIR):
 
 def area_of(check_name):
     """The area of a check: its name up to the first '.' or ':'."""
-    return re.split(r"[.:]", check_name, maxsplit=1)[0].strip()
+    return re.split(r"[.:/]", check_name, maxsplit=1)[0].strip()
 
 
 @dataclass(frozen=True)
@@ -228,8 +228,16 @@ class AreaResult:
         return f"{self.area} {self.score:g}/{self.max_score:g}"
 
 
-def _lost(test):
+def _failed(test):
+    """Whether a check failed, or scored below its maximum."""
     return test.get("status") != "passed" or _number(test.get("score")) < _number(test.get("max_score")) - 1e-9
+
+
+def _lost(test):
+    """Whether a check lost points: it failed, unless it is an advice check worth nothing (advice, not a loss)."""
+    if test.get("advice") is True and _number(test.get("max_score")) == 0:
+        return False
+    return _failed(test)
 
 
 def _number(value):
@@ -406,8 +414,8 @@ def must_fail_problems(case, results):
     tests = [t for t in results.get("tests", []) if isinstance(t, dict)]
     problems = []
     for glob in case.must_fail:
-        matched = [t for t in tests if fnmatch.fnmatchcase(str(t.get("name", "")), glob)]
-        passed = [str(t.get("name")) for t in matched if not _lost(t)]
+        matched = [t for t in tests if fnmatch.fnmatchcase(str(t.get("id", "")), glob) or fnmatch.fnmatchcase(str(t.get("name", "")), glob)]
+        passed = [str(t.get("name")) for t in matched if not _failed(t)]
         if not matched:
             problems.append(f"must_fail: no check matches {glob!r}")
         elif passed:

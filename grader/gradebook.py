@@ -185,20 +185,25 @@ def failure_key(message):
     return text.strip()[:160]
 
 
+def check_label(test):
+    """How class reports name a check: its stable id (results.json since ids exist), else its name."""
+    return str(test.get("id") or test.get("name"))
+
+
 def item_analysis(records):
-    """[(check name, passed, graded)] over the graded submissions, in the order checks first appear."""
+    """[(check id, passed, graded)] over the graded submissions, in the order checks first appear."""
     counts = {}
     for rec in records:
         if rec.row.status != GRADED or not rec.results:
             continue
         for test in rec.results.get("tests", []):
-            passed, graded = counts.get(test.get("name"), (0, 0))
-            counts[test.get("name")] = (passed + (test.get("status") == "passed"), graded + 1)
+            passed, graded = counts.get(check_label(test), (0, 0))
+            counts[check_label(test)] = (passed + (test.get("status") == "passed"), graded + 1)
     return [(name, p, g) for name, (p, g) in counts.items()]
 
 
 def common_failures(records, top=TOP):
-    """[(check name, message, count, example students)]: the most common failures, most frequent first."""
+    """[(check id, message, count, example students)]: the most common failures, most frequent first."""
     found = {}
     for rec in records:
         if rec.row.status != GRADED or not rec.results:
@@ -206,7 +211,7 @@ def common_failures(records, top=TOP):
         for test in rec.results.get("tests", []):
             if test.get("status") == "passed":
                 continue
-            key = (str(test.get("name")), failure_key(str(test.get("output", ""))))
+            key = (check_label(test), failure_key(str(test.get("output", ""))))
             found.setdefault(key, []).append(rec.row.student)
     ranked = sorted(found.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     return [(name, message, len(students), tuple(students[:3])) for (name, message), students in ranked[:top]]

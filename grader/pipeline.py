@@ -47,16 +47,17 @@ class Options:
 
 
 def select(checks, rubric, options):
-    """The checks to run: those --only matches (and visible ones only, for the self-check), with the
-    checks they require (Check.requires), so that a verdict never depends on what was selected."""
+    """The checks to run: those --only matches by id or name (and visible ones only, for the self-check),
+    with the checks they require (Check.requires, by id), so that a verdict never depends on what was selected."""
     def shown(c):
-        return not options.visible_only or rubric.visibility(c.name, c.group) == "visible"
+        return not options.visible_only or rubric.visibility(c.id, c.group) == "visible"
 
     def matched(c):
-        return not options.only or fnmatch.fnmatch(c.name, options.only) or options.only.lower() in c.name.lower()
-    chosen = {c.name for c in checks if shown(c) and matched(c)}
-    required = {r for c in checks if c.name in chosen for r in c.requires}
-    return [c for c in checks if c.name in chosen or (c.name in required and shown(c))]
+        return not options.only or any(fnmatch.fnmatch(text, options.only) or options.only.lower() in text.lower()
+                                       for text in (c.id, c.name))
+    chosen = {c.id for c in checks if shown(c) and matched(c)}
+    required = {r for c in checks if c.id in chosen for r in c.requires}
+    return [c for c in checks if c.id in chosen or (c.id in required and shown(c))]
 
 
 def needs_data(rubric, options):
@@ -152,14 +153,15 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
     data_dir = None
     faults = []
     try:
-        validate_against(rubric, catalog.group_names(rubric))
+        validate_against(rubric, catalog.group_names(rubric), catalog.check_ids(rubric))
         rubric = replace(rubric, seed=challenge.challenge_seed(rubric.seed, challenge.submission_digest(submission.modules)))
         dataset, dataset_text = None, "none (no training checks selected)"
         if needs_data(rubric, options):
             dataset, dataset_text, data_dir = load_dataset(options, rubric.seed, progress)
         every_check = catalog.build(rubric, dataset, data_dir)
         checks = select(every_check, rubric, options)
-        points = scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.name, c.group) for c in every_check])
+        points = scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.id, c.group) for c in every_check],
+                                  rubric.fixed_points())
         student_results, reference_results, student_output = run_all(submission, checks, rubric, options, data_dir, progress,
                                                                      budget, dataset)
         results = []
@@ -171,15 +173,16 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
             if not verdict.passed and any(r.status == "not_run" for r in student_results[c.name]):
                 verdict = not_run
             verdicts[c.name] = verdict
-        verdicts = {c.name: with_requirements(c, verdicts[c.name], verdicts) for c in checks}
-        failed_groups = {c.group for c in checks if not verdicts[c.name].passed}
+        verdicts = {c.name: with_requirements(c, verdicts[c.name], {k.id: verdicts[k.name] for k in checks}) for c in checks}
+        failed_groups = {c.group for c in checks if not verdicts[c.name].passed and not rubric.advice(c.id)}
         for c in checks:
             v = verdicts[c.name]
             note = "" if v.passed else dependency_note(c, failed_groups)
             seconds = sum(r.seconds for r in student_results[c.name])
-            max_score = points[c.name]
-            results.append(CheckResult(c.name, c.group, c.area, rubric.visibility(c.name, c.group), max_score,
-                                       max_score if v.passed else 0.0, v.passed, v.message, c.hint, note, seconds))
+            max_score = points[c.id]
+            results.append(CheckResult(c.name, c.group, c.area, rubric.visibility(c.id, c.group), max_score,
+                                       max_score if v.passed else 0.0, v.passed, v.message, c.hint_at(rubric.hints), note, seconds,
+                                       c.id, rubric.advice(c.id)))
         skipped = sum(verdicts[c.name] is not_run for c in checks)
         return GradingResult(submission.name, dataset_text, tuple(results), time.monotonic() - t0, tuple(faults),
                              submission.missing, student_output, options.isolation, budget.seconds, skipped)
@@ -292,7 +295,7 @@ def run_all(submission, checks, rubric, options, data_dir, progress, budget=None
             student[c.name] = [missing_result(gone[0]) for _ in c.probes]
     present = [c for c in checks if c.name not in student]
     timeout = lambda c: rubric.rule(c.group).timeout
-    hidden = lambda c: rubric.visibility(c.name, c.group) != "visible"
+    hidden = lambda c: rubric.visibility(c.id, c.group) != "visible"
     units = [c for c in present if c.kind == "unit"]
     trainings = [c for c in present if c.kind == "training"]
     perfs = [c for c in present if c.kind == "performance"]

@@ -25,11 +25,13 @@ def gradescope_dict(result):
     """Gradescope's results.json: score, execution_time, output, tests[]."""
     tests = [{
         "name": r.name,
+        "id": r.id,  # stable; Gradescope ignores it
         "score": r.score,
         "max_score": r.max_score,
         "status": "passed" if r.passed else "failed",
         "output": r.feedback(),
         "visibility": r.visibility,
+        **({"advice": True} if r.advice else {}),  # advice: worth only the points the rubric gives it
     } for r in result.results]
     output = summary_line(result)
     if result.missing:
@@ -46,14 +48,18 @@ def gradescope_dict(result):
 def junit_xml(result):
     """JUnit XML for CI systems: one testcase per check, a failure element when it failed."""
     suite = ET.Element("testsuite", name=f"grader.{result.submission}", tests=str(len(result.results)),
-                       failures=str(sum(not r.passed for r in result.results)), time=f"{result.seconds:.3f}")
+                       failures=str(sum(not r.passed and not r.advice for r in result.results)), time=f"{result.seconds:.3f}")
     for r in result.results:
         classname, _, name = r.name.partition(": ")
         case = ET.SubElement(suite, "testcase", classname=classname, name=name or classname, time=f"{r.seconds:.3f}")
-        if not r.passed:
+        if not r.passed and not r.advice:
             failure = ET.SubElement(case, "failure", message=r.feedback()[:500])
             failure.text = r.feedback()
-        ET.SubElement(case, "properties").append(ET.Element("property", name="points", value=f"{r.score:g}/{r.max_score:g}"))
+        properties = ET.SubElement(case, "properties")
+        properties.append(ET.Element("property", name="points", value=f"{r.score:g}/{r.max_score:g}"))
+        properties.append(ET.Element("property", name="id", value=r.id))
+        if r.advice and not r.passed:
+            ET.SubElement(case, "system-out").text = r.feedback()
     return ET.tostring(suite, encoding="unicode")
 
 
@@ -72,7 +78,7 @@ def terminal_table(result, width=60):
     """The score table for the terminal, with feedback on failed checks."""
     rows = []
     for r in result.results:
-        mark = "PASS" if r.passed else "FAIL"
+        mark = "PASS" if r.passed else ("ADVICE" if r.advice else "FAIL")
         feedback = "" if r.passed and not r.hidden else r.feedback()
         if r.passed and r.name.startswith(("performance", "training")):
             feedback = r.message  # the measured figure is worth seeing even on a pass

@@ -16,6 +16,8 @@ class CheckResult:
     hint: str  # generic advice, safe for hidden checks
     note: str = ""  # context safe for every check, e.g. a failed dependency
     seconds: float = 0.0  # wall time of the student calls, measured by the grader
+    id: str = ""  # the check's stable id, e.g. "softmax.softmax/one-dim" (the rubric's key)
+    advice: bool = False  # advice: reported with its hint, worth only the points the rubric gives it
 
     @property
     def hidden(self):
@@ -23,10 +25,13 @@ class CheckResult:
 
     def feedback(self):
         """What the student may see: hidden checks never reveal inputs or expected values."""
+        hint = f" Hint: {self.hint}." if self.hint else ""
         if self.hidden:
-            text = "Passed." if self.passed else f"Failed (hidden check; inputs and expected values are not shown). Hint: {self.hint}."
+            text = "Passed." if self.passed else f"Failed (hidden check; inputs and expected values are not shown).{hint}"
         else:
-            text = self.message if self.passed else f"{self.message}. Hint: {self.hint}."
+            text = self.message if self.passed else f"{self.message}.{hint}"
+        if self.advice and not self.passed:
+            text = f"Advice ({'no points' if not self.max_score else f'{self.max_score:g} points'}): {text}"
         return f"{text} {self.note}".strip()
 
 

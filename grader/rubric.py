@@ -1,10 +1,12 @@
 """The rubric: one TOML file loaded into frozen dataclasses. Unknown keys are errors."""
 
+import difflib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import toml
+from .checks.base import HINT_LEVELS  # `hints`: full may name the fix; concept explains without it
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 RULE_KEYS = {"points", "visibility", "timeout", "rtol", "atol"}
@@ -12,9 +14,10 @@ PARAM_KEYS = {  # group-specific parameters, documented in the README
     "threshold", "margin", "reference_accuracy", "epochs", "subset", "steps", "max_ratio", "repeats",
     "eps", "max_rel_error", "digits_threshold", "digits_epochs", "batch_size",
 }
-TOP_KEYS = {"total", "seed", "memory_mb", "import_timeout", "budget_s", "defaults", "groups", "checks"}
+TOP_KEYS = {"total", "seed", "memory_mb", "import_timeout", "budget_s", "defaults", "groups", "checks", "hints"}
 BUDGET_S = 240.0  # default total seconds of one grade (grader.budget)
 MIN_BUDGET_S = 1.0
+CHECK_KEYS = {"visibility", "advice", "points"}  # of a [checks."<id>"] table
 
 
 class RubricError(ValueError):
@@ -35,21 +38,39 @@ class GroupRule:
 
 
 @dataclass(frozen=True)
+class CheckRule:
+    """A [checks."<id>"] table: settings of one check, by its stable id."""
+    visibility: str = None  # None: the group's
+    advice: bool = False  # reported with its hint; carries no points unless `points` gives it some
+    points: float = None  # only for advice checks; taken from the group's points
+
+
+@dataclass(frozen=True)
 class Rubric:
     total: float
     seed: int  # base seed of every generated input
     memory_mb: int
     import_timeout: float
     groups: dict  # group name -> GroupRule
-    check_visibility: dict  # full check name -> visibility override
+    checks: dict  # check id -> CheckRule
     source: str = "<builtin>"
     budget_s: float = BUDGET_S  # seconds one whole grade may take (grader.budget splits it)
+    hints: str = "concept"  # full | concept | none: which hint reports show
 
     def rule(self, group):
         return self.groups[group]
 
-    def visibility(self, check_name, group):
-        return self.check_visibility.get(check_name, self.groups[group].visibility)
+    def visibility(self, check_id, group):
+        own = self.checks.get(check_id)
+        return own.visibility if own and own.visibility else self.groups[group].visibility
+
+    def advice(self, check_id):
+        own = self.checks.get(check_id)
+        return bool(own and own.advice)
+
+    def fixed_points(self):
+        """{check id: points} of the advice checks (0 unless the rubric gives them points)."""
+        return {id: float(c.points or 0.0) for id, c in self.checks.items() if c.advice}
 
 
 def _number(where, key, value, minimum=0.0):
@@ -78,6 +99,27 @@ def _rule(where, table, defaults):
     return GroupRule(**rule_args, params=params)
 
 
+def _check_rule(where, table):
+    if not isinstance(table, dict):
+        raise RubricError(f"{where} must be a table")
+    unknown = sorted(set(table) - CHECK_KEYS)
+    if unknown:
+        raise RubricError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(CHECK_KEYS))})")
+    visibility = table.get("visibility")
+    if visibility is not None and visibility not in VISIBILITIES:
+        raise RubricError(f"{where}: visibility must be one of {', '.join(VISIBILITIES)}, got {visibility!r}")
+    advice = table.get("advice", False)
+    if not isinstance(advice, bool):
+        raise RubricError(f"{where}: advice must be true or false, got {advice!r}")
+    points = table.get("points")
+    if points is not None:
+        if not advice:
+            raise RubricError(f"{where}: points may be set only on an advice check (advice = true); "
+                              "the other checks share their group's points")
+        _number(where, "points", points)
+    return CheckRule(visibility, advice, points)
+
+
 def parse_rubric(doc, source="<string>"):
     """Build a Rubric from a parsed TOML document."""
     unknown = sorted(set(doc) - TOP_KEYS)
@@ -90,14 +132,10 @@ def parse_rubric(doc, source="<string>"):
     groups = {name: _rule(f"{source}: [groups.\"{name}\"]", table, defaults) for name, table in doc.get("groups", {}).items()}
     if not groups:
         raise RubricError(f"{source}: no [groups.\"...\"] tables")
-    overrides = {}
-    for name, table in doc.get("checks", {}).items():
-        if not isinstance(table, dict) or set(table) - {"visibility"}:
-            extra = sorted(set(table) - {"visibility"}) if isinstance(table, dict) else ["(not a table)"]
-            raise RubricError(f"{source}: [checks.\"{name}\"] unknown key {extra[0]!r} (only 'visibility' may be set per check)")
-        if table.get("visibility") not in VISIBILITIES:
-            raise RubricError(f"{source}: [checks.\"{name}\"] visibility must be one of {', '.join(VISIBILITIES)}")
-        overrides[name] = table["visibility"]
+    checks = {id: _check_rule(f"{source}: [checks.\"{id}\"]", table) for id, table in doc.get("checks", {}).items()}
+    hints = doc.get("hints", "concept")
+    if hints not in HINT_LEVELS:
+        raise RubricError(f"{source}: hints must be one of {', '.join(HINT_LEVELS)}, got {hints!r}")
     total = _number(source, "total", doc.get("total", 100))
     points = sum(g.points for g in groups.values())
     if not math.isclose(points, total, abs_tol=1e-9):
@@ -107,7 +145,7 @@ def parse_rubric(doc, source="<string>"):
         raise RubricError(f"{source}: seed must be an integer, got {seed!r}")
     return Rubric(total=total, seed=seed, memory_mb=int(_number(source, "memory_mb", doc.get("memory_mb", 3072), 256)),
                   import_timeout=_number(source, "import_timeout", doc.get("import_timeout", 15.0), 1),
-                  groups=groups, check_visibility=overrides, source=source,
+                  groups=groups, checks=checks, source=source, hints=hints,
                   budget_s=float(_number(source, "budget_s", doc.get("budget_s", BUDGET_S), MIN_BUDGET_S)))
 
 
@@ -124,11 +162,24 @@ def load_rubric(path):
     return parse_rubric(doc, str(path))
 
 
-def validate_against(rubric, group_names):
-    """Every check group needs a rubric entry and every rubric entry a check group."""
+def validate_against(rubric, group_names, check_ids):
+    """Every check group needs a rubric entry, every rubric entry a check group, every [checks."<id>"]
+    table a check, and each group's advice points may not exceed the group's points."""
     missing = [g for g in group_names if g not in rubric.groups]
     if missing:
         raise RubricError(f"{rubric.source}: no [groups.\"{missing[0]}\"] entry for the checks of that group")
     unused = [g for g in rubric.groups if g not in group_names]
     if unused:
         raise RubricError(f"{rubric.source}: [groups.\"{unused[0]}\"] matches no check (known groups: {', '.join(group_names)})")
+    for id in rubric.checks:
+        if id not in check_ids:
+            close = difflib.get_close_matches(id, check_ids, n=1, cutoff=0.0)
+            raise RubricError(f"{rubric.source}: [checks.\"{id}\"] matches no check id; the closest is {close[0]!r}"
+                              if close else f"{rubric.source}: [checks.\"{id}\"] matches no check id")
+    for group, rule in rubric.groups.items():
+        members = [id for id in check_ids if id.split("/", 1)[0] == group]
+        fixed = sum(p for id, p in rubric.fixed_points().items() if id in members)
+        main = [id for id in members if not rubric.advice(id)]
+        if fixed > rule.points + 1e-9 or (not main and members and not math.isclose(fixed, rule.points, abs_tol=1e-9)):
+            raise RubricError(f"{rubric.source}: [groups.\"{group}\"] has {rule.points:g} points, but its advice checks take "
+                              f"{fixed:g}" + ("" if main else " and it has no other check to take the rest"))

@@ -2,16 +2,22 @@
 
 The reference runs once, in the sandbox, on all unit probes. Each judge is then
 fed (a) the reference's results as the student's: it must pass; (b) the same
-results with every array corrupted (negated, bools flipped): it must fail with a
-message; (c) an error result: it must fail and pass the error message on.
+results with every array corrupted (negated, bools flipped, warnings raised, floats
+turned into ints): it must fail with a message; (c) an error result: it must fail
+and pass the error message on.
 """
+
+import re
 
 import numpy as np
 import pytest
 
 from grader.checks import catalog
+from grader.checks.base import Verdict
+from grader.checks.common import add, call, requires_ok
 from grader.checks.performance import ratio_judge
 from grader.checks.training import accuracy_judge
+from grader.contract import grad_fill
 from grader.paths import REFERENCE_DIR, RUBRIC_FILE
 from grader.pipeline import run_unit_probes
 from grader.rubric import load_rubric
@@ -27,26 +33,67 @@ def reference_results():
     modules = {m: REFERENCE_DIR / f"{m}.py" for m in MODULES}
     with Sandbox(modules) as box:
         got = run_unit_probes(box, UNIT, lambda c: 30.0)
-    return {c.name: [got[(c.name, j)] for j in range(len(c.probes))] for c in UNIT}
+    return {c.id: [got[(c.name, j)] for j in range(len(c.probes))] for c in UNIT}
+
+
+def by_id(id):
+    return next(c for c in UNIT if c.id == id)
 
 
 def corrupt(result, check):
     def bad(name, a):
-        if check.name.endswith("agree with central differences") and "numeric" in name:
-            return a  # keep the numerical side, corrupt only the analytic gradient
+        if check.id.endswith("/float") and name == "result":
+            return a.astype(np.int64)
+        if "warnings" in name:
+            return a + 1
         if a.dtype.kind == "b":
             return ~a
-        return -a - 1.0 if "warnings" not in name else a
+        return -a - 1.0
     return CallResult(result.status, result.message, result.meta, {k: bad(k, v) for k, v in result.arrays.items()}, result.seconds)
 
 
+def with_arrays(original, **arrays):
+    """result with some of its arrays replaced (keys as in CallResult.arrays, dots written as __)."""
+    return CallResult(original.status, original.message, original.meta,
+                      {**original.arrays, **{k.replace("__", "."): v for k, v in arrays.items()}}, original.seconds)
+
+
 def ids(checks):
-    return [c.name for c in checks]
+    return [c.id for c in checks]
+
+
+def test_every_check_has_a_unique_stable_id_of_its_group_and_a_unique_display_name():
+    everything = catalog.check_ids(RUBRIC)
+    assert len(set(everything)) == len(everything)
+    assert len({c.name for c in UNIT}) == len(UNIT)
+    for c in UNIT:
+        assert c.id.startswith(c.group + "/") and c.name == f"{c.group}: {c.text}"
+        assert re.fullmatch(r"[A-Za-z_.]+/[A-Za-z0-9-]+", c.id), c.id
+
+
+def test_every_check_has_a_full_and_a_concept_hint_and_they_differ():
+    for c in UNIT:
+        assert c.hint and c.concept and c.hint != c.concept, c.id
+        assert c.hint_at("full") == c.hint and c.hint_at("concept") == c.concept and c.hint_at("none") == ""
+
+
+def test_one_add_declares_a_check_in_a_few_lines_and_requires_ok_passes_errors_on():
+    out = []
+
+    @requires_ok
+    def is_half(student, reference, probes):
+        return Verdict(float(student[0].arrays["result"]) == 0.5, "sigmoid(0) is 0.5")
+    check = add(out, "activations.sigmoid/at-zero", "is 0.5 at 0", [call("activations", "sigmoid", 0.0)], is_half,
+                "1 / (1 + e^0) = 1 / 2", "the sigmoid is symmetric around 0")
+    assert out == [check] and check.group == "activations.sigmoid" and check.needs == ("activations",)
+    assert check.judge([CallResult("ok", "", {}, {"result": np.array(0.5)}, 0.0)], []).passed
+    crashed = check.judge([CallResult("error", "raised ZeroDivisionError", {}, {}, 0.0)], [])
+    assert not crashed.passed and crashed.message == "raised ZeroDivisionError"
 
 
 @pytest.mark.parametrize("check", UNIT, ids=ids(UNIT))
 def test_passes_on_the_reference(check, reference_results):
-    results = reference_results[check.name]
+    results = reference_results[check.id]
     assert all(r.ok for r in results), [r.message for r in results]
     verdict = check.judge(results, results)
     assert verdict.passed, verdict.message
@@ -54,7 +101,7 @@ def test_passes_on_the_reference(check, reference_results):
 
 @pytest.mark.parametrize("check", UNIT, ids=ids(UNIT))
 def test_fails_on_corrupted_values_with_a_message(check, reference_results):
-    results = reference_results[check.name]
+    results = reference_results[check.id]
     verdict = check.judge([corrupt(r, check) for r in results], results)
     assert not verdict.passed
     assert len(verdict.message) > 10
@@ -63,28 +110,108 @@ def test_fails_on_corrupted_values_with_a_message(check, reference_results):
 @pytest.mark.parametrize("check", UNIT, ids=ids(UNIT))
 def test_fails_when_the_submission_raised_and_says_what_it_raised(check, reference_results):
     error = CallResult("error", "raised ValueError: boom (at softmax.py line 3)", {}, {}, 0.0)
-    verdict = check.judge([error] * len(check.probes), reference_results[check.name])
+    verdict = check.judge([error] * len(check.probes), reference_results[check.id])
     assert not verdict.passed and "ValueError: boom" in verdict.message
 
 
 def test_visible_value_checks_say_what_was_expected_and_what_was_got(reference_results):
-    check = next(c for c in UNIT if c.name.startswith("softmax.softmax: matches"))
-    verdict = check.judge([corrupt(r, check) for r in reference_results[check.name]], reference_results[check.name])
+    check = by_id("softmax.softmax/values")
+    verdict = check.judge([corrupt(r, check) for r in reference_results[check.id]], reference_results[check.id])
     assert "got" in verdict.message and "expected" in verdict.message and "softmax(" in verdict.message
 
 
 def test_a_wrong_shape_is_reported_before_the_values(reference_results):
-    check = next(c for c in UNIT if c.name.startswith("activations.relu: "))
-    ref = reference_results[check.name][0]
+    check = by_id("activations.relu/values")
+    ref = reference_results[check.id][0]
     wrong = CallResult("ok", "", ref.meta, {**ref.arrays, "result": ref.arrays["result"][:, None]}, 0.0)
     verdict = check.judge([wrong], [ref])
     assert not verdict.passed and "wrong shape" in verdict.message
 
 
 def test_the_xor_feedback_states_the_proof(reference_results):
-    check = next(c for c in UNIT if "converged=False on XOR" in c.name)
-    verdict = check.judge(reference_results[check.name], reference_results[check.name])
+    check = by_id("perceptron.train_perceptron/xor-not-converged")
+    verdict = check.judge(reference_results[check.id], reference_results[check.id])
     assert "contradiction" in verdict.message.lower()
+
+
+# ---------------------------------------------------------------- fair points: strictness is advice, wrong values are not
+
+def test_an_int_relu_grad_passes_the_value_check_and_fails_only_the_float_advice_check(reference_results):
+    as_ints = {id: [with_arrays(r, result=r.arrays["result"].astype(np.int64)) for r in reference_results[id]]
+               for id in ("activations.relu_grad/values", "activations.relu_grad/at-zero", "activations.relu_grad/float")}
+    assert by_id("activations.relu_grad/values").judge(as_ints["activations.relu_grad/values"], reference_results["activations.relu_grad/values"]).passed
+    assert by_id("activations.relu_grad/at-zero").judge(as_ints["activations.relu_grad/at-zero"], reference_results["activations.relu_grad/at-zero"]).passed
+    verdict = by_id("activations.relu_grad/float").judge(as_ints["activations.relu_grad/float"], [])
+    assert not verdict.passed and "int64" in verdict.message
+
+
+def test_a_warning_with_right_values_passes_the_value_check_and_fails_only_the_warning_check(reference_results):
+    for values, warnings in (("activations.sigmoid/large-inputs", "activations.sigmoid/warning-free"),
+                             ("softmax.softmax/large-scores", "softmax.softmax/warning-free")):
+        warned = [with_arrays(r, warnings=np.array(3)) for r in reference_results[values]]
+        assert by_id(values).judge(warned, reference_results[values]).passed
+        verdict = by_id(warnings).judge(warned, reference_results[warnings])
+        assert not verdict.passed and "3 numpy warning(s)" in verdict.message
+
+
+def test_nan_for_large_inputs_still_fails_the_value_check(reference_results):
+    ref = reference_results["activations.sigmoid/large-inputs"][0]
+    nan = with_arrays(ref, result=np.where(ref.arrays["result"] > 0.5, np.nan, ref.arrays["result"]))
+    verdict = by_id("activations.sigmoid/large-inputs").judge([nan], [ref])
+    assert not verdict.passed and "NaN" in verdict.message
+
+
+def test_the_default_rubric_makes_strictness_advice_and_keeps_the_total_at_100():
+    advice = {id for id in catalog.check_ids(RUBRIC) if RUBRIC.advice(id)}
+    assert advice == {"activations.sigmoid/warning-free", "activations.relu_grad/at-zero", "activations.relu_grad/float",
+                      "softmax.softmax/one-dim", "softmax.softmax/warning-free"}
+    from grader import scoring
+    points = scoring.allocate({g: r.points for g, r in RUBRIC.groups.items()},
+                              [(id, id.split("/")[0]) for id in catalog.check_ids(RUBRIC)], RUBRIC.fixed_points())
+    assert all(points[id] == 0 for id in advice)
+    assert round(sum(points.values()), 6) == 100
+
+
+# ---------------------------------------------------------------- states that reveal bugs
+
+def test_the_zero_probability_probe_has_an_exact_zero_off_the_label_in_every_row():
+    (probe,) = by_id("softmax.cross_entropy_loss/zero-probability").probes
+    probs, labels = probe.inputs["a0"], probe.inputs["a1"]
+    assert np.all((probs == 0).sum(axis=1) == 1) and np.all(probs[np.arange(len(labels)), labels] > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        onehot = np.eye(probs.shape[1])[labels]
+        assert np.isnan(-np.mean(np.sum(onehot * np.log(probs), axis=1)))  # the bug this probe exists for
+
+
+def test_forward_probes_use_mnist_sizes_and_garbage_gradient_buffers():
+    check = by_id("two_layer_net.TwoLayerNet.forward/grad-W1")
+    spec = check.probes[0].spec
+    assert (spec["input_size"], spec["num_classes"]) == (784, 10) and spec["grad_fill"] == "random"
+    other = by_id("two_layer_net.TwoLayerNet.forward/any-shape").probes[0].spec
+    assert (other["input_size"], other["num_classes"]) != (784, 10)
+
+
+def test_a_forward_that_adds_to_the_gradient_buffers_fails_and_is_told_so(reference_results):
+    check = by_id("two_layer_net.TwoLayerNet.forward/grad-W1")
+    ref = reference_results[check.id]
+    before = grad_fill(check.probes[0].spec, "W1", ref[0].arrays["gradients.W1"].shape)
+    added = [with_arrays(r, gradients__W1=r.arrays["gradients.W1"] + before) for r in ref]
+    verdict = check.judge(added, ref)
+    assert not verdict.passed and "not add to them" in verdict.message
+
+
+def test_a_forward_whose_second_call_differs_fails_the_repeatable_check(reference_results):
+    check = by_id("two_layer_net.TwoLayerNet.forward/repeatable")
+    ref = reference_results[check.id]
+    doubled = [with_arrays(r, again__gradients__b2=2 * r.arrays["again.gradients.b2"]) for r in ref]
+    verdict = check.judge(doubled, ref)
+    assert not verdict.passed and "second forward" in verdict.message and "b2" in verdict.message
+
+
+def test_the_momentum_steps_include_a_zero_gradient_step_that_only_the_velocity_moves():
+    (probe,) = by_id("optimizer.SGD.update/momentum").probes
+    zero = [t for t in range(probe.spec["steps"]) if not np.any(probe.inputs[f"g{t}.W1"])]
+    assert probe.spec["momentum"] > 0 and zero and zero[0] > 0
 
 
 def trained(accuracy, n=100):

@@ -419,3 +419,12 @@ def test_find_strays_sees_a_child_that_changes_its_pid_every_few_milliseconds(tm
     assert len(found) == 1, f"expected the hopper's one process group, got {found}"
     selftest.stop(found, [tag])
     assert selftest.find_strays([tag]) == [], "the hopper should have been killed with its process group"
+
+
+def test_a_failed_advice_check_loses_no_area_but_still_counts_as_failed_for_must_fail():
+    advice = {"name": "softmax.softmax: 1-D", "id": "softmax.softmax/one-dim", "score": 0, "max_score": 0, "status": "failed",
+              "output": "Advice (no points): ...", "visibility": "visible", "advice": True}
+    doc = {"tests": [check("softmax.a: x", score=2, max_score=2), advice]}
+    assert not corpus.summarize(doc)["softmax"].lost
+    case = dataclasses.replace(make_case("hostile", fails=("softmax",)), must_fail=("softmax.softmax/one-dim",))
+    assert corpus.must_fail_problems(case, doc) == []

@@ -417,7 +417,7 @@ def test_a_mixed_class_in_two_shards_merges_into_one_gradebook_with_every_studen
     """alice/ and alice.zip both named alice; a broken zip still gets its row; a second run reuses every grade."""
     klass = tmp_path / "class"
     submission("softmax_no_max_shift", klass / "alice")
-    zipped(submission("relu_grad_one_at_zero", tmp_path / "bob"), klass / "alice.zip")
+    zipped(submission("relu_grad_returns_relu", tmp_path / "bob"), klass / "alice.zip")
     (klass / "carol.zip").write_bytes(b"not a zip")
     options = ["--jobs", 2, "--only", "activations.relu*", "--rubric", CORPUS_RUBRIC]
     for k in (1, 2):

@@ -23,7 +23,8 @@ from conftest import MNIST_DIR, MNIST_MISSING, MODULES, ROOT
 from grader import exits
 
 SOFTMAX_POINTS = 9 + 6 + 4 + 3  # the softmax.* groups of the default rubric
-HIDDEN_CHECK = "softmax.softmax: handles a single row, C = 2, a 1-D input and tiny scores"
+HIDDEN_CHECK_ID = "softmax.softmax/edge-shapes"  # hidden by the default rubric
+HIDDEN_CHECK = "softmax.softmax: handles a single row, C = 2 and tiny scores"  # its display name
 
 
 def grader(*args, tmpdir=None):
@@ -98,7 +99,10 @@ USAGE_ERRORS = [  # (case, arguments after PATH builder, words the message must 
      lambda t: ["reference/", "--rubric", rubric_with(t, lambda s: s.replace(
          '[groups."softmax.softmax"]\n', '[groups."softmax.softmax"]\ncolour = 1\n'))], "'colour'"),
     ("a rubric check override with an unknown key",
-     lambda t: ["reference/", "--rubric", rubric_with(t, lambda s: s + '[checks."x"]\npoints = 3\n')], "'points'"),
+     lambda t: ["reference/", "--rubric", rubric_with(t, lambda s: s + '[checks."x"]\nweight = 3\n')], "'weight'"),
+    ("a rubric check table that matches no check id names the closest id",
+     lambda t: ["reference/", "--rubric", rubric_with(t, lambda s: s + '[checks."softmax.softmax/one-dimension"]\nadvice = true\n')],
+     "closest is 'softmax.softmax/one-dim'"),
     ("a rubric that is not TOML", lambda t: ["reference/", "--rubric", rubric_with(t, lambda s: "= = =")],
      "not valid TOML"),
     ("a rubric that does not exist", lambda t: ["reference/", "--rubric", t / "missing.toml"], "cannot read rubric"),
@@ -223,9 +227,10 @@ def test_results_json_has_the_gradescope_shape(softmax_axis0_graded):
     assert isinstance(results["score"], (int, float)) and isinstance(results["execution_time"], (int, float))
     assert results["execution_time"] > 0
     assert results["output"].startswith("softmax_axis0: ")
-    assert len(results["tests"]) == 8
+    assert len(results["tests"]) == 11
     for test in results["tests"]:
-        assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
+        assert set(test) - {"advice"} == {"name", "id", "score", "max_score", "status", "output", "visibility"}
+        assert test["id"].startswith(test["name"].split(": ")[0] + "/")
         assert test["name"].startswith("softmax.") and ": " in test["name"]
         assert test["status"] in ("passed", "failed")
         assert test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
@@ -238,7 +243,7 @@ def test_results_json_has_the_gradescope_shape(softmax_axis0_graded):
 def test_a_hidden_check_never_shows_its_expected_values(tmp_path, softmax_axis0):
     """The same failure, graded with the check made visible, quotes the expected values; hidden, it does not."""
     visible_rubric = rubric_with(tmp_path, lambda s: s.replace(
-        f'[checks."{HIDDEN_CHECK}"]\nvisibility = "hidden"', f'[checks."{HIDDEN_CHECK}"]\nvisibility = "visible"'))
+        f'[checks."{HIDDEN_CHECK_ID}"]\nvisibility = "hidden"', f'[checks."{HIDDEN_CHECK_ID}"]\nvisibility = "visible"'))
     hidden, hidden_proc = grade(softmax_axis0, tmp_path / "hidden", "--only", "softmax.softmax:*")
     shown, _ = grade(softmax_axis0, tmp_path / "shown", "--only", "softmax.softmax:*", "--rubric", visible_rubric)
     hidden_output, shown_output = by_name(hidden)[HIDDEN_CHECK]["output"], by_name(shown)[HIDDEN_CHECK]["output"]

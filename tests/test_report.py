@@ -28,7 +28,7 @@ def test_results_json_has_gradescopes_shape():
     assert set(doc) == {"score", "execution_time", "output", "tests", "isolation", "budget"}
     assert doc["score"] == 1.0 and doc["execution_time"] == 1.25
     for test in doc["tests"]:
-        assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
+        assert set(test) == {"name", "id", "score", "max_score", "status", "output", "visibility"}
         assert test["status"] in ("passed", "failed")
     json.dumps(doc)
 
@@ -108,3 +108,22 @@ def test_unwritable_says_why_a_report_folder_cannot_be_written_and_creates_nothi
     problem = report.unwritable(folder)
     assert (words in problem) if words else problem == "", (case, problem)
     assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_an_advice_check_is_reported_as_advice_with_its_hint_and_never_as_a_junit_failure():
+    advice = CheckResult("activations.sigmoid: raises no overflow warning", "activations.sigmoid", "activations", "visible",
+                         0.0, 0.0, False, "sigmoid(array of shape (7,)) raised 2 numpy warning(s)", "compute exp of -abs(x) only",
+                         id="activations.sigmoid/warning-free", advice=True)
+    doc = report.gradescope_dict(GradingResult("alice", "digits: bundled", (advice,), 1.0))
+    (test,) = doc["tests"]
+    assert test["advice"] is True and test["id"] == "activations.sigmoid/warning-free" and test["max_score"] == 0
+    assert test["output"].startswith("Advice (no points): ") and "Hint: compute exp of -abs(x) only" in test["output"]
+    suite = ET.fromstring(report.junit_xml(GradingResult("alice", "digits: bundled", (advice,), 1.0)))
+    assert suite.get("failures") == "0" and suite.find("testcase/failure") is None
+    assert "ADVICE" in report.terminal_table(GradingResult("alice", "digits: bundled", (advice,), 1.0))
+
+
+def test_the_hint_level_none_shows_no_hint():
+    quiet = CheckResult("softmax.softmax: matches", "softmax.softmax", "softmax", "visible", 2.0, 0.0, False,
+                        "softmax(array) has wrong values", "", id="softmax.softmax/values")
+    assert quiet.feedback() == "softmax(array) has wrong values."

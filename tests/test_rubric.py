@@ -15,7 +15,8 @@ def test_the_default_rubric_loads_totals_100_and_covers_every_check_group():
     rubric = load_rubric(RUBRIC_FILE)
     assert rubric.total == 100
     assert sum(g.points for g in rubric.groups.values()) == 100
-    validate_against(rubric, catalog.group_names(rubric))
+    validate_against(rubric, catalog.group_names(rubric), catalog.check_ids(rubric))
+    assert rubric.hints == "concept"
 
 
 def test_rules_are_frozen():
@@ -35,17 +36,50 @@ def test_group_parameters_are_kept():
     assert rubric.rule("training").param("threshold") == 0.9
 
 
-def test_a_check_can_override_its_visibility():
-    rubric = parse_rubric({**MINIMAL, "checks": {"a: x": {"visibility": "after_due_date"}}})
-    assert rubric.visibility("a: x", "a") == "after_due_date"
-    assert rubric.visibility("b: y", "b") == "hidden"
+def test_a_check_can_override_its_visibility_by_its_id():
+    rubric = parse_rubric({**MINIMAL, "checks": {"a/x": {"visibility": "after_due_date"}}})
+    assert rubric.visibility("a/x", "a") == "after_due_date"
+    assert rubric.visibility("b/y", "b") == "hidden"
+
+
+def test_a_check_table_that_matches_no_id_is_an_error_naming_the_closest_id():
+    """A reworded or misspelt key can no longer un-hide a check silently."""
+    rubric = parse_rubric({**MINIMAL, "checks": {"a/one-dimm": {"visibility": "hidden"}}})
+    with pytest.raises(RubricError, match="matches no check id; the closest is 'a/one-dim'"):
+        validate_against(rubric, ["a", "b"], ["a/values", "a/one-dim", "b/values"])
+    validate_against(parse_rubric({**MINIMAL, "checks": {"a/one-dim": {"visibility": "hidden"}}}), ["a", "b"], ["a/one-dim", "b/v"])
+
+
+def test_advice_is_independent_of_visibility_and_gives_no_points_unless_the_rubric_does():
+    rubric = parse_rubric({**MINIMAL, "checks": {"a/strict": {"advice": True, "visibility": "hidden"}, "b/style": {"advice": True, "points": 1}}})
+    assert rubric.advice("a/strict") and rubric.visibility("a/strict", "a") == "hidden"
+    assert rubric.advice("b/style") and rubric.visibility("b/style", "b") == "hidden" and not rubric.advice("a/values")
+    assert rubric.fixed_points() == {"a/strict": 0.0, "b/style": 1.0}
+
+
+def test_advice_points_cannot_exceed_the_group_nor_leave_points_without_a_check():
+    too_many = parse_rubric({**MINIMAL, "checks": {"a/strict": {"advice": True, "points": 5}}})
+    with pytest.raises(RubricError, match='groups."a"\\] has 4 points, but its advice checks take 5'):
+        validate_against(too_many, ["a", "b"], ["a/values", "a/strict", "b/values"])
+    only_advice = parse_rubric({**MINIMAL, "checks": {"a/strict": {"advice": True}}})
+    with pytest.raises(RubricError, match="no other check to take the rest"):
+        validate_against(only_advice, ["a", "b"], ["a/strict", "b/values"])
+
+
+@pytest.mark.parametrize("hints", ["full", "concept", "none"])
+def test_the_hint_level_is_read_and_checked(hints):
+    assert parse_rubric({**MINIMAL, "hints": hints}).hints == hints
+    with pytest.raises(RubricError, match="hints must be one of full, concept, none"):
+        parse_rubric({**MINIMAL, "hints": "all"})
 
 
 @pytest.mark.parametrize("doc, message", [
     ({**MINIMAL, "totl": 3}, "unknown key 'totl'"),
     ({"total": 4, "groups": {"a": {"points": 4, "pionts": 1}}}, "unknown key 'pionts'"),
     ({**MINIMAL, "defaults": {"visiblity": "hidden"}}, "unknown key 'visiblity'"),
-    ({**MINIMAL, "checks": {"a: x": {"points": 3}}}, "unknown key 'points'"),
+    ({**MINIMAL, "checks": {"a/x": {"weight": 3}}}, "unknown key 'weight'"),
+    ({**MINIMAL, "checks": {"a/x": {"points": 3}}}, "points may be set only on an advice check"),
+    ({**MINIMAL, "checks": {"a/x": {"advice": "yes"}}}, "advice must be true or false"),
     ({"total": 5, "groups": {"a": {"points": 4}}}, "add up to 4, but total is 5"),
     ({"total": 4, "groups": {"a": {"points": 4, "visibility": "secret"}}}, "visibility must be one of"),
     ({"total": 4, "groups": {"a": {"points": -4}}}, "points must be a number"),
@@ -61,9 +95,9 @@ def test_malformed_rubrics_are_errors_that_name_the_problem(doc, message):
 def test_a_group_with_no_checks_or_a_check_group_without_an_entry_is_an_error():
     rubric = parse_rubric(MINIMAL)
     with pytest.raises(RubricError, match='no \\[groups."c"\\]'):
-        validate_against(rubric, ["a", "b", "c"])
+        validate_against(rubric, ["a", "b", "c"], [])
     with pytest.raises(RubricError, match='groups."b"\\] matches no check'):
-        validate_against(rubric, ["a"])
+        validate_against(rubric, ["a"], [])
 
 
 def test_invalid_toml_and_missing_files_are_reported(tmp_path):

@@ -22,3 +22,10 @@ def test_the_score_is_the_points_of_the_passed_checks():
     points = {"a": 2.5, "b": 2.5, "c": 5}
     assert score(points, {"a": True, "b": False, "c": True}) == 7.5
     assert score(points, {}) == 0
+
+
+def test_advice_checks_get_their_fixed_points_and_the_rest_goes_to_the_groups_other_checks():
+    checks = [("s/values", "s"), ("s/warning-free", "s"), ("s/one-dim", "s"), ("r/values", "r")]
+    points = allocate({"s": 9, "r": 2}, checks, {"s/warning-free": 0, "s/one-dim": 1})
+    assert points == {"s/values": 8.0, "s/warning-free": 0.0, "s/one-dim": 1.0, "r/values": 2.0}
+    assert sum(points.values()) == 11

@@ -2,11 +2,12 @@
 
 import numpy as np
 
-from .base import Verdict, first_failure
-from .common import adder, call, rng_for, values_match
+from .base import Verdict
+from .common import add, call, dtype_is, requires_ok, rng_for, values_match, warning_free
 from .compare import compare_form, relative_error, result_value, returned_type
 
 M = "activations"
+PROMOTED = "fiub"  # dtype kinds NumPy promotes harmlessly in gradient arithmetic
 
 
 def reference_sigmoid(x):
@@ -23,10 +24,8 @@ def gradcheck_judge(rule, f):
     """Judge: the returned derivative agrees with central differences of the true function."""
     eps, limit = rule.param("eps", 1e-5), rule.param("max_rel_error", 1e-6)
 
+    @requires_ok
     def judge(student, reference, probes):
-        failed = first_failure(student)
-        if failed:
-            return Verdict(False, failed)
         x = probes[0].inputs["a0"]
         got = result_value(student[0])
         problem = compare_form(f"{probes[0].spec['function']}(x)", x.shape, got, returned_type(student[0]))
@@ -40,37 +39,48 @@ def gradcheck_judge(rule, f):
 
 
 def checks(rubric):
-    seed = rubric.seed
-    rule = rubric.rule
+    seed, rule = rubric.seed, rubric.rule
     out = []
+    large = np.array([-1e4, -1000.0, -40.0, 0.0, 40.0, 1000.0, 1e4])
 
-    add = adder(out, M)
+    id = "activations.sigmoid/values"
+    add(out, id, "matches the reference on random inputs", [call(M, "sigmoid", rng_for(seed, id).normal(0, 3, (4, 5)))],
+        values_match(rule("activations.sigmoid")),
+        "sigmoid(x) = 1 / (1 + np.exp(-x)), element-wise", "the logistic function squashes each entry into (0, 1)")
+    add(out, "activations.sigmoid/large-inputs", "right values, no nan, for abs(x) up to 1e4", [call(M, "sigmoid", large)],
+        values_match(rule("activations.sigmoid")),
+        "for x < 0 use e^x / (1 + e^x), for x >= 0 use 1 / (1 + e^-x); never compute inf / inf",
+        "exp overflows to inf for large arguments; inf / inf is nan, while 1 / inf is a harmless 0")
+    add(out, "activations.sigmoid/warning-free", "raises no overflow warning for abs(x) up to 1e4", [call(M, "sigmoid", large)],
+        warning_free,
+        "np.where evaluates both branches: compute exp only of -abs(x), e.g. e = np.exp(-np.abs(x)), then pick by the sign",
+        "a warning means some intermediate value overflowed, even if the final value is right")
 
-    name = "activations.sigmoid: matches the reference on random inputs"
-    x = rng_for(seed, name).normal(0, 3, (4, 5))
-    add(name, [call(M, "sigmoid", x)], values_match(rule("activations.sigmoid")), "sigmoid(x) = 1 / (1 + e^-x), element-wise")
+    id = "activations.sigmoid_grad/values"
+    add(out, id, "matches the reference at the pre-activation", [call(M, "sigmoid_grad", rng_for(seed, id).normal(0, 3, (3, 6)))],
+        values_match(rule("activations.sigmoid_grad")),
+        "sigmoid_grad(x) is sigmoid(x) * (1 - sigmoid(x)), computed from x", "sigmoid_grad takes the pre-activation x, not the sigmoid's output")
+    id = "activations.sigmoid_grad/central-differences"
+    add(out, id, "agrees with central differences of the sigmoid", [call(M, "sigmoid_grad", rng_for(seed, id).normal(0, 2, (10,)))],
+        gradcheck_judge(rule("activations.sigmoid_grad"), reference_sigmoid),
+        "the derivative of the sigmoid at x is s(x) * (1 - s(x))", "differentiate 1 / (1 + e^-x) with the chain rule",
+        run_reference=False)
 
-    name = "activations.sigmoid: stable and warning-free for abs(x) up to 1e4"
-    x = np.array([-1e4, -1000.0, -40.0, 0.0, 40.0, 1000.0, 1e4])
-    add(name, [call(M, "sigmoid", x)], values_match(rule("activations.sigmoid"), no_warnings=True),
-        "avoid computing exp of a large positive number: use the form that is stable for the sign of x")
+    id = "activations.relu/values"
+    x = np.concatenate([rng_for(seed, id).normal(0, 2, 8), [0.0, -0.0]])
+    add(out, id, "matches the reference, zeros included", [call(M, "relu", x)], values_match(rule("activations.relu")),
+        "relu(x) = np.maximum(0, x), element-wise, as floats", "relu keeps positive entries and zeroes the others")
 
-    name = "activations.sigmoid_grad: matches the reference at the pre-activation"
-    x = rng_for(seed, name).normal(0, 3, (3, 6))
-    add(name, [call(M, "sigmoid_grad", x)], values_match(rule("activations.sigmoid_grad")),
-        "sigmoid_grad takes the pre-activation x and returns s(x) * (1 - s(x))")
-
-    name = "activations.sigmoid_grad: agrees with central differences of the sigmoid"
-    x = rng_for(seed, name).normal(0, 2, (10,))
-    add(name, [call(M, "sigmoid_grad", x)], gradcheck_judge(rule("activations.sigmoid_grad"), reference_sigmoid),
-        "the derivative of the sigmoid at x is s(x) * (1 - s(x))", run_reference=False)
-
-    name = "activations.relu: matches the reference, zeros included"
-    x = np.concatenate([rng_for(seed, name).normal(0, 2, 8), [0.0, -0.0]])
-    add(name, [call(M, "relu", x)], values_match(rule("activations.relu")), "relu(x) = max(0, x), element-wise, as floats")
-
-    name = "activations.relu_grad: is 1.0 where x > 0 and 0.0 elsewhere, at 0 too"
-    x = np.concatenate([rng_for(seed, name).normal(0, 2, 8), [0.0, 0.0]]).reshape(2, 5)
-    add(name, [call(M, "relu_grad", x)], values_match(rule("activations.relu_grad")),
-        "return a float array: 1.0 where x > 0, else 0.0 (the gradient at exactly 0 is 0)")
+    id = "activations.relu_grad/values"
+    x = rng_for(seed, id).normal(0, 2, (2, 5))
+    x[x == 0] = 1.0  # away from 0: the points training meets
+    add(out, id, "is 1 where x > 0 and 0 where x < 0", [call(M, "relu_grad", x)],
+        values_match(rule("activations.relu_grad"), kinds=PROMOTED),
+        "return (x > 0) as floats: 1.0 where x > 0, else 0.0", "the slope of relu is 1 on the positive side and 0 on the negative side")
+    add(out, "activations.relu_grad/at-zero", "is 0 at exactly x = 0", [call(M, "relu_grad", np.array([0.0, -0.0, 1.0, -1.0]))],
+        values_match(rule("activations.relu_grad"), kinds=PROMOTED),
+        "use a strict x > 0, not x >= 0", "the course's convention for relu's slope at exactly 0 is 0")
+    id = "activations.relu_grad/float"
+    add(out, id, "returns floats", [call(M, "relu_grad", rng_for(seed, id).normal(0, 2, (6,)))], dtype_is("f", "a float array"),
+        "convert with .astype(np.float64)", "a gradient is a real-valued array; a bool or int mask only works through NumPy's promotion")
     return out

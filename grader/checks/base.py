@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from typing import Callable
 
+HINT_LEVELS = ("full", "concept", "none")  # the rubric's `hints`: how much a hint gives away
+
 
 @dataclass(frozen=True)
 class Probe:
@@ -16,32 +18,42 @@ class Probe:
 class Verdict:
     passed: bool
     message: str  # feedback; for visible checks it shows expected vs got
-    note: str = ""  # extra context that is safe even for hidden checks (e.g. a failed dependency)
 
 
 @dataclass(frozen=True)
 class Check:
-    """A check: its name, the module it exercises, the probes it runs on both the
-    submission and the reference, and a pure judge of the two sets of results."""
-    name: str  # "<module>.<function>: <what it checks>"
+    """A check: its stable id, its display sentence, the modules it exercises, the probes it runs on
+    both the submission and the reference, a pure judge of the two sets of results, and its hints."""
+    id: str  # stable and short, "<group>/<slug>", e.g. "softmax.softmax/one-dim": the rubric's key
+    text: str  # the display sentence, e.g. "handles a 1-D input"; may change freely
     needs: tuple  # modules that must be present, e.g. ("two_layer_net", "optimizer")
     probes: tuple  # of Probe, run in order on the submission and on the reference
     judge: Callable  # (student: list[CallResult], reference: list[CallResult]) -> Verdict
-    hint: str  # generic advice, the only feedback a hidden check gives besides pass/fail
+    hint: str  # the "full" hint: may name the fix
+    concept: str  # the "concept" hint: explains the idea without handing over the solution
     depends_on: tuple = ()  # groups whose failure may explain this check's failure
     run_reference: bool = True  # False when the judge needs no reference results
     kind: str = "unit"  # unit | training | performance: how the pipeline schedules it
-    requires: tuple = ()  # names of checks that must pass for this check's pass to count (see requirements_failed)
+    requires: tuple = ()  # ids of checks that must pass for this check's pass to count (see requirements_failed)
 
     @property
     def group(self):
-        """The rubric group: the name up to ': ', e.g. 'softmax.softmax' or 'training'."""
-        return self.name.split(": ", 1)[0]
+        """The rubric group: the id up to '/', e.g. 'softmax.softmax' or 'training'."""
+        return self.id.split("/", 1)[0]
+
+    @property
+    def name(self):
+        """The display name: '<group>: <sentence>'."""
+        return f"{self.group}: {self.text}"
 
     @property
     def area(self):
         """The module area: 'softmax', 'two_layer_net', 'training', 'performance', ..."""
         return self.group.split(".", 1)[0]
+
+    def hint_at(self, level):
+        """The hint a report shows at the rubric's level: "full", "concept" or "none" (the empty string)."""
+        return {"full": self.hint, "concept": self.concept, "none": ""}[level]
 
 
 def first_failure(results, labels=None):
@@ -54,7 +66,7 @@ def first_failure(results, labels=None):
 
 
 def requirements_failed(check, verdicts):
-    """The names of the checks this check requires that failed ({name: Verdict} of the checks run).
+    """The ids of the checks this check requires that failed ({id: Verdict} of the checks run).
 
     A requirement keeps a verdict from depending on luck: the test accuracy after training a network
     that does not follow the reference step for step (a wrong gradient, say) lands above or below the
@@ -68,4 +80,4 @@ def with_requirements(check, verdict, verdicts):
     if not verdict.passed or not failed:
         return verdict
     return Verdict(False, f"{verdict.message}; not counted, because {'; '.join(failed)} failed: a network that does not follow "
-                          "the reference step for step reaches this accuracy or not by the luck of the seed", verdict.note)
+                          "the reference step for step reaches this accuracy or not by the luck of the seed")

@@ -2,6 +2,8 @@
 
 from . import activations, network, optimizer, perceptron, performance, softmax, training
 
+DATA_CHECK_IDS = ("training/trajectory", "training/accuracy", "performance/epoch-time")  # ids of data_checks' checks
+
 
 def unit_checks(rubric):
     """Checks that need no dataset: values, properties and gradients of each function."""
@@ -22,10 +24,16 @@ def build(rubric, dataset=None, data_dir=None):
     return checks
 
 
+def check_ids(rubric):
+    """The id of every check the catalog can produce, in order, without loading data."""
+    return [c.id for c in unit_checks(rubric)] + list(DATA_CHECK_IDS)
+
+
 def group_names(rubric):
     """Every group the catalog can produce, for validating a rubric without loading data."""
     names = []
-    for check in unit_checks(rubric):
-        if check.group not in names:
-            names.append(check.group)
-    return names + ["training", "performance"]
+    for id in check_ids(rubric):
+        group = id.split("/", 1)[0]
+        if group not in names:
+            names.append(group)
+    return names

@@ -1,15 +1,48 @@
-"""Building blocks shared by the check modules: seeded inputs and standard judges."""
+"""Building blocks shared by the check modules: declaring a check, seeded inputs and standard judges.
 
+Every check is declared with `add`; a judge that needs every probe to have completed is wrapped in
+`requires_ok`, which fails the check with the first error's message (a crash, a timeout, an import error).
+"""
+
+import functools
 import zlib
 
 import numpy as np
 
-from .base import Probe, Verdict, first_failure
+from .base import Check, Probe, Verdict, first_failure
 from .compare import compare_array, compare_scalar, result_value, returned_type, unchanged
 
 
+def add(out, id, text, probes, judge, hint, concept, needs=None, **kw):
+    """Append a Check to the list out.
+
+    id: "<group>/<slug>", stable (the rubric refers to it); text: the display sentence;
+    judge(student, reference, probes) -> Verdict, closed over probes here;
+    hint, concept: the full and the concept hint; needs: modules (default: the id's module);
+    kw: the other fields of Check (depends_on, run_reference, kind).
+    """
+    probes = tuple(probes)
+    needs = tuple(needs) if needs else (id.split(".", 1)[0],)
+    out.append(Check(id, text, needs, probes, bind(judge, probes), hint, concept, **kw))
+    return out[-1]
+
+
+def requires_ok(judge):
+    """judge, called only when every probe of the submission completed; else a failing Verdict with the first error."""
+    @functools.wraps(judge)
+    def checked(student, reference, probes):
+        failed = first_failure(student)
+        return Verdict(False, failed) if failed else judge(student, reference, probes)
+    return checked
+
+
+def bind(judge, probes):
+    """Close a judge over its probes so the pipeline can call judge(student, reference)."""
+    return lambda student, reference: judge(student, reference, probes)
+
+
 def rng_for(seed, name):
-    """A generator seeded by the rubric's seed and the check's name: stable across runs."""
+    """A generator seeded by the rubric's seed and the check's id: stable across runs."""
     return np.random.default_rng([seed, zlib.crc32(name.encode())])
 
 
@@ -39,12 +72,18 @@ def signature(probe):
     return f"{probe.spec['function']}({', '.join(parts)})"
 
 
-def values_match(rule, kinds="f", scalar=False, check_inputs=True, no_warnings=False):
-    """Judge: each probe's result equals the reference's, inputs unmodified, optionally no warnings."""
+def warned(result):
+    """How many warnings a `call` probe's function raised (0 when it did not say)."""
+    count = result_value(result, "warnings")
+    return 0 if count is None else int(count)
+
+
+def values_match(rule, kinds="f", scalar=False, check_inputs=True):
+    """Judge: each probe's result equals the reference's, and the inputs come back unmodified.
+
+    kinds: the dtype kinds accepted ("f": floats only; "fiub": any kind NumPy promotes harmlessly)."""
+    @requires_ok
     def judge(student, reference, probes):
-        failed = first_failure(student)
-        if failed:
-            return Verdict(False, failed)
         for s, r, p in zip(student, reference, probes):
             label = signature(p)
             expected = result_value(r)
@@ -55,29 +94,30 @@ def values_match(rule, kinds="f", scalar=False, check_inputs=True, no_warnings=F
                 return Verdict(False, problem)
             if check_inputs:
                 for name, before in p.inputs.items():
-                    idx = name[1:]
-                    problem = unchanged(label, before, s.arrays.get(f"arg{idx}"))
+                    problem = unchanged(label, before, s.arrays.get(f"arg{name[1:]}"))
                     if problem:
                         return Verdict(False, problem)
-            if no_warnings and result_value(s, "warnings") is not None and int(result_value(s, "warnings")) > 0:
-                return Verdict(False, f"{label} raised {int(result_value(s, 'warnings'))} numpy warning(s) (overflow?); it must be warning-free")
         return Verdict(True, "matches the reference")
     return judge
 
 
-def bind(judge, probes):
-    """Close a judge over its probes so the pipeline can call judge(student, reference)."""
-    return lambda student, reference: judge(student, reference, probes)
+@requires_ok
+def warning_free(student, reference, probes):
+    """Judge: no call raised a NumPy warning (overflow, invalid value, division by zero)."""
+    for s, p in zip(student, probes):
+        if warned(s):
+            return Verdict(False, f"{signature(p)} raised {warned(s)} numpy warning(s) (overflow?); "
+                                  "the values may be right, but a warning means some branch computed inf or nan")
+    return Verdict(True, "raises no numpy warning")
 
 
-def adder(out, module):
-    """add(name, probes, judge, hint, **kw): append a Check of `module` to the list out."""
-    from .base import Check
-
-    def add(name, probes, judge, hint, **kw):
-        probes = tuple(probes)
-        out.append(Check(name, (module,), probes, bind(judge, probes), hint, **kw))
-    return add
-
-
-
+def dtype_is(kinds, what):
+    """Judge: every call returned an array of one of the dtype kinds (e.g. "f", "floats")."""
+    @requires_ok
+    def judge(student, reference, probes):
+        for s, p in zip(student, probes):
+            got = result_value(s)
+            if got is not None and got.dtype.kind not in kinds:
+                return Verdict(False, f"{signature(p)} returned dtype {got.dtype}; the contract asks for {what}")
+        return Verdict(True, f"returns {what}")
+    return judge

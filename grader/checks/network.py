@@ -1,69 +1,124 @@
 """Checks of two_layer_net.py: TwoLayerNet.forward, its loss, accuracy and four gradients.
 
-Each forward check runs twice in the student process: as submitted, and with
-correct activation and softmax helpers patched in. It passes when either does,
-so a bug in softmax costs softmax's points, not forward's too.
+The main checks probe the assignment's real shapes (784 inputs, 10 classes), so a class count
+written into forward as 10 passes them; one check of its own, any-shape, covers other sizes.
+Train-mode forwards start from gradient buffers full of garbage (a `+=` into them cannot hide),
+and one check runs forward twice on the same object (state that leaks between calls cannot hide).
+
+Each forward check runs twice in the student process: as submitted, and with correct activation
+and softmax helpers patched in. It passes when either does, so a bug in softmax costs softmax's
+points, not forward's too.
 """
 
 import numpy as np
 
 from ..challenge import gradcheck_points
-from .base import Check, Probe, Verdict
-from .common import bind, rng_for
+from ..contract import INPUT_SIZE, KEYS, NUM_CLASSES, grad_fill
+from .base import Probe, Verdict
+from .common import add, rng_for
 from .compare import compare_array, compare_scalar, gradcheck_problem, result_value, unchanged
 
 M = "two_layer_net"
-from ..contract import KEYS
+GROUP = "two_layer_net.TwoLayerNet.forward"
 HELPER_GROUPS = ("activations.sigmoid", "activations.sigmoid_grad", "softmax.softmax", "softmax.cross_entropy_loss", "softmax.accuracy")
-SHAPE = {"input_size": 6, "hidden_size": 5, "num_classes": 4}
+SHAPE = {"input_size": INPUT_SIZE, "hidden_size": 8, "num_classes": NUM_CLASSES}  # the assignment's; a small hidden layer for speed
+OTHER_SHAPE = {"input_size": 6, "hidden_size": 5, "num_classes": 4}  # the any-shape check's
 
 
-def problem_inputs(rng, n=8):
-    """A small random problem: X (N, D), y (N,), and weights with entries large enough to matter."""
-    D, H, C = SHAPE["input_size"], SHAPE["hidden_size"], SHAPE["num_classes"]
+def problem_inputs(rng, shape, n=6):
+    """A small random problem of the given sizes: X (N, D), y (N,), and weights with entries large enough to matter."""
+    D, H, C = shape["input_size"], shape["hidden_size"], shape["num_classes"]
+    scale = 1.0 / np.sqrt(D)  # keeps X @ W1 of order 1 whatever D is
     return {"X": rng.normal(0, 1, (n, D)), "y": rng.integers(0, C, n),
-            "w.W1": rng.normal(0, 0.5, (D, H)), "w.b1": rng.normal(0, 0.1, H),
+            "w.W1": rng.normal(0, 2 * scale, (D, H)), "w.b1": rng.normal(0, 0.1, H),
             "w.W2": rng.normal(0, 0.5, (H, C)), "w.b2": rng.normal(0, 0.1, C)}
 
 
-def forward_probes(inputs, mode="train", grad_fill=0.0):
-    """The same forward call, as submitted and with the provided helpers."""
-    return tuple(Probe("net_forward", {**SHAPE, "mode": mode, "grad_fill": grad_fill, "helpers": h}, inputs) for h in ("student", "provided"))
+def forward_probes(inputs, shape, seed, mode="train", fill="random", repeat=False):
+    """The same forward call, as submitted and with the provided helpers; gradient buffers filled with `fill`."""
+    spec = {**shape, "mode": mode, "grad_fill": fill, "grad_seed": seed, "repeat": repeat}
+    return tuple(Probe("net_forward", {**spec, "helpers": h}, inputs) for h in ("student", "provided"))
 
 
 def either_variant(judge_one):
-    """Judge both variants; pass if either passes, saying when the helpers made the difference."""
+    """Judge both variants with judge_one(s, r, p) (run only on a completed call); pass if either
+    passes, saying when the helpers made the difference."""
+    def one(s, r, p):
+        return judge_one(s, r, p) if s.ok else Verdict(False, s.message)
+
     def judge(student, reference, probes):
-        first = judge_one(student[0], reference[0] if reference else None, probes[0])
+        first = one(student[0], reference[0] if reference else None, probes[0])
         if first.passed:
             return first
-        second = judge_one(student[1], reference[1] if reference else None, probes[1])
+        second = one(student[1], reference[1] if reference else None, probes[1])
         if second.passed:
             return Verdict(True, second.message + " (with correct sigmoid/softmax helpers; as submitted: " + first.message + ")")
         return first
     return judge
 
 
+def loss_problem(rule, s, r, prefix=""):
+    """None when the (loss, accuracy) returned under prefix matches the reference's; else a message."""
+    if result_value(s, f"{prefix}result.0") is None or result_value(s, f"{prefix}result.1") is None:
+        return "forward should return a tuple (loss, accuracy) of two numbers"
+    for i, what in ((0, "loss"), (1, "accuracy")):
+        problem = compare_scalar(f"forward(X, y) {what}", result_value(r, f"{prefix}result.{i}"), result_value(s, f"{prefix}result.{i}"),
+                                 rule.rtol, rule.atol)
+        if problem:
+            return problem + (" (the loss is the mean cross-entropy, without the L2 term)" if i == 0 else "")
+    return None
+
+
 def loss_and_accuracy(rule):
     def judge(s, r, p):
-        if not s.ok:
-            return Verdict(False, s.message)
-        if result_value(s, "result.0") is None or result_value(s, "result.1") is None:
-            return Verdict(False, "forward should return a tuple (loss, accuracy) of two numbers")
-        for i, what in ((0, "loss"), (1, "accuracy")):
-            problem = compare_scalar(f"forward(X, y) {what}", result_value(r, f"result.{i}"), result_value(s, f"result.{i}"), rule.rtol, rule.atol)
-            if problem:
-                return Verdict(False, problem + (" (the loss is the mean cross-entropy, without the L2 term)" if i == 0 else ""))
-        return Verdict(True, "loss and accuracy match the reference")
+        problem = loss_problem(rule, s, r)
+        return Verdict(problem is None, problem or "loss and accuracy match the reference")
     return judge
+
+
+def gradient_problem(key, rule, s, r, p, prefix=""):
+    """None when gradients[key] (under prefix) matches the reference's; else a message, which says so
+    when the difference is exactly what the buffer held before the call (forward added instead of setting)."""
+    want, got = result_value(r, f"{prefix}gradients.{key}"), result_value(s, f"{prefix}gradients.{key}")
+    problem = compare_array(f"gradients[{key!r}]", want, got, rule.rtol, rule.atol)
+    if problem and got is not None and np.shape(got) == np.shape(want) and not prefix:
+        before = grad_fill(p.spec, key, np.shape(want))
+        if np.any(before != 0) and np.allclose(got, want + before, rtol=rule.rtol, atol=rule.atol):
+            return (f"gradients[{key!r}] is the right gradient plus what the buffer held before forward was called: "
+                    "forward must set the gradients, not add to them")
+    return problem
 
 
 def gradient_of(key, rule):
     def judge(s, r, p):
-        if not s.ok:
-            return Verdict(False, s.message)
-        problem = compare_array(f"gradients[{key!r}]", result_value(r, f"gradients.{key}"), result_value(s, f"gradients.{key}"), rule.rtol, rule.atol)
+        problem = gradient_problem(key, rule, s, r, p)
         return Verdict(problem is None, problem or f"the gradient of {key} matches the reference")
+    return judge
+
+
+def repeatable(rule):
+    """Judge: a second forward on the same object gives the reference's loss and gradients again."""
+    def judge(s, r, p):
+        problem = loss_problem(rule, s, r, "again.")
+        for k in KEYS:
+            problem = problem or gradient_problem(k, rule, s, r, p, "again.")
+        if problem:
+            return Verdict(False, f"a second forward(X, y) on the same network, with the same X and y: {problem}; "
+                                  "state must not carry over from one call to the next")
+        return Verdict(True, "a second call gives the same loss and gradients")
+    return judge
+
+
+def any_shape(rule):
+    """Judge: loss, accuracy and the four gradients match the reference on sizes other than MNIST's."""
+    def judge(s, r, p):
+        problem = loss_problem(rule, s, r)
+        for k in KEYS:
+            problem = problem or gradient_problem(k, rule, s, r, p)
+        sizes = ", ".join(f"{k}={p.spec[k]}" for k in ("input_size", "hidden_size", "num_classes"))
+        if problem:
+            return Verdict(False, f"with {sizes}: {problem}")
+        return Verdict(True, f"loss, accuracy and gradients match the reference with {sizes}")
     return judge
 
 
@@ -74,16 +129,12 @@ def gradcheck(rule, points):
     limit = rule.param("max_rel_error", 1e-6)
 
     def judge(s, r, p):
-        if not s.ok:
-            return Verdict(False, s.message)
         analytic = {k: result_value(s, f"analytic.{k}") for k in KEYS}
         return Verdict(*gradcheck_problem(analytic, result_value(s, "losses"), result_value(r, "losses"), points, KEYS, limit))
     return judge
 
 
 def eval_mode_keeps_gradients(s, r, p):
-    if not s.ok:
-        return Verdict(False, s.message)
     for k in KEYS:
         g = result_value(s, f"gradients.{k}")
         if g is None or not np.all(g == p.spec["grad_fill"]):
@@ -92,8 +143,6 @@ def eval_mode_keeps_gradients(s, r, p):
 
 
 def inputs_unmodified(s, r, p):
-    if not s.ok:
-        return Verdict(False, s.message)
     for name, label in (("X", "forward(X, y): X"), ("y", "forward(X, y): y")):
         problem = unchanged(label, p.inputs[name], result_value(s, name))
         if problem:
@@ -106,29 +155,42 @@ def inputs_unmodified(s, r, p):
 
 
 def checks(rubric):
-    seed, rule = rubric.seed, rubric.rule
-    group = "two_layer_net.TwoLayerNet.forward"
+    seed, rule = rubric.seed, rubric.rule(GROUP)
     out = []
 
-    def add(what, probes, judge_one, hint, **kw):
-        name = f"{group}: {what}"
-        out.append(Check(name, (M,), probes, bind(either_variant(judge_one), probes), hint, depends_on=HELPER_GROUPS, **kw))
+    def forward_check(slug, text, probes, judge_one, hint, concept, **kw):
+        add(out, f"{GROUP}/{slug}", text, probes, either_variant(judge_one), hint, concept, depends_on=HELPER_GROUPS, **kw)
 
-    base = problem_inputs(rng_for(seed, group))
-    train = forward_probes(base)
-    add("loss and accuracy match the reference", train, loss_and_accuracy(rule(group)),
-        "hidden = sigmoid(X W1 + b1); scores = hidden W2 + b2; loss = mean cross-entropy of softmax(scores)")
+    grad_seed = int(rng_for(seed, GROUP + " buffers").integers(2**31))
+    base = problem_inputs(rng_for(seed, GROUP), SHAPE)
+    train = forward_probes(base, SHAPE, grad_seed)
+    forward_check("loss", "loss and accuracy match the reference", train, loss_and_accuracy(rule),
+                  "hidden = sigmoid(X @ W1 + b1); scores = hidden @ W2 + b2; loss = cross_entropy_loss(softmax(scores), y)",
+                  "the loss is the mean cross-entropy of the softmax of the output scores, without the L2 term")
     for k in KEYS:
-        add(f"gradient of {k} matches the reference", train, gradient_of(k, rule(group)),
-            f"backpropagate: d loss / d {k}, averaged over the batch (divide by N once)")
-    inputs = problem_inputs(rng_for(seed, group + "gradcheck"), 5)
+        forward_check(f"grad-{k}", f"gradient of {k} matches the reference", train, gradient_of(k, rule),
+                      f"backpropagate d loss / d {k}, averaged over the batch (divide by N once), and assign it: gradients[{k!r}] = ...",
+                      "apply the chain rule from the loss back to this weight; the batch mean divides by N exactly once")
+    inputs = problem_inputs(rng_for(seed, GROUP + "gradcheck"), SHAPE, 5)
     shapes = {k: inputs["w." + k].shape for k in KEYS}
-    points = gradcheck_points(seed, shapes, int(rule(group).param("gradcheck_points", 8)))
-    probes = tuple(Probe("net_losses", {**SHAPE, "points": points, "helpers": h}, inputs) for h in ("student", "provided"))
-    add("all four gradients agree with central differences", probes, gradcheck(rule(group), points),
-        "the gradients must be the derivatives of the loss that forward returns")
-    add("eval mode leaves the gradients untouched", forward_probes(base, mode="eval", grad_fill=7.0), eval_mode_keeps_gradients,
-        "only mode \"train\" computes gradients", run_reference=False)
-    add("does not modify X, y or the weights", train, inputs_unmodified, "work on new arrays; do not write into X or the weights",
-        run_reference=False)
+    points = gradcheck_points(seed, shapes, int(rule.param("gradcheck_points", 8)))
+    probes = tuple(Probe("net_losses", {**SHAPE, "points": points, "grad_fill": "random", "grad_seed": grad_seed, "helpers": h}, inputs)
+                   for h in ("student", "provided"))
+    forward_check("central-differences", "all four gradients agree with central differences", probes, gradcheck(rule, points),
+                  "the gradients must be the derivatives of the loss that forward returns",
+                  "a gradient is the rate of change of the returned loss; perturb one weight and compare")
+    forward_check("repeatable", "a second call on the same network gives the same gradients",
+                  forward_probes(base, SHAPE, grad_seed, repeat=True), repeatable(rule),
+                  "assign each gradient (gradients[k] = ...) instead of adding to it, and keep no running sums on self",
+                  "forward computes the gradient of this batch's loss only; nothing may accumulate across calls")
+    forward_check("eval-mode", "eval mode leaves the gradients untouched", forward_probes(base, SHAPE, grad_seed, mode="eval", fill=7.0),
+                  eval_mode_keeps_gradients, "write self.gradients only when mode == \"train\"",
+                  "evaluation must not disturb the gradients that training computed", run_reference=False)
+    forward_check("inputs-unmodified", "does not modify X, y or the weights", train, inputs_unmodified,
+                  "work on new arrays (a = a - m, not a -= m) so X and the weights stay as they were",
+                  "forward reads its inputs and the weights; only the optimizer changes the weights", run_reference=False)
+    other = problem_inputs(rng_for(seed, GROUP + " any-shape"), OTHER_SHAPE)
+    forward_check("any-shape", "works for any number of inputs, hidden units and classes", forward_probes(other, OTHER_SHAPE, grad_seed),
+                  any_shape(rule), "take every size from the weights' shapes (e.g. W2.shape[1] classes), never a literal 10 or 784",
+                  "the network is defined for any sizes; only the MNIST data fixes them to 784 and 10")
     return out

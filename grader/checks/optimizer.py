@@ -1,50 +1,54 @@
-"""Checks of optimizer.py: SGD.apply_regularization and SGD.update."""
+"""Checks of optimizer.py: SGD.apply_regularization and SGD.update.
 
+The momentum steps include a step with a zero gradient, after which only the velocity moves the
+weights: an optimizer that resets (or never keeps) its velocity cannot hide there.
+"""
 
-from .base import Check, Probe, Verdict, first_failure
-from .common import bind, rng_for
+import numpy as np
+
+from ..contract import KEYS, REGULARIZED
+from .base import Probe, Verdict
+from .common import add, requires_ok, rng_for
 from .compare import compare_array, result_value
 
 M = "optimizer"
-from ..contract import KEYS
 SHAPES = {"W1": (4, 3), "b1": (3,), "W2": (3, 2), "b2": (2,)}
 
 
-def sgd_inputs(rng, steps):
+def sgd_inputs(rng, steps, zero_steps=()):
+    """Weights w.K and per-step gradients gT.K; the steps in zero_steps get all-zero gradients."""
     inputs = {f"w.{k}": rng.normal(0, 1, s) for k, s in SHAPES.items()}
     for t in range(steps):
-        inputs.update({f"g{t}.{k}": rng.normal(0, 1, s) for k, s in SHAPES.items()})
+        inputs.update({f"g{t}.{k}": rng.normal(0, 1, s) * (t not in zero_steps) for k, s in SHAPES.items()})
     return inputs
 
 
 def regularization_judge(keys, rule):
+    @requires_ok
     def judge(student, reference, probes):
-        failed = first_failure(student)
-        if failed:
-            return Verdict(False, failed)
         spec = probes[0].spec
         for k in keys:
             problem = compare_array(f"gradients[{k!r}] after apply_regularization (reg={spec['reg']:g})",
                                     result_value(reference[0], f"gradients.{k}"), result_value(student[0], f"gradients.{k}"), rule.rtol, rule.atol)
             if problem:
-                hint = " (biases are never regularized)" if k.startswith("b") else " (add reg * W, once)"
+                hint = " (biases are never regularized)" if k not in REGULARIZED else " (add reg * W, once)"
                 return Verdict(False, problem + hint)
         return Verdict(True, f"{' and '.join(keys)} as expected")
     return judge
 
 
 def steps_judge(rule):
+    @requires_ok
     def judge(student, reference, probes):
-        failed = first_failure(student)
-        if failed:
-            return Verdict(False, failed)
-        spec = probes[0].spec
+        spec, inputs = probes[0].spec, probes[0].inputs
         for t in range(spec["steps"]):
             for k in KEYS:
                 problem = compare_array(f"weights[{k!r}] after update {t + 1}", result_value(reference[0], f"step{t}.{k}"),
                                         result_value(student[0], f"step{t}.{k}"), rule.rtol, rule.atol)
                 if problem:
-                    return Verdict(False, f"{problem} (lr={spec['learning_rate']:g}, reg={spec['reg']:g}, momentum={spec['momentum']:g})")
+                    zero = not np.any(inputs[f"g{t}.{k}"])
+                    why = " (this update's gradient was zero, so only the velocity kept from earlier updates moves the weights)" if zero else ""
+                    return Verdict(False, f"{problem} (lr={spec['learning_rate']:g}, reg={spec['reg']:g}, momentum={spec['momentum']:g}){why}")
         return Verdict(True, f"{spec['steps']} steps match the reference")
     return judge
 
@@ -55,15 +59,17 @@ def checks(rubric):
     group = "optimizer.SGD.apply_regularization"
     spec = {"learning_rate": 0.1, "reg": 0.05, "momentum": 0.0}
     probes = (Probe("sgd_regularize", spec, sgd_inputs(rng_for(seed, group), 1)),)
-    out.append(Check(f"{group}: adds reg * W to the gradients of W1 and W2", (M,), probes,
-                     bind(regularization_judge(("W1", "W2"), rule(group)), probes), "gradients[k] += reg * weights[k] for W1 and W2"))
-    out.append(Check(f"{group}: leaves the bias gradients untouched", (M,), probes,
-                     bind(regularization_judge(("b1", "b2"), rule(group)), probes), "never regularize b1 and b2"))
+    add(out, f"{group}/weights", "adds reg * W to the gradients of W1 and W2", probes, regularization_judge(REGULARIZED, rule(group)),
+        "gradients[k] += reg * weights[k] for W1 and W2", "L2's gradient is reg times the weight, added once to the loss's gradient")
+    add(out, f"{group}/biases", "leaves the bias gradients untouched", probes, regularization_judge(("b1", "b2"), rule(group)),
+        "loop over W1 and W2 only, never b1 and b2", "L2's gradient applies to the weights, not the biases")
     group = "optimizer.SGD.update"
-    for momentum, what in ((0.0, "plain SGD steps match the reference"), (0.9, "momentum steps match the reference")):
-        spec = {"learning_rate": 0.1, "reg": 0.01, "momentum": momentum, "steps": 3}
-        probes = (Probe("sgd_steps", spec, sgd_inputs(rng_for(seed, f"{group} {momentum}"), 3)),)
-        out.append(Check(f"{group}: {what}", (M,), probes, bind(steps_judge(rule(group)), probes),
-                         "call apply_regularization, then v = momentum v + g and w -= lr v, in place",
-                         depends_on=("optimizer.SGD.apply_regularization",)))
+    for momentum, slug, what, zero in ((0.0, "plain", "plain SGD steps match the reference", ()),
+                                       (0.9, "momentum", "momentum steps match the reference, a zero-gradient step included", (2,))):
+        spec = {"learning_rate": 0.1, "reg": 0.01, "momentum": momentum, "steps": 4}
+        probes = (Probe("sgd_steps", spec, sgd_inputs(rng_for(seed, f"{group} {momentum}"), 4, zero)),)
+        add(out, f"{group}/{slug}", what, probes, steps_judge(rule(group)),
+            "call apply_regularization, then v = momentum * v + g and w -= lr * v, in place, keeping v between calls",
+            "the velocity is a running, decaying sum of past gradients that lives as long as the optimizer",
+            depends_on=("optimizer.SGD.apply_regularization",))
     return out

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .base import Verdict, first_failure
-from .common import adder, call, rng_for, values_match
+from .base import Verdict
+from .common import add, call, requires_ok, rng_for, values_match
 from .compare import result_value
 from ..contract import GATES, TRUTH_X, XOR_PROOF
 
@@ -29,15 +29,13 @@ def read_linear(result):
 
 
 def linear_or_verdict(student):
-    """(w, b) of the first probe's result, or a failing Verdict saying why there is none."""
-    failed = first_failure(student)
-    if failed:
-        return None, Verdict(False, failed)
+    """(w, b) of the first probe's result (which completed), or a failing Verdict saying why there is none."""
     wb, problem = read_linear(student[0])
     return (wb, None) if not problem else (None, Verdict(False, problem))
 
 
 def gate_judge(gate):
+    @requires_ok
     def judge(student, reference, probes):
         wb, verdict = linear_or_verdict(student)
         if verdict:
@@ -50,6 +48,7 @@ def gate_judge(gate):
 
 
 def trains_judge(gate):
+    @requires_ok
     def judge(student, reference, probes):
         wb, verdict = linear_or_verdict(student)
         if verdict:
@@ -67,10 +66,8 @@ def trains_judge(gate):
 
 
 def rule_trace_judge(rule):
+    @requires_ok
     def judge(student, reference, probes):
-        failed = first_failure(student)
-        if failed:
-            return Verdict(False, failed)
         for s, r, p in zip(student, reference, probes):
             w, b = result_value(s, "result.0"), result_value(s, "result.1")
             ew, eb = result_value(r, "result.0"), result_value(r, "result.1")
@@ -84,10 +81,8 @@ def rule_trace_judge(rule):
     return judge
 
 
+@requires_ok
 def xor_converged_judge(student, reference, probes):
-    failed = first_failure(student)
-    if failed:
-        return Verdict(False, failed)
     converged = result_value(student[0], "result.2")
     if converged is None or converged.dtype.kind not in "biu" or converged.ndim != 0:
         return Verdict(False, "should return (w, b, converged) with converged a bool")
@@ -96,10 +91,8 @@ def xor_converged_judge(student, reference, probes):
     return Verdict(True, "reports converged=False on XOR. " + XOR_PROOF)
 
 
+@requires_ok
 def xor_network_judge(student, reference, probes):
-    failed = first_failure(student)
-    if failed:
-        return Verdict(False, failed)
     parts = {k: result_value(student[0], f"result.{k}") for k in ("W1", "b1", "W2", "b2")}
     missing = [k for k, v in parts.items() if v is None]
     if missing:
@@ -117,34 +110,41 @@ def checks(rubric):
     seed, rule = rubric.seed, rubric.rule
     out = []
 
-    add = adder(out, M)
-
-    name = "perceptron.predict: matches the reference, points on the boundary included"
-    r = rng_for(seed, name)
+    id = "perceptron.predict/values"
+    r = rng_for(seed, id)
     X = np.vstack([r.normal(0, 1, (8, 3)), [[1.0, 1.0, 0.0]]])  # the last row lies on the boundary
     w = np.array([0.5, -1.0, 2.0])
-    add(name, [call(M, "predict", X, w, 0.5)], values_match(rule("perceptron.predict"), kinds="iub"),
-        "output 1 only where X @ w + b > 0 (strictly), as an int array")
+    add(out, id, "matches the reference, points on the boundary included", [call(M, "predict", X, w, 0.5)],
+        values_match(rule("perceptron.predict"), kinds="iub"), "return (X @ w + b > 0).astype(int): strictly greater",
+        "a point exactly on the boundary (X @ w + b == 0) is classified 0")
 
     for gate, fn in (("AND", "and_gate"), ("OR", "or_gate")):
-        add(f"perceptron.{fn}: computes {gate} on the truth table", [call(M, fn)], gate_judge(gate),
-            f"choose w and b so that only the {gate} rows are on the positive side", run_reference=False)
+        add(out, f"perceptron.{fn}/truth-table", f"computes {gate} on the truth table", [call(M, fn)], gate_judge(gate),
+            f"choose w and b so that only the {gate} rows are on the positive side",
+            f"draw the four inputs on a plane: which line puts exactly the {gate} rows on one side?", run_reference=False)
 
     for gate in ("AND", "OR"):
-        add(f"perceptron.train_perceptron: converges on {gate} and separates it", [call(M, "train_perceptron", TRUTH_X, GATES[gate])],
-            trains_judge(gate), "stop and report converged=True after the first epoch with no mistake", run_reference=False)
+        add(out, f"perceptron.train_perceptron/converges-{gate.lower()}", f"converges on {gate} and separates it",
+            [call(M, "train_perceptron", TRUTH_X, GATES[gate])], trains_judge(gate),
+            "stop and report converged=True after the first epoch with no mistake",
+            "on linearly separable data Rosenblatt's rule stops making mistakes after finitely many updates", run_reference=False)
 
-    name = "perceptron.train_perceptron: follows Rosenblatt's rule step for step"
-    r = rng_for(seed, name)
+    id = "perceptron.train_perceptron/rule-trace"
+    r = rng_for(seed, id)
     X = r.normal(0, 1, (12, 3))
     y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3 > 0).astype(np.int64)
-    add(name, [call(M, "train_perceptron", TRUTH_X, GATES["AND"], 0.5, 3), call(M, "train_perceptron", X, y, 1.0, 50)],
+    add(out, id, "follows Rosenblatt's rule step for step",
+        [call(M, "train_perceptron", TRUTH_X, GATES["AND"], 0.5, 3), call(M, "train_perceptron", X, y, 1.0, 50)],
         rule_trace_judge(rule("perceptron.train_perceptron")),
-        "start from w = 0, b = 0; on a mistake add lr (y - y_hat) x to w and lr (y - y_hat) to b")
+        "start from w = 0, b = 0; on a mistake add lr (y - y_hat) x to w and lr (y - y_hat) to b",
+        "visit the samples in the given order and update only on a mistake, scaled by the learning rate")
 
-    add("perceptron.train_perceptron: reports converged=False on XOR", [call(M, "train_perceptron", TRUTH_X, GATES["XOR"], 1.0, 50)],
-        xor_converged_judge, "converged must be True only after an epoch without mistakes", run_reference=False)
+    add(out, "perceptron.train_perceptron/xor-not-converged", "reports converged=False on XOR",
+        [call(M, "train_perceptron", TRUTH_X, GATES["XOR"], 1.0, 50)], xor_converged_judge,
+        "converged must be True only after an epoch without mistakes", "no line separates XOR, so some epoch always has a mistake",
+        run_reference=False)
 
-    add("perceptron.xor_network: computes XOR", [call(M, "xor_network")], xor_network_judge,
-        "combine two hidden step units (for example OR and NAND) with an output unit", run_reference=False)
+    add(out, "perceptron.xor_network/truth-table", "computes XOR", [call(M, "xor_network")], xor_network_judge,
+        "combine two hidden step units (for example OR and NAND) with an output unit (AND)",
+        "XOR is a combination of two linearly separable gates", run_reference=False)
     return out

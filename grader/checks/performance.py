@@ -3,8 +3,8 @@
 import statistics
 
 from ..harness.train_config import TrainConfig
-from .base import Check, Probe, Verdict
-from .common import bind
+from .base import Probe, Verdict
+from .common import add
 
 NEEDS = ("two_layer_net", "optimizer")
 
@@ -38,7 +38,7 @@ def checks(rubric, dataset, data_dir):
             "helpers": "provided"}
     probes = (Probe("timed_epochs", spec),)
     max_ratio = float(rule.param("max_ratio", 3.0))
-    return [Check(f"performance: training epoch within {max_ratio:g}x the reference's time", NEEDS, probes,
-                  bind(ratio_judge(max_ratio), probes),
-                  "vectorize over the batch: no Python loop over samples, hidden units or pixels",
-                  depends_on=("two_layer_net.TwoLayerNet.forward",), kind="performance")]
+    return [add([], "performance/epoch-time", f"training epoch within {max_ratio:g}x the reference's time", probes,
+                ratio_judge(max_ratio), "vectorize over the batch: no Python loop over samples, hidden units or pixels",
+                "one matrix product handles a whole batch; Python loops over samples are slow", needs=NEEDS,
+                depends_on=("two_layer_net.TwoLayerNet.forward",), kind="performance")]

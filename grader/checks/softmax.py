@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .base import Verdict, first_failure
-from .common import adder, call, rng_for, values_match
+from .base import Verdict
+from .common import add, call, requires_ok, rng_for, values_match, warning_free
 from .compare import compare_array, compare_form, relative_error, result_value, returned_type
 
 M = "softmax"
@@ -25,11 +25,16 @@ def numeric_jacobian(z, eps):
     return J
 
 
+def zero_probabilities(rng):
+    """(4, 3) probabilities with an exact 0 in a wrong class of every row (labels 2, 0, 1, 1)."""
+    p = rng.uniform(0.2, 1.0, (4, 3))
+    p[[0, 1, 2, 3], [0, 2, 0, 2]] = 0.0  # never the label's column
+    return p / p.sum(axis=1, keepdims=True)
+
+
 def rows_sum_to_one(rule):
+    @requires_ok
     def judge(student, reference, probes):
-        failed = first_failure(student)
-        if failed:
-            return Verdict(False, failed)
         a, b = (result_value(s) for s in student)
         for label, got, p in (("softmax(scores)", a, probes[0]), ("softmax(scores + 100)", b, probes[1])):
             problem = compare_form(label, p.inputs["a0"].shape, got, returned_type(student[0]))
@@ -49,10 +54,8 @@ def rows_sum_to_one(rule):
 def jacobian_properties(rule):
     eps, limit = rule.param("eps", 1e-6), rule.param("max_rel_error", 1e-6)
 
+    @requires_ok
     def judge(student, reference, probes):
-        failed = first_failure(student)
-        if failed:
-            return Verdict(False, failed)
         z = probes[0].inputs["a0"]
         J = result_value(student[0])
         problem = compare_form("softmax_jacobian(z)", (z.size, z.size), J, returned_type(student[0]))
@@ -72,50 +75,67 @@ def jacobian_properties(rule):
 def checks(rubric):
     seed, rule = rubric.seed, rubric.rule
     out = []
+    group = "softmax.softmax"
 
-    add = adder(out, M)
+    id = f"{group}/values"
+    add(out, id, "matches the reference on random scores", [call(M, "softmax", rng_for(seed, id).normal(0, 2, (5, 7)))],
+        values_match(rule(group)),
+        "np.exp of the shifted scores, divided by its sum over axis=-1 with keepdims=True",
+        "exponentiate, then divide each row by its own sum")
+    id = f"{group}/edge-shapes"
+    r = rng_for(seed, id)
+    add(out, id, "handles a single row, C = 2 and tiny scores",
+        [call(M, "softmax", r.normal(0, 2, (1, 6))), call(M, "softmax", r.normal(0, 2, (4, 2))), call(M, "softmax", r.normal(0, 1e-12, (3, 4)))],
+        values_match(rule(group)), "reduce with axis=-1 and keepdims=True, never over the whole array",
+        "each row is normalised on its own, whatever the number of rows or classes")
+    id = f"{group}/one-dim"
+    add(out, id, "handles a 1-D input of shape (C,)", [call(M, "softmax", rng_for(seed, id).normal(0, 2, (6,)))],
+        values_match(rule(group)), "reduce over axis=-1 with keepdims=True so that (C,) and (N, C) both work",
+        "the last axis holds the classes, whether or not there is a batch axis")
+    large = np.array([[1e4, 0.0, -1e4], [-1e4, -1e4 + 1, -1e4 + 2], [5e3, 5e3, 5e3]])
+    add(out, f"{group}/large-scores", "right values, no nan, for scores of magnitude 1e4", [call(M, "softmax", large)],
+        values_match(rule(group)), "subtract each row's maximum (keepdims=True) before np.exp",
+        "softmax is unchanged by subtracting a constant from a row, and that keeps exp from overflowing")
+    add(out, f"{group}/warning-free", "raises no overflow warning for scores of magnitude 1e4", [call(M, "softmax", large)],
+        warning_free, "subtract each row's maximum before np.exp, so no argument of exp is positive",
+        "a warning means some intermediate value overflowed, even if the final value is right")
+    id = f"{group}/normalised"
+    z = rng_for(seed, id).normal(0, 3, (4, 5))
+    add(out, id, "rows sum to 1 and are invariant to shifting the scores", [call(M, "softmax", z), call(M, "softmax", z + 100.0)],
+        rows_sum_to_one(rule(group)), "normalise each row (axis=-1), not each column",
+        "each row is a probability distribution over the classes", run_reference=False)
 
-    name = "softmax.softmax: matches the reference on random scores"
-    z = rng_for(seed, name).normal(0, 2, (5, 7))
-    add(name, [call(M, "softmax", z)], values_match(rule("softmax.softmax")), "exponentiate, then divide each row by its sum")
-
-    name = "softmax.softmax: handles a single row, C = 2, a 1-D input and tiny scores"
-    r = rng_for(seed, name)
-    add(name, [call(M, "softmax", r.normal(0, 2, (1, 6))), call(M, "softmax", r.normal(0, 2, (4, 2))), call(M, "softmax", r.normal(0, 2, (6,))),
-               call(M, "softmax", r.normal(0, 1e-12, (3, 4)))],
-        values_match(rule("softmax.softmax")), "reduce over the last axis with keepdims=True so (C,) and (N, C) both work")
-
-    name = "softmax.softmax: stable for scores of magnitude 1e4"
-    z = np.array([[1e4, 0.0, -1e4], [-1e4, -1e4 + 1, -1e4 + 2], [5e3, 5e3, 5e3]])
-    add(name, [call(M, "softmax", z)], values_match(rule("softmax.softmax"), no_warnings=True),
-        "subtract each row's maximum before exponentiating")
-
-    name = "softmax.softmax: rows sum to 1 and are invariant to shifting the scores"
-    z = rng_for(seed, name).normal(0, 3, (4, 5))
-    add(name, [call(M, "softmax", z), call(M, "softmax", z + 100.0)], rows_sum_to_one(rule("softmax.softmax")),
-        "normalise each row (axis=-1), not each column", run_reference=False)
-
-    name = "softmax.softmax_jacobian: matches the reference"
-    z = rng_for(seed, name).normal(0, 1, (5,))
-    add(name, [call(M, "softmax_jacobian", z)], values_match(rule("softmax.softmax_jacobian")),
+    group = "softmax.softmax_jacobian"
+    id = f"{group}/values"
+    add(out, id, "matches the reference", [call(M, "softmax_jacobian", rng_for(seed, id).normal(0, 1, (5,)))],
+        values_match(rule(group)), "J = np.diag(s) - np.outer(s, s) with s = softmax(z)",
         "J[i, j] = S_i (delta_ij - S_j): a diagonal term minus an outer product")
+    id = f"{group}/central-differences"
+    add(out, id, "rows sum to 0 and it agrees with central differences", [call(M, "softmax_jacobian", rng_for(seed, id).normal(0, 1, (4,)))],
+        jacobian_properties(rule(group)), "J[i, j] = S_i (delta_ij - S_j)",
+        "differentiate S_i with respect to z_j, separately for i == j and i != j", run_reference=False)
 
-    name = "softmax.softmax_jacobian: rows sum to 0 and it agrees with central differences"
-    z = rng_for(seed, name).normal(0, 1, (4,))
-    add(name, [call(M, "softmax_jacobian", z)], jacobian_properties(rule("softmax.softmax_jacobian")),
-        "differentiate S_i with respect to z_j for i == j and i != j", run_reference=False)
-
-    name = "softmax.cross_entropy_loss: matches the reference"
-    r = rng_for(seed, name)
+    group = "softmax.cross_entropy_loss"
+    id = f"{group}/values"
+    r = rng_for(seed, id)
     probs = true_softmax(r.normal(0, 2, (6, 4)))
     y = r.integers(0, 4, 6)
-    add(name, [call(M, "cross_entropy_loss", probs, y), call(M, "cross_entropy_loss", probs[:1], y[:1])],
-        values_match(rule("softmax.cross_entropy_loss"), scalar=True), "the mean over rows of -log probs[n, y[n]]")
+    add(out, id, "matches the reference", [call(M, "cross_entropy_loss", probs, y), call(M, "cross_entropy_loss", probs[:1], y[:1])],
+        values_match(rule(group), scalar=True), "-np.mean(np.log(probs[np.arange(N), y]))",
+        "the mean over rows of -log of the probability given to the true class")
+    id = f"{group}/zero-probability"
+    add(out, id, "is finite when a wrong class has probability exactly 0",
+        [call(M, "cross_entropy_loss", zero_probabilities(rng_for(seed, id)), np.array([2, 0, 1, 1]))],
+        values_match(rule(group), scalar=True), "pick probs[np.arange(N), y] first, then take the log; never log the whole array",
+        "only the true class's probability enters the loss: 0 * log(0) is nan in floating point, not 0")
 
-    name = "softmax.accuracy: matches the reference on scores and probabilities"
-    r = rng_for(seed, name)
+    group = "softmax.accuracy"
+    id = f"{group}/values"
+    r = rng_for(seed, id)
     scores = r.normal(0, 2, (20, 5))
     y = np.where(r.random(20) < 0.6, scores.argmax(axis=1), r.integers(0, 5, 20))
-    add(name, [call(M, "accuracy", scores, y), call(M, "accuracy", true_softmax(scores), y), call(M, "accuracy", scores[:, :2], (y % 2))],
-        values_match(rule("softmax.accuracy"), scalar=True), "compare the argmax of each row with its label; return a fraction, not a percentage")
+    add(out, id, "matches the reference on scores and probabilities",
+        [call(M, "accuracy", scores, y), call(M, "accuracy", true_softmax(scores), y), call(M, "accuracy", scores[:, :2], (y % 2))],
+        values_match(rule(group), scalar=True), "np.mean(np.argmax(scores, axis=1) == y)",
+        "compare the highest-scoring class of each row with its label; return a fraction, not a percentage")
     return out

@@ -4,10 +4,10 @@ import numpy as np
 
 from ..harness.train_config import TrainConfig
 from ..harness.training import epoch_batches
-from .base import Check, Probe, Verdict
 from ..challenge import training_seed
-from .common import bind
 from ..contract import KEYS
+from .base import Probe, Verdict
+from .common import add
 
 NEEDS = ("two_layer_net", "optimizer")
 DEPENDS = ("two_layer_net.TwoLayerNet.forward", "optimizer.SGD.update", "optimizer.SGD.apply_regularization")
@@ -93,20 +93,22 @@ def checks(rubric, dataset, data_dir):
     steps = int(rule.param("steps", 5))
     init = init_weights(dataset.X_train.shape[1], config.hidden_size, 10, config.seed)
     spec = {"input_size": dataset.X_train.shape[1], "hidden_size": config.hidden_size, "num_classes": 10,
-            "learning_rate": config.learning_rate, "reg": config.reg, "momentum": config.momentum, "steps": steps}
+            "learning_rate": config.learning_rate, "reg": config.reg, "momentum": config.momentum, "steps": steps,
+            "grad_fill": "random", "grad_seed": config.seed}
     inputs = trajectory_inputs(dataset, config, steps, init)
     probes = tuple(Probe("trajectory", {**spec, "helpers": h}, inputs) for h in ("student", "provided"))
-    trajectory = Check(f"training: TwoLayerNet + SGD follow the reference for {steps} steps on the same batches", NEEDS, probes,
-                       bind(trajectory_judge(rule, steps), probes), "forward's gradients and SGD's update must both match their contracts",
-                       depends_on=DEPENDS)
-    out.append(trajectory)
+    add(out, "training/trajectory", f"TwoLayerNet + SGD follow the reference for {steps} steps on the same batches", probes,
+        trajectory_judge(rule, steps), "forward's gradients and SGD's update must both match their contracts",
+        "one training step is forward (gradients) then update (weights); both must follow the contract", needs=NEEDS,
+        depends_on=DEPENDS)
     digits = dataset.name == "digits"
     epochs = int(rule.param("digits_epochs" if digits else "epochs", 2))
     threshold = float(rule.param("digits_threshold" if digits else "threshold", 0.0))
     train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size, seed=config.seed)
     probes = tuple(Probe("train", {"config": train_config.to_dict(), "data_dir": str(data_dir), "helpers": h}) for h in ("student", "provided"))
-    out.append(Check(f"training: test accuracy reaches the threshold after {epochs} epoch(s) of the provided loop", NEEDS, probes,
-                     bind(accuracy_judge(threshold, epochs, dataset.name, dataset.X_test, dataset.y_test), probes),
-                     "train with the provided loop; a correct forward and SGD reach the threshold", depends_on=DEPENDS,
-                     run_reference=False, kind="training", requires=(trajectory.name,)))
+    add(out, "training/accuracy", f"test accuracy reaches the threshold after {epochs} epoch(s) of the provided loop", probes,
+        accuracy_judge(threshold, epochs, dataset.name, dataset.X_test, dataset.y_test),
+        "train with the provided loop; a correct forward and SGD reach the threshold",
+        "if the unit checks pass, the provided loop learns; a low accuracy points at forward or the update", needs=NEEDS,
+        depends_on=DEPENDS, run_reference=False, kind="training", requires=("training/trajectory",))
     return out

@@ -4,8 +4,8 @@
 
 For every case (the reference overlaid with the case's files, as grader/corpus.py materializes it),
 both verdicts of every visible check are compared: pass/fail only, since the grader draws its inputs
-from a per-submission challenge seed and the kit from its public seed. Checks are matched by name,
-except the performance check, whose criterion differs (matched by its group). The kit is built
+from a per-submission challenge seed and the kit from its public seed. Checks are matched by their
+stable id (the performance check's criterion differs, but its id is the same). The kit is built
 from the same rubric. Prints one line per disagreement and the rate; exits 0 (a measurement).
 """
 
@@ -34,15 +34,11 @@ class Comparison:
         return self.grader == self.kit
 
 
-def key(name):
-    """The name two checks are matched by: the name, or the group for the performance check."""
-    return "performance" if name.startswith("performance") else name
 
 
 def compare(case, grader_verdicts, kit_verdicts):
-    """[Comparison] of one case: grader_verdicts and kit_verdicts are {check name: passed}."""
-    kit = {key(n): v for n, v in kit_verdicts.items()}
-    return [Comparison(case, n, v, kit.get(key(n))) for n, v in grader_verdicts.items()]
+    """[Comparison] of one case: grader_verdicts and kit_verdicts are {check id: passed}."""
+    return [Comparison(case, id, v, kit_verdicts.get(id)) for id, v in grader_verdicts.items()]
 
 
 def rate(comparisons):
@@ -51,20 +47,20 @@ def rate(comparisons):
 
 
 def grader_verdicts(path, rubric):
-    """{visible check name: passed} of `grader check path` (in this process, as the command runs it)."""
+    """{visible check id: passed} of `grader check path` (in this process, as the command runs it)."""
     from .. import isolation, pipeline
     chosen = isolation.choose("auto", strict=False)
     result = pipeline.grade(path, rubric, pipeline.Options(visible_only=True, isolation=chosen.mode))
-    return {r.name: r.passed for r in result.results}
+    return {r.id: r.passed for r in result.results}
 
 
 def kit_verdicts(kit, path, out):
-    """{check name: passed} of the kit's `grader check path --out out`."""
+    """{check id: passed} of the kit's `grader check path --out out`."""
     env = dict(os.environ, PYTHONPATH=str(kit))
     subprocess.run([sys.executable, "-m", "checker", "check", str(path), "--out", str(out), "--quiet"], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     tests = json.loads((Path(out) / "results.json").read_text())["tests"]
-    return {t["name"]: t["status"] == "passed" for t in tests}
+    return {t["id"]: t["status"] == "passed" for t in tests}
 
 
 def measure(rubric_path, kinds, names=None, progress=print):

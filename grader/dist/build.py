@@ -11,6 +11,7 @@
 Nothing of reference/ is copied: its values reach the kit only as numbers on the kit's own inputs.
 """
 
+import hashlib
 import json
 import os
 import shutil
@@ -49,19 +50,38 @@ class Kit:
     checks: int  # visible checks in the kit, the data checks included
 
 
+def digest(named):
+    """A content hash of {name: array}: names, dtypes, shapes and bytes."""
+    h = hashlib.sha256()
+    for k, a in sorted(named.items()):
+        a = np.ascontiguousarray(a)
+        h.update(f"{k}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 def manifest_and_arrays(checks, data):
-    """(checks.json document, {npz key: array}) of the kit's checks. Arrays: c{i}.p{j}.in.NAME and c{i}.p{j}.ref.NAME."""
-    entries, arrays = [], {}
+    """(checks.json document, {npz key: array}) of the kit's checks. Arrays: c{i}.p{j}.in.NAME and c{i}.p{j}.ref.NAME;
+    a probe whose inputs (or expected values) equal an earlier probe's names that probe's prefix in "inputs_at"
+    ("expected_at") instead of storing them again (the forward checks share their probes)."""
+    entries, arrays, stored = [], {}, {}
+
+    def store(prefix, named):
+        named = {k: np.asarray(v) for k, v in named.items()}
+        key = digest(named)
+        if key not in stored:
+            stored[key] = prefix
+            arrays.update({f"{prefix}{k}": v for k, v in named.items()})
+        return stored[key]
     for i, c in enumerate(checks):
         probes = []
         for j, p in enumerate(c.probes):
-            arrays.update({f"c{i}.p{j}.in.{k}": np.asarray(v) for k, v in p.inputs.items()})
-            meta = None
+            entry = {"probe": p.probe, "spec": p.spec, "expected": None, "inputs_at": store(f"c{i}.p{j}.in.", p.inputs)}
             if p.expected is not None:
-                meta, values = p.expected
-                arrays.update({f"c{i}.p{j}.ref.{k}": np.asarray(v) for k, v in values.items()})
-            probes.append({"probe": p.probe, "spec": p.spec, "expected": meta})
-        entries.append({"name": c.name, "group": c.group, "hint": c.hint, "kind": c.kind, "params": c.params,
+                entry["expected"], values = p.expected
+                entry["expected_at"] = store(f"c{i}.p{j}.ref.", values)
+            probes.append(entry)
+        entries.append({"id": c.id, "name": c.name, "group": c.group, "hint": c.hint, "advice": c.advice, "kind": c.kind, "params": c.params,
                         "needs": list(c.needs), "depends_on": list(c.depends_on), "points": c.points, "timeout": c.timeout,
                         "probes": probes})
     return {"kit_seed": specs.KIT_SEED, "checks": entries, **data}, arrays

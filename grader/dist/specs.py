@@ -32,40 +32,51 @@ MATMUL_SIZE, MATMUL_REPEATS = 1000, 3  # the kit's matmul-rate measurement: (S, 
 TRAJECTORY_SHAPE = {"input_size": 64, "hidden_size": 16, "num_classes": 10}  # small: the kit stores every step
 TRAJECTORY_BATCH = 32
 
-# (start of the check name, kit judge kind, extra parameters): the first matching entry applies.
-KIT_JUDGES = (
-    ("activations.sigmoid: stable", "values", {"no_warnings": True}),
-    ("activations.sigmoid_grad: agrees with central differences", "derivative", {}),
-    ("activations.sigmoid: matches the reference", "values", {}),
-    ("activations.sigmoid_grad: matches the reference", "values", {}),
-    ("activations.relu: matches the reference", "values", {}),
-    ("activations.relu_grad: is 1.0 where x > 0", "values", {}),
-    ("softmax.softmax: stable", "values", {"no_warnings": True}),
-    ("softmax.softmax: rows sum to 1", "rows_sum_to_one", {}),
-    ("softmax.softmax_jacobian: rows sum to 0", "jacobian", {}),
-    ("softmax.cross_entropy_loss:", "values", {"scalar": True}),
-    ("softmax.accuracy:", "values", {"scalar": True}),
-    ("softmax.softmax: matches the reference", "values", {}),
-    ("softmax.softmax: handles a single row", "values", {}),
-    ("softmax.softmax_jacobian: matches the reference", "values", {}),
-    ("perceptron.predict:", "values", {"kinds": "iub"}),
-    ("perceptron.and_gate:", "gate", {"gate": "AND"}),
-    ("perceptron.or_gate:", "gate", {"gate": "OR"}),
-    ("perceptron.train_perceptron: converges on AND", "trains", {"gate": "AND"}),
-    ("perceptron.train_perceptron: converges on OR", "trains", {"gate": "OR"}),
-    ("perceptron.train_perceptron: follows Rosenblatt", "rule_trace", {}),
-    ("perceptron.train_perceptron: reports converged=False on XOR", "xor_not_converged", {}),
-    ("perceptron.xor_network:", "xor_network", {}),
-    ("two_layer_net.TwoLayerNet.forward: loss and accuracy", "forward_loss", {}),
-    *((f"two_layer_net.TwoLayerNet.forward: gradient of {k} ", "forward_gradient", {"key": k}) for k in KEYS),
-    ("two_layer_net.TwoLayerNet.forward: all four gradients", "forward_gradcheck", {}),
-    ("two_layer_net.TwoLayerNet.forward: eval mode", "forward_eval_mode", {}),
-    ("two_layer_net.TwoLayerNet.forward: does not modify", "forward_inputs", {}),
-    ("optimizer.SGD.apply_regularization: adds", "regularization", {"keys": ["W1", "W2"]}),
-    ("optimizer.SGD.apply_regularization: leaves the bias", "regularization", {"keys": ["b1", "b2"]}),
-    ("optimizer.SGD.update:", "sgd_steps", {}),
-    ("training: TwoLayerNet + SGD follow the reference", "trajectory", {}),
-)
+# check id -> (kit judge kind, extra parameters); a catalog check without an entry stops the build.
+VALUES, SCALAR, PROMOTED = ("values", {}), ("values", {"scalar": True}), ("values", {"kinds": "fiub"})
+KIT_JUDGES = {
+    "activations.sigmoid/values": VALUES,
+    "activations.sigmoid/large-inputs": VALUES,
+    "activations.sigmoid/warning-free": ("warning_free", {}),
+    "activations.sigmoid_grad/values": VALUES,
+    "activations.sigmoid_grad/central-differences": ("derivative", {}),
+    "activations.relu/values": VALUES,
+    "activations.relu_grad/values": PROMOTED,
+    "activations.relu_grad/at-zero": PROMOTED,
+    "activations.relu_grad/float": ("dtype", {"kinds": "f", "what": "a float array"}),
+    "softmax.softmax/values": VALUES,
+    "softmax.softmax/edge-shapes": VALUES,
+    "softmax.softmax/one-dim": VALUES,
+    "softmax.softmax/large-scores": VALUES,
+    "softmax.softmax/warning-free": ("warning_free", {}),
+    "softmax.softmax/normalised": ("rows_sum_to_one", {}),
+    "softmax.softmax_jacobian/values": VALUES,
+    "softmax.softmax_jacobian/central-differences": ("jacobian", {}),
+    "softmax.cross_entropy_loss/values": SCALAR,
+    "softmax.cross_entropy_loss/zero-probability": SCALAR,
+    "softmax.accuracy/values": SCALAR,
+    "perceptron.predict/values": ("values", {"kinds": "iub"}),
+    "perceptron.and_gate/truth-table": ("gate", {"gate": "AND"}),
+    "perceptron.or_gate/truth-table": ("gate", {"gate": "OR"}),
+    "perceptron.train_perceptron/converges-and": ("trains", {"gate": "AND"}),
+    "perceptron.train_perceptron/converges-or": ("trains", {"gate": "OR"}),
+    "perceptron.train_perceptron/rule-trace": ("rule_trace", {}),
+    "perceptron.train_perceptron/xor-not-converged": ("xor_not_converged", {}),
+    "perceptron.xor_network/truth-table": ("xor_network", {}),
+    "two_layer_net.TwoLayerNet.forward/loss": ("forward_loss", {}),
+    **{f"two_layer_net.TwoLayerNet.forward/grad-{k}": ("forward_gradient", {"key": k}) for k in KEYS},
+    "two_layer_net.TwoLayerNet.forward/central-differences": ("forward_gradcheck", {}),
+    "two_layer_net.TwoLayerNet.forward/repeatable": ("forward_repeatable", {}),
+    "two_layer_net.TwoLayerNet.forward/eval-mode": ("forward_eval_mode", {}),
+    "two_layer_net.TwoLayerNet.forward/inputs-unmodified": ("forward_inputs", {}),
+    "two_layer_net.TwoLayerNet.forward/any-shape": ("forward_any_shape", {}),
+    "optimizer.SGD.apply_regularization/weights": ("regularization", {"keys": ["W1", "W2"]}),
+    "optimizer.SGD.apply_regularization/biases": ("regularization", {"keys": ["b1", "b2"]}),
+    "optimizer.SGD.update/plain": ("sgd_steps", {}),
+    "optimizer.SGD.update/momentum": ("sgd_steps", {}),
+    "training/trajectory": ("trajectory", {}),
+}
+KIT_HINTS = {"full": "concept", "concept": "concept", "none": "none"}  # the kit is public before the deadline: never a full hint
 
 
 class DistError(ValueError):
@@ -82,9 +93,11 @@ class KitProbe:
 
 @dataclass(frozen=True)
 class KitCheck:
+    id: str  # the catalog check's stable id
     name: str
     group: str
-    hint: str
+    hint: str  # at the kit's hint level (KIT_HINTS)
+    advice: bool  # the rubric's advice setting
     kind: str
     params: dict
     needs: tuple
@@ -94,12 +107,12 @@ class KitCheck:
     probes: tuple  # of KitProbe
 
 
-def kit_judge(name):
-    """(kind, extra parameters) of the kit judge for a check name; DistError when there is none."""
-    for prefix, kind, extra in KIT_JUDGES:
-        if name.startswith(prefix):
-            return kind, dict(extra)
-    raise DistError(f"no kit judge for the check {name!r}: add it to grader/dist/specs.py KIT_JUDGES")
+def kit_judge(id):
+    """(kind, extra parameters) of the kit judge for a check id; DistError when there is none."""
+    if id not in KIT_JUDGES:
+        raise DistError(f"no kit judge for the check {id!r}: add it to grader/dist/specs.py KIT_JUDGES")
+    kind, extra = KIT_JUDGES[id]
+    return kind, dict(extra)
 
 
 def load_reference(reference_dir):
@@ -204,11 +217,11 @@ def kit_probe(import_ref, probe, want_expected, numeric=None):
     return KitProbe(probe.probe, spec, inputs, expected)
 
 
-def numeric_values(name, probe, rule):
+def numeric_values(id, probe, rule):
     """Central differences of the true function at the probe's input, for the two gradient checks that need them."""
-    if name.startswith("activations.sigmoid_grad: agrees"):
+    if id == "activations.sigmoid_grad/central-differences":
         return activation_checks.numeric_derivative(activation_checks.reference_sigmoid, probe.inputs["a0"], rule.param("eps", 1e-5))
-    if name.startswith("softmax.softmax_jacobian: rows sum"):
+    if id == "softmax.softmax_jacobian/central-differences":
         return softmax_checks.numeric_jacobian(probe.inputs["a0"], rule.param("eps", 1e-6))
     return None
 
@@ -227,7 +240,7 @@ def stand_in_dataset(name, n=64):
 
 
 def visible(rubric, check):
-    return rubric.visibility(check.name, check.group) == "visible"
+    return rubric.visibility(check.id, check.group) == "visible"
 
 
 def trajectory_probes(seed, steps):
@@ -243,25 +256,30 @@ def trajectory_probes(seed, steps):
     return tuple(Probe("trajectory", {**spec, "helpers": h}, inputs) for h in ("student", "provided"))
 
 
+def allocated(rubric, checks):
+    """{check id: points} as the grader allocates them."""
+    return scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.id, c.group) for c in checks], rubric.fixed_points())
+
+
 def kit_checks(rubric, reference_dir):
     """The kit's checks (KitCheck), in catalog order: every visible unit check and the trajectory."""
     public = replace(rubric, seed=KIT_SEED)
     import_ref = load_reference(reference_dir)
     every = catalog.build(public, stand_in_dataset("mnist"), ".")
-    points = scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.name, c.group) for c in every])
+    points = allocated(rubric, every)
     out = []
     for c in every:
         if c.kind != "unit" or not visible(rubric, c):
             continue
-        kind, extra = kit_judge(c.name)
+        kind, extra = kit_judge(c.id)
         rule = rubric.rule(c.group)
         probes = c.probes
         if kind == "trajectory":
             probes = trajectory_probes(KIT_SEED, int(rule.param("steps", 5)))
-        numeric = [numeric_values(c.name, p, rule) for p in probes]
+        numeric = [numeric_values(c.id, p, rule) for p in probes]
         kit = tuple(kit_probe(import_ref, p, c.run_reference, n) for p, n in zip(probes, numeric))
-        out.append(KitCheck(c.name, c.group, c.hint, kind, judge_params(kind, extra, rule), tuple(c.needs), tuple(c.depends_on),
-                            points[c.name], float(rule.timeout), kit))
+        out.append(KitCheck(c.id, c.name, c.group, c.hint_at(KIT_HINTS[rubric.hints]), rubric.advice(c.id), kind,
+                            judge_params(kind, extra, rule), tuple(c.needs), tuple(c.depends_on), points[c.id], float(rule.timeout), kit))
     return out
 
 
@@ -317,7 +335,7 @@ def reference_timed_epoch(import_ref, config, subset):
 
 def required_visible(rubric, check, every):
     """The name of the visible check that check requires (the trajectory, for the accuracy), or None (never a hidden name)."""
-    names = [c.name for c in every if c.name in check.requires and visible(rubric, c)]
+    names = [c.name for c in every if c.id in check.requires and visible(rubric, c)]
     return names[0] if names else None
 
 
@@ -325,7 +343,7 @@ def data_checks(rubric, project_dir, import_ref):
     """(manifest entries, {npz key: array}) of the training-accuracy and performance checks, which run on
     the student's data and machine."""
     every = {d: catalog.build(rubric, stand_in_dataset(d), ".") for d in ("mnist", "digits")}
-    points = scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.name, c.group) for c in every["mnist"]])
+    points = allocated(rubric, every["mnist"])
     accuracy = {d: next(c for c in checks if c.kind == "training") for d, checks in every.items()}
     perf = next(c for c in every["mnist"] if c.kind == "performance")
     t, p = rubric.rule("training"), rubric.rule("performance")
@@ -336,18 +354,19 @@ def data_checks(rubric, project_dir, import_ref):
             "mnist": {"name": accuracy["mnist"].name, "epochs": int(t.param("epochs", 2)), "threshold": float(t.param("threshold", 0.0))},
             "digits": {"name": accuracy["digits"].name, "epochs": int(t.param("digits_epochs", 2)),
                        "threshold": float(t.param("digits_threshold", 0.0))},
-            "config": config.to_dict(), "hint": accuracy["mnist"].hint, "helper_groups": list(HELPER_GROUPS),
-            "trajectory": required_visible(rubric, accuracy["mnist"], every["mnist"]), "needs": list(accuracy["mnist"].needs),
-            "depends_on": list(accuracy["mnist"].depends_on), "points": points[accuracy["mnist"].name], "timeout": float(t.timeout)}
+            "id": accuracy["mnist"].id, "config": config.to_dict(), "hint": accuracy["mnist"].hint_at(KIT_HINTS[rubric.hints]),
+            "helper_groups": list(HELPER_GROUPS), "trajectory": required_visible(rubric, accuracy["mnist"], every["mnist"]),
+            "needs": list(accuracy["mnist"].needs), "depends_on": list(accuracy["mnist"].depends_on), "points": points[accuracy["mnist"].id],
+            "timeout": float(t.timeout)}
     if visible(rubric, perf):
         config, subset = TrainConfig(), int(p.param("subset", 12000))
         flops, target = flop_figures(project_dir, subset, config.hidden_size)
         max_ratio = float(p.param("max_ratio", 3.0)) * target
         out["performance"] = {
-            "name": f"performance: training epoch within {max_ratio:g}x the float64 matrix-multiply bound",
+            "id": perf.id, "name": f"performance: training epoch within {max_ratio:g}x the float64 matrix-multiply bound",
             "config": config.to_dict(), "subset": subset, "repeats": int(p.param("repeats", 5)),
             "flops": flops, "max_ratio_to_bound": max_ratio,
-            "matmul_size": MATMUL_SIZE, "matmul_repeats": MATMUL_REPEATS, "hint": perf.hint, "needs": list(perf.needs),
-            "depends_on": list(perf.depends_on), "points": points[perf.name], "timeout": float(p.timeout) + 60.0}
+            "matmul_size": MATMUL_SIZE, "matmul_repeats": MATMUL_REPEATS, "hint": perf.hint_at(KIT_HINTS[rubric.hints]),
+            "needs": list(perf.needs), "depends_on": list(perf.depends_on), "points": points[perf.id], "timeout": float(p.timeout) + 60.0}
         arrays = reference_timed_epoch(import_ref, config, subset)
     return out, arrays

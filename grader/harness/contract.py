@@ -1,6 +1,6 @@
 """The assignment's contract: the facts that the grader, its checks, the experiments and the
 student-side harness share, in one place (the module list, the weight keys, the truth
-tables, the shapes the assignment really uses and the XOR proof).
+tables, the shapes the assignment really uses, the gradient buffers' starting state and the XOR proof).
 
 It lives in harness/ because the harness is copied into every sandbox and must be
 self-contained; the rest of the grader reads it as grader.contract.
@@ -16,6 +16,19 @@ INPUT_SIZE, NUM_CLASSES = 784, 10  # MNIST: 28 x 28 pixels, ten digits
 
 TRUTH_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])  # (4, 2) the truth-table inputs
 GATES = {"AND": np.array([0, 0, 0, 1]), "OR": np.array([0, 1, 1, 1]), "XOR": np.array([0, 1, 1, 0])}  # (4,) each
+
+
+
+def grad_fill(spec, key, shape):
+    """What the gradient buffer `key` holds before a forward the grader (or the kit) calls: spec["grad_fill"]
+    is a number (every entry), or "random": garbage from spec["grad_seed"], so that a forward which adds
+    to the buffers (`+=`) instead of setting them cannot hide. The judges recompute it to explain a failure."""
+    fill = spec.get("grad_fill", 0.0)
+    if fill != "random":
+        return np.full(shape, float(fill))
+    rng = np.random.default_rng([int(spec.get("grad_seed", 0)), KEYS.index(key)])
+    return rng.normal(0.0, 1.0, shape)
+
 
 XOR_PROOF = (
     "Suppose a line w·x + b = 0 separated XOR, with w·x + b > 0 on the inputs whose XOR is 1. "

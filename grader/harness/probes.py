@@ -13,7 +13,7 @@ import numpy as np
 
 from . import helpers
 from .train_config import TrainConfig
-from .contract import KEYS
+from .contract import KEYS, grad_fill
 from .training import at_powers_of_two, train, train_epoch
 
 
@@ -67,7 +67,8 @@ _ABSENT = object()
 
 
 def new_net(impl, spec, inputs):
-    """Construct the submission's TwoLayerNet, then set its weights from the grader's inputs."""
+    """Construct the submission's TwoLayerNet, then set its weights from the grader's inputs and
+    fill its gradient buffers as spec says (see grad_fill)."""
     cls = impl.module("two_layer_net").TwoLayerNet
     net = cls(input_size=spec["input_size"], hidden_size=spec["hidden_size"], num_classes=spec["num_classes"], seed=spec.get("seed", 0))
     if "w.W1" in inputs:
@@ -75,7 +76,7 @@ def new_net(impl, spec, inputs):
     else:
         weights = init_weights(spec["input_size"], spec["hidden_size"], spec["num_classes"], spec.get("seed", 0))
     net.weights = weights
-    net.gradients = {k: np.full_like(v, spec.get("grad_fill", 0.0)) for k, v in weights.items()}
+    net.gradients = {k: grad_fill(spec, k, v.shape) for k, v in weights.items()}
     return net
 
 
@@ -97,12 +98,24 @@ def call(impl, spec, inputs):
     return outputs
 
 
+def copies(arrays):
+    """A copy of a dict of arrays, so later calls cannot change what was recorded (other values kept as they are)."""
+    return {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v for k, v in dict(arrays).items()}
+
+
 def net_forward(impl, spec, inputs):
-    """TwoLayerNet.forward on given weights: (loss, acc), the gradients, and the inputs after."""
+    """TwoLayerNet.forward on given weights: (loss, acc), the gradients, and the inputs after.
+    With spec["repeat"], forward runs a second time on the same object with the same data, and
+    "again" holds that call's result and gradients (equal to the first's unless state leaks)."""
     net = new_net(impl, spec, inputs)
     X, y = inputs["X"].copy(), inputs["y"].copy()
-    result = net.forward(X, y, spec.get("mode", "train"))
-    return {"result": result, "gradients": dict(net.gradients), "weights": dict(net.weights), "X": X, "y": y}
+    mode = spec.get("mode", "train")
+    result = net.forward(X, y, mode)
+    outputs = {"result": result, "gradients": copies(net.gradients), "weights": dict(net.weights), "X": X, "y": y}
+    if spec.get("repeat"):
+        again = net.forward(inputs["X"].copy(), inputs["y"].copy(), mode)
+        outputs["again"] = {"result": again, "gradients": copies(net.gradients)}
+    return outputs
 
 
 def net_losses(impl, spec, inputs):
@@ -156,7 +169,7 @@ def sgd_steps(impl, spec, inputs):
 
 def trajectory(impl, spec, inputs):
     """k steps of forward + update on given batches: the weights after each step."""
-    net, opt = new_net(impl, spec, inputs), _optimizer(impl, spec)
+    net, opt = new_net(impl, spec, inputs), _optimizer(impl, spec)  # gradient buffers as spec["grad_fill"] says
     outputs = {}
     for t in range(spec["steps"]):
         net.forward(inputs[f"X{t}"].copy(), inputs[f"y{t}"].copy(), "train")

@@ -10,7 +10,7 @@ import numpy as np
 
 from .compare import (compare_array, compare_form, compare_scalar, gradcheck_problem, relative_error, result_value,
                       returned_type, unchanged)
-from .contract import GATES, KEYS, TRUTH_X, XOR_PROOF
+from .contract import GATES, KEYS, TRUTH_X, XOR_PROOF, grad_fill
 from .results import Verdict
 from .standins import first_difference
 
@@ -54,9 +54,6 @@ def values(params, probes, student, expected):
             problem = unchanged(label, before, s.arrays.get(f"arg{name[1:]}"))
             if problem:
                 return Verdict(False, problem)
-        warned = result_value(s, "warnings")
-        if params.get("no_warnings") and warned is not None and int(warned) > 0:
-            return Verdict(False, f"{label} raised {int(warned)} numpy warning(s) (overflow?); it must be warning-free")
     return Verdict(True, "matches the reference")
 
 
@@ -110,6 +107,31 @@ def jacobian(params, probes, student, expected):
     if err > limit:
         return Verdict(False, f"relative error against the central-difference Jacobian is {err:.2g} (limit {limit:g}); check J[i, j] = S_i (delta_ij - S_j)")
     return Verdict(True, f"rows sum to 0; relative error against central differences {err:.1e}")
+
+
+def warning_free(params, probes, student, expected):
+    """No call raised a NumPy warning (overflow, invalid value, division by zero)."""
+    failed = first_failure(student)
+    if failed:
+        return Verdict(False, failed)
+    for s, p in zip(student, probes):
+        warned = result_value(s, "warnings")
+        if warned is not None and int(warned) > 0:
+            return Verdict(False, f"{signature(p)} raised {int(warned)} numpy warning(s) (overflow?); "
+                                  "the values may be right, but a warning means some branch computed inf or nan")
+    return Verdict(True, "raises no numpy warning")
+
+
+def dtype(params, probes, student, expected):
+    """Every call returned an array of one of params["kinds"]."""
+    failed = first_failure(student)
+    if failed:
+        return Verdict(False, failed)
+    for s, p in zip(student, probes):
+        got = result_value(s)
+        if got is not None and got.dtype.kind not in params["kinds"]:
+            return Verdict(False, f"{signature(p)} returned dtype {got.dtype}; the contract asks for {params['what']}")
+    return Verdict(True, f"returns {params['what']}")
 
 
 # ---------------------------------------------------------------- perceptrons
@@ -222,24 +244,69 @@ def either_variant(judge_one):
     return judge
 
 
+def loss_problem(params, s, r, prefix=""):
+    """None when the (loss, accuracy) returned under prefix matches the reference's; else a message."""
+    if result_value(s, f"{prefix}result.0") is None or result_value(s, f"{prefix}result.1") is None:
+        return "forward should return a tuple (loss, accuracy) of two numbers"
+    for i, what in ((0, "loss"), (1, "accuracy")):
+        problem = compare_scalar(f"forward(X, y) {what}", result_value(r, f"{prefix}result.{i}"), result_value(s, f"{prefix}result.{i}"),
+                                 params["rtol"], params["atol"])
+        if problem:
+            return problem + (" (the loss is the mean cross-entropy, without the L2 term)" if i == 0 else "")
+    return None
+
+
+def gradient_problem(params, key, s, r, p, prefix=""):
+    """None when gradients[key] (under prefix) matches the reference's; else a message, which says so when
+    the difference is what the buffer held before the call (forward added to it instead of setting it)."""
+    want, got = result_value(r, f"{prefix}gradients.{key}"), result_value(s, f"{prefix}gradients.{key}")
+    problem = compare_array(f"gradients[{key!r}]", want, got, params["rtol"], params["atol"])
+    if problem and got is not None and np.shape(got) == np.shape(want) and not prefix:
+        before = grad_fill(p.spec, key, np.shape(want))
+        if np.any(before != 0) and np.allclose(got, want + before, rtol=params["rtol"], atol=params["atol"]):
+            return (f"gradients[{key!r}] is the right gradient plus what the buffer held before forward was called: "
+                    "forward must set the gradients, not add to them")
+    return problem
+
+
 def loss_and_accuracy(params, s, r, p):
     if not s.ok:
         return Verdict(False, s.message)
-    if result_value(s, "result.0") is None or result_value(s, "result.1") is None:
-        return Verdict(False, "forward should return a tuple (loss, accuracy) of two numbers")
-    for i, what in ((0, "loss"), (1, "accuracy")):
-        problem = compare_scalar(f"forward(X, y) {what}", result_value(r, f"result.{i}"), result_value(s, f"result.{i}"), params["rtol"], params["atol"])
-        if problem:
-            return Verdict(False, problem + (" (the loss is the mean cross-entropy, without the L2 term)" if i == 0 else ""))
-    return Verdict(True, "loss and accuracy match the reference")
+    problem = loss_problem(params, s, r)
+    return Verdict(problem is None, problem or "loss and accuracy match the reference")
 
 
 def gradient_of(params, s, r, p):
     if not s.ok:
         return Verdict(False, s.message)
-    key = params["key"]
-    problem = compare_array(f"gradients[{key!r}]", result_value(r, f"gradients.{key}"), result_value(s, f"gradients.{key}"), params["rtol"], params["atol"])
-    return Verdict(problem is None, problem or f"the gradient of {key} matches the reference")
+    problem = gradient_problem(params, params["key"], s, r, p)
+    return Verdict(problem is None, problem or f"the gradient of {params['key']} matches the reference")
+
+
+def repeatable(params, s, r, p):
+    """A second forward on the same object gives the reference's loss and gradients again."""
+    if not s.ok:
+        return Verdict(False, s.message)
+    problem = loss_problem(params, s, r, "again.")
+    for k in KEYS:
+        problem = problem or gradient_problem(params, k, s, r, p, "again.")
+    if problem:
+        return Verdict(False, f"a second forward(X, y) on the same network, with the same X and y: {problem}; "
+                              "state must not carry over from one call to the next")
+    return Verdict(True, "a second call gives the same loss and gradients")
+
+
+def any_shape(params, s, r, p):
+    """Loss, accuracy and the four gradients match the reference on sizes other than MNIST's."""
+    if not s.ok:
+        return Verdict(False, s.message)
+    problem = loss_problem(params, s, r)
+    for k in KEYS:
+        problem = problem or gradient_problem(params, k, s, r, p)
+    sizes = ", ".join(f"{k}={p.spec[k]}" for k in ("input_size", "hidden_size", "num_classes"))
+    if problem:
+        return Verdict(False, f"with {sizes}: {problem}")
+    return Verdict(True, f"loss, accuracy and gradients match the reference with {sizes}")
 
 
 def gradcheck(params, s, r, p):
@@ -401,6 +468,8 @@ def requiring_trajectory(verdict, trajectory):
 
 JUDGES = {
     "values": values,
+    "warning_free": warning_free,
+    "dtype": dtype,
     "derivative": derivative,
     "rows_sum_to_one": rows_sum_to_one,
     "jacobian": jacobian,
@@ -412,6 +481,8 @@ JUDGES = {
     "forward_loss": either_variant(loss_and_accuracy),
     "forward_gradient": either_variant(gradient_of),
     "forward_gradcheck": either_variant(gradcheck),
+    "forward_repeatable": either_variant(repeatable),
+    "forward_any_shape": either_variant(any_shape),
     "forward_eval_mode": either_variant(eval_mode),
     "forward_inputs": either_variant(inputs_unmodified),
     "regularization": regularization,

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .contract import KEYS
+from .contract import KEYS, grad_fill
 from .lookup import HELPERS, table_helpers
 from .standins import TIMING_STAND_INS
 from .train_config import TrainConfig
@@ -94,7 +94,7 @@ def new_net(impl, spec, inputs):
     else:
         weights = init_weights(spec["input_size"], spec["hidden_size"], spec["num_classes"], spec.get("seed", 0))
     net.weights = weights
-    net.gradients = {k: np.full_like(v, spec.get("grad_fill", 0.0)) for k, v in weights.items()}
+    net.gradients = {k: grad_fill(spec, k, v.shape) for k, v in weights.items()}
     return net
 
 
@@ -116,12 +116,23 @@ def call(impl, spec, inputs):
     return outputs
 
 
+def copies(arrays):
+    """A copy of a dict of arrays, so later calls cannot change what was recorded (other values kept as they are)."""
+    return {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v for k, v in dict(arrays).items()}
+
+
 def net_forward(impl, spec, inputs):
-    """TwoLayerNet.forward on given weights: (loss, acc), the gradients, and the inputs after."""
+    """TwoLayerNet.forward on given weights: (loss, acc), the gradients, and the inputs after.
+    With spec["repeat"], a second forward on the same object with the same data: "again"."""
     net = new_net(impl, spec, inputs)
     X, y = inputs["X"].copy(), inputs["y"].copy()
-    result = net.forward(X, y, spec.get("mode", "train"))
-    return {"result": result, "gradients": dict(net.gradients), "weights": dict(net.weights), "X": X, "y": y}
+    mode = spec.get("mode", "train")
+    result = net.forward(X, y, mode)
+    outputs = {"result": result, "gradients": copies(net.gradients), "weights": dict(net.weights), "X": X, "y": y}
+    if spec.get("repeat"):
+        again = net.forward(inputs["X"].copy(), inputs["y"].copy(), mode)
+        outputs["again"] = {"result": again, "gradients": copies(net.gradients)}
+    return outputs
 
 
 def net_losses(impl, spec, inputs):

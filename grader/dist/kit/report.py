@@ -17,7 +17,8 @@ def terminal_text(report, width=100):
     """One line per check (PASS or FAIL, points, name), and the feedback of failures indented below."""
     lines = []
     for r in report.results:
-        lines.append(f"{'PASS' if r.passed else 'FAIL'}  {r.score:>5g}/{r.max_score:<5g} {r.name}")
+        mark = "PASS" if r.passed else ("ADVICE" if r.advice else "FAIL")
+        lines.append(f"{mark:<4}  {r.score:>5g}/{r.max_score:<5g} {r.name}")
         if not r.passed or r.group in ("training", "performance"):
             text = r.feedback() if not r.passed else r.message
             lines.extend(textwrap.wrap(text, width, initial_indent="      ", subsequent_indent="      "))
@@ -27,8 +28,8 @@ def terminal_text(report, width=100):
 
 def gradescope_dict(report):
     """results.json as the course grader writes it: score, execution_time, output, tests[] (visible checks only)."""
-    tests = [{"name": r.name, "score": r.score, "max_score": r.max_score, "status": "passed" if r.passed else "failed",
-              "output": r.feedback(), "visibility": "visible"} for r in report.results]
+    tests = [{"name": r.name, "id": r.id, "score": r.score, "max_score": r.max_score, "status": "passed" if r.passed else "failed",
+              "output": r.feedback(), "visibility": "visible", **({"advice": True} if r.advice else {})} for r in report.results]
     return {"score": report.score, "execution_time": round(report.seconds, 3), "output": summary_line(report),
             "tests": tests, "isolation": "process"}
 

@@ -34,11 +34,15 @@ class CheckResult:
     hint: str
     note: str = ""  # e.g. a failed dependency
     seconds: float = 0.0
+    id: str = ""  # the grader's stable check id
+    advice: bool = False  # reported with its hint; worth only the points the rubric gives it
 
     @property
     def score(self):
         return self.max_score if self.passed else 0.0
 
     def feedback(self):
-        text = self.message if self.passed else f"{self.message}. Hint: {self.hint}."
+        text = self.message if self.passed else f"{self.message}." + (f" Hint: {self.hint}." if self.hint else "")
+        if self.advice and not self.passed:
+            text = f"Advice ({'no points' if not self.max_score else f'{self.max_score:g} points'}): {text}"
         return f"{text} {self.note}".strip()

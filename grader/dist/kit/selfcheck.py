@@ -28,10 +28,12 @@ MANIFEST, ARRAYS = KIT_DIR / "checks.json", KIT_DIR / "checks.npz"
 
 @dataclass(frozen=True)
 class KitCheck:
-    """One check: the grader's name, the judge's kind and parameters, its probes, the expected results."""
+    """One check: the grader's id and name, the judge's kind and parameters, its probes, the expected results."""
+    id: str  # the grader's stable check id
     name: str
     group: str
     hint: str
+    advice: bool  # reported with its hint; worth only the points the rubric gives it
     kind: str  # key of judges.JUDGES
     params: dict
     needs: tuple  # the modules it calls
@@ -56,14 +58,14 @@ def stored_checks(manifest, npz_path=ARRAYS):
         for i, c in enumerate(manifest["checks"]):
             probes, expected, prefixes = [], [], []
             for j, p in enumerate(c["probes"]):
-                prefix = f"c{i}.p{j}.in."
+                prefix = p.get("inputs_at") or f"c{i}.p{j}.in."  # shared with an earlier probe when equal
                 inputs = {k[len(prefix):]: npz[k] for k in keys if k.startswith(prefix)}
                 probes.append(judges.Probe(p["probe"], p["spec"], inputs))
                 prefixes.append(prefix)
                 if p.get("expected") is not None:
-                    ref = f"c{i}.p{j}.ref."
+                    ref = p.get("expected_at") or f"c{i}.p{j}.ref."
                     expected.append(CallResult("ok", "", p["expected"], {k[len(ref):]: npz[k] for k in keys if k.startswith(ref)}))
-            out.append(KitCheck(c["name"], c["group"], c["hint"], c["kind"], c["params"], tuple(c["needs"]), tuple(c["depends_on"]),
+            out.append(KitCheck(c["id"], c["name"], c["group"], c["hint"], c["advice"], c["kind"], c["params"], tuple(c["needs"]), tuple(c["depends_on"]),
                                 c["points"], c["timeout"], tuple(probes), tuple(expected), str(npz_path), tuple(prefixes)))
     return out
 
@@ -77,7 +79,7 @@ def training_check(manifest, dataset, folder):
     params = {"threshold": which["threshold"], "epochs": which["epochs"], "dataset": dataset.source,
               "X_test": dataset.arrays["X_test"], "y_test": dataset.arrays["y_test"]}
     probe = judges.Probe("train", {"config": config}, {})
-    return KitCheck(which["name"], "training", t["hint"], "accuracy", params, tuple(t["needs"]), tuple(t["depends_on"]),
+    return KitCheck(t["id"], which["name"], "training", t["hint"], False, "accuracy", params, tuple(t["needs"]), tuple(t["depends_on"]),
                     t["points"], t["timeout"], (probe,), (), str(path), ("",))
 
 
@@ -92,19 +94,20 @@ def performance_check(manifest, folder, npz_path=ARRAYS):
     path = datasets.write_npz({"X": X, "y": y, **{f"idx.{k}": v for k, v in idx.items()}}, Path(folder) / "timing.npz")
     spec = {"config": p["config"], "repeats": p["repeats"], "helpers": "timing", "matmul_size": p["matmul_size"], "matmul_repeats": p["matmul_repeats"]}
     params = {"flops": p["flops"], "max_ratio_to_bound": p["max_ratio_to_bound"], "expected": expected}
-    return KitCheck(p["name"], "performance", p["hint"], "epoch_speed", params, tuple(p["needs"]), tuple(p["depends_on"]),
+    return KitCheck(p["id"], p["name"], "performance", p["hint"], False, "epoch_speed", params, tuple(p["needs"]), tuple(p["depends_on"]),
                     p["points"], p["timeout"], (judges.Probe("timed_epochs", spec, {}),), (), str(path), ("",))
 
 
 @dataclass(frozen=True)
 class Selection:
-    """Which checks to run: --only PATTERN (a glob, or a substring of the name) and --group GROUP (exact, any of)."""
+    """Which checks to run: --only PATTERN (a glob, or a substring of the id or name) and --group GROUP (exact, any of)."""
     only: str | None = None
     groups: tuple = ()
 
-    def picks(self, name, group):
-        """Whether the check (name, group) is selected; everything is, by an empty selection."""
-        by_name = not self.only or fnmatch.fnmatch(name, self.only) or self.only.lower() in name.lower()
+    def picks(self, name, group, id=""):
+        """Whether the check (name, group, id) is selected; everything is, by an empty selection."""
+        by_name = not self.only or any(fnmatch.fnmatch(text, self.only) or self.only.lower() in text.lower()
+                                       for text in (name, id) if text)
         return by_name and (not self.groups or group in self.groups)
 
 
@@ -140,9 +143,9 @@ def run(path, selection=Selection(), dataset_choice="auto", data_dir=None, threa
     modules, missing = find_modules(path)
     with tempfile.TemporaryDirectory(prefix="kit-data-") as folder:
         training = manifest.get("training", {})
-        trains = any(selection.picks(training[d]["name"], "training") for d in ("mnist", "digits") if d in training)
+        trains = any(selection.picks(training[d]["name"], "training", training.get("id", "")) for d in ("mnist", "digits") if d in training)
         required = {training.get("trajectory")} if trains else set()  # the accuracy counts only if the trajectory passes
-        checks = [c for c in stored_checks(manifest) if selection.picks(c.name, c.group) or c.name in required]
+        checks = [c for c in stored_checks(manifest) if selection.picks(c.name, c.group, c.id) or c.name in required]
         dataset_text, no_data = "none (no training check selected)", None
         if trains:
             progress("loading the data for the training check")
@@ -189,7 +192,7 @@ def judge_all(checks, modules, missing, threads, progress, training=None):
     for name, result in zip(owner, got):
         student.setdefault(name, []).append(result)
     verdicts = {c.name: judges.judge(c.kind, c.params, list(c.probes), student[c.name], list(c.expected)) for c in checks}
-    failed_groups = {c.group for c in checks if not verdicts[c.name].passed}
+    failed_groups = {c.group for c in checks if not verdicts[c.name].passed and not c.advice}
     training = training or {}
     for c in checks:
         if c.kind == "accuracy":
@@ -200,4 +203,4 @@ def judge_all(checks, modules, missing, threads, progress, training=None):
     failed_groups = {c.group for c in checks if not verdicts[c.name].passed}
     return [CheckResult(c.name, c.group, c.points, verdicts[c.name].passed, verdicts[c.name].message, c.hint,
                         "" if verdicts[c.name].passed else dependency_note(c, failed_groups),
-                        sum(r.seconds for r in student[c.name])) for c in checks]
+                        sum(r.seconds for r in student[c.name]), c.id, c.advice) for c in checks]
