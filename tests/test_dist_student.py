@@ -353,7 +353,9 @@ def test_the_kit_names_the_trajectory_check_the_accuracy_requires(kit):
     from grader.checks import catalog
     manifest = json.loads((kit.folder / "checker" / "checks.json").read_text())
     accuracy = next(c for c in catalog.build(load_rubric(RUBRIC_FILE), specs.stand_in_dataset("mnist"), ".") if c.kind == "training")
-    assert (manifest["training"]["trajectory"],) == accuracy.requires
+    (required,) = accuracy.requires
+    trajectory = next(c for c in catalog.build(load_rubric(RUBRIC_FILE), specs.stand_in_dataset("mnist"), ".") if c.id == required)
+    assert manifest["training"]["trajectory"] == trajectory.name  # the kit's verdicts are keyed by name
 
 
 def test_with_no_data_to_train_on_the_training_check_fails_saying_so_and_the_rest_still_run(kit, tmp_path):

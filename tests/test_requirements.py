@@ -16,29 +16,29 @@ from grader.rubric import load_rubric
 RUBRIC = load_rubric(RUBRIC_FILE)
 
 
-def check(name, requires=()):
-    return Check(name, (), (), lambda s, r: Verdict(True, ""), "hint", requires=requires)
+def check(id, requires=()):
+    return Check(id, "a sentence", (), (), lambda s, r: Verdict(True, ""), "full hint", "concept hint", requires=requires)
 
 
-ACCURACY = check("training: accuracy", requires=("training: trajectory",))
+ACCURACY = check("training/accuracy", requires=("training/trajectory",))
 
 
 def test_a_pass_does_not_count_when_a_required_check_failed():
-    verdict = with_requirements(ACCURACY, Verdict(True, "test accuracy 0.91"), {"training: trajectory": Verdict(False, "diverged")})
+    verdict = with_requirements(ACCURACY, Verdict(True, "test accuracy 0.91"), {"training/trajectory": Verdict(False, "diverged")})
     assert not verdict.passed
-    assert verdict.message.startswith("test accuracy 0.91; not counted, because training: trajectory failed")
+    assert verdict.message.startswith("test accuracy 0.91; not counted, because training/trajectory failed")
 
 
 def test_a_pass_counts_when_the_required_check_passed_or_did_not_run():
     passed = Verdict(True, "test accuracy 0.91")
-    assert with_requirements(ACCURACY, passed, {"training: trajectory": Verdict(True, "")}) is passed
+    assert with_requirements(ACCURACY, passed, {"training/trajectory": Verdict(True, "")}) is passed
     assert with_requirements(ACCURACY, passed, {}) is passed
 
 
 def test_a_failure_stays_as_it_was():
     failed = Verdict(False, "test accuracy 0.11, below the threshold")
-    assert with_requirements(ACCURACY, failed, {"training: trajectory": Verdict(False, "diverged")}) is failed
-    assert requirements_failed(ACCURACY, {"training: trajectory": Verdict(False, "")}) == ["training: trajectory"]
+    assert with_requirements(ACCURACY, failed, {"training/trajectory": Verdict(False, "diverged")}) is failed
+    assert requirements_failed(ACCURACY, {"training/trajectory": Verdict(False, "")}) == ["training/trajectory"]
 
 
 def data_catalog():
@@ -49,7 +49,7 @@ def test_the_accuracy_after_training_requires_the_trajectory_check():
     checks = data_catalog()
     accuracy = next(c for c in checks if c.kind == "training")
     (required,) = accuracy.requires
-    assert required in {c.name for c in checks if c.group == "training" and c.kind == "unit"}
+    assert required in {c.id for c in checks if c.group == "training" and c.kind == "unit"}
 
 
 def test_selecting_a_check_runs_the_checks_it_requires():
@@ -57,4 +57,4 @@ def test_selecting_a_check_runs_the_checks_it_requires():
     checks = data_catalog()
     accuracy = next(c for c in checks if c.kind == "training")
     chosen = select(checks, RUBRIC, Options(only=accuracy.name))
-    assert [c.name for c in chosen] == [c.name for c in checks if c.name in (accuracy.name, *accuracy.requires)]
+    assert [c.id for c in chosen] == [c.id for c in checks if c.id in (accuracy.id, *accuracy.requires)]
