@@ -329,7 +329,7 @@ def run_all(submission, checks, rubric, options, data_dir, progress, budget=None
                 seeds = challenge.timing_seeds(rubric.seed, spec["repeats"])
                 pace = Pace(1, -(-min(spec["subset"], train_size or spec["subset"]) // spec["config"]["batch_size"]))
                 s, r = time_interleaved(box, ref_box, c.probes[0], list(c.needs), rule.timeout,
-                                        float(rule.param("max_ratio", 3.0)), seeds, until("performance") or float("inf"), pace)
+                                        rule.params.max_ratio, seeds, until("performance") or float("inf"), pace)
                 student[c.name], reference[c.name] = [s], [r]
             student_output.append(box.output_tail())
     return student, reference, "".join(student_output)

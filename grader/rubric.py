@@ -2,7 +2,7 @@
 
 import difflib
 import math
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
 from . import toml
@@ -10,10 +10,6 @@ from .checks.base import HINT_LEVELS  # `hints`: full may name the fix; concept 
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 RULE_KEYS = {"points", "visibility", "timeout", "rtol", "atol"}
-PARAM_KEYS = {  # group-specific parameters, documented in the README
-    "threshold", "margin", "reference_accuracy", "epochs", "subset", "steps", "max_ratio", "repeats",
-    "eps", "max_rel_error", "digits_threshold", "digits_epochs", "batch_size",
-}
 TOP_KEYS = {"total", "seed", "memory_mb", "import_timeout", "budget_s", "defaults", "groups", "checks", "hints"}
 BUDGET_S = 240.0  # default total seconds of one grade (grader.budget)
 MIN_BUDGET_S = 1.0
@@ -31,10 +27,7 @@ class GroupRule:
     timeout: float = 10.0  # seconds of wall time per call into the submission
     rtol: float = 1e-6
     atol: float = 1e-9
-    params: dict = field(default_factory=dict)  # group-specific, e.g. {"threshold": 0.85}
-
-    def param(self, key, default=None):
-        return self.params.get(key, default)
+    params: object = None  # the group's typed parameters (grader.checks.catalog.PARAMS), e.g. TrainingParams
 
 
 @dataclass(frozen=True)
@@ -79,24 +72,44 @@ def _number(where, key, value, minimum=0.0):
     return value
 
 
-def _rule(where, table, defaults):
+def _rule(where, group, table, defaults):
     if not isinstance(table, dict):
         raise RubricError(f"{where} must be a table")
-    unknown = sorted(set(table) - RULE_KEYS - PARAM_KEYS)
-    if unknown:
-        raise RubricError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(RULE_KEYS | PARAM_KEYS))})")
     merged = {**defaults, **table}
     if "points" not in merged:
         raise RubricError(f"{where}: missing 'points'")
     visibility = merged.get("visibility", "visible")
     if visibility not in VISIBILITIES:
         raise RubricError(f"{where}: visibility must be one of {', '.join(VISIBILITIES)}, got {visibility!r}")
-    for key in ("points", "timeout", "rtol", "atol", *PARAM_KEYS):
+    for key in ("points", "timeout", "rtol", "atol"):
         if key in merged:
             _number(where, key, merged[key])
-    params = {k: v for k, v in merged.items() if k in PARAM_KEYS}
-    rule_args = {k: merged[k] for k in RULE_KEYS if k in merged}
-    return GroupRule(**rule_args, params=params)
+    params = _params(where, group, {k: v for k, v in merged.items() if k not in RULE_KEYS})
+    return GroupRule(**{k: merged[k] for k in RULE_KEYS if k in merged}, params=params)
+
+
+def _params(where, group, raw):
+    """The group's parameters as its dataclass (grader.checks.catalog.PARAMS); None for a group without any.
+    A key the group does not use, a missing key without a default, or a value of the wrong kind is an error."""
+    from .checks.catalog import PARAMS  # the checks declare their parameters; imported when a rubric is parsed
+    kind = PARAMS.get(group)
+    known = {f.name: f for f in fields(kind)} if kind else {}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        allowed = ", ".join(sorted(RULE_KEYS | set(known)))
+        raise RubricError(f"{where}: unknown key {unknown[0]!r} (known for this group: {allowed})")
+    missing = [name for name, f in known.items() if f.default is MISSING and name not in raw]
+    if missing:
+        raise RubricError(f"{where}: missing {missing[0]!r}, which has no default (see the README's rubric section)")
+    values = {}
+    for name, value in raw.items():
+        if known[name].type is int:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise RubricError(f"{where}: {name} must be a whole number >= 1, got {value!r}")
+            values[name] = value
+        else:
+            values[name] = float(_number(where, name, value))
+    return kind(**values) if kind else None
 
 
 def _check_rule(where, table):
@@ -129,7 +142,7 @@ def parse_rubric(doc, source="<string>"):
     bad = sorted(set(defaults) - (RULE_KEYS - {"points"}))
     if bad:
         raise RubricError(f"{source}: [defaults] unknown key {bad[0]!r} (known: {', '.join(sorted(RULE_KEYS - {'points'}))})")
-    groups = {name: _rule(f"{source}: [groups.\"{name}\"]", table, defaults) for name, table in doc.get("groups", {}).items()}
+    groups = {name: _rule(f"{source}: [groups.\"{name}\"]", name, table, defaults) for name, table in doc.get("groups", {}).items()}
     if not groups:
         raise RubricError(f"{source}: no [groups.\"...\"] tables")
     checks = {id: _check_rule(f"{source}: [checks.\"{id}\"]", table) for id, table in doc.get("checks", {}).items()}

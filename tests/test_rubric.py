@@ -1,10 +1,12 @@
 """The rubric file: loaded into frozen dataclasses, with errors that name the key."""
 
 import dataclasses
+import re
 
 import pytest
 
 from grader.checks import catalog
+from grader.checks.training import TrainingParams
 from grader.paths import RUBRIC_FILE
 from grader.rubric import RubricError, load_rubric, parse_rubric, validate_against
 
@@ -31,9 +33,40 @@ def test_defaults_apply_and_groups_override_them():
     assert rubric.rule("a").rtol == 1e-2 and rubric.rule("b").rtol == 1e-3 and rubric.rule("a").timeout == 3
 
 
-def test_group_parameters_are_kept():
-    rubric = parse_rubric({"total": 1, "groups": {"training": {"points": 1, "threshold": 0.9, "epochs": 2}}})
-    assert rubric.rule("training").param("threshold") == 0.9
+TRAINING = {"points": 1, "threshold": 0.9, "digits_threshold": 0.7}
+
+
+def test_group_parameters_are_typed_with_their_defaults_in_one_place():
+    rubric = parse_rubric({"total": 1, "groups": {"training": {**TRAINING, "epochs": 3}}})
+    assert rubric.rule("training").params == TrainingParams(threshold=0.9, digits_threshold=0.7, epochs=3)
+    assert rubric.rule("training").params.steps == 5  # TrainingParams' default
+    assert parse_rubric(MINIMAL).rule("a").params is None  # a group without parameters
+
+
+def test_the_default_rubrics_parameters_are_the_checks_own_kinds():
+    rubric = load_rubric(RUBRIC_FILE)
+    for group, kind in catalog.PARAMS.items():
+        assert isinstance(rubric.rule(group).params, kind), group
+
+
+@pytest.mark.parametrize("table, message", [
+    ({"points": 1, "digits_threshold": 0.7}, "missing 'threshold', which has no default"),
+    ({**TRAINING, "margin": 0.02}, "unknown key 'margin' (known for this group: atol, batch_size, digits_epochs"),
+    ({**TRAINING, "epochs": 2.5}, "epochs must be a whole number >= 1, got 2.5"),
+    ({**TRAINING, "steps": 0}, "steps must be a whole number >= 1, got 0"),
+    ({**TRAINING, "threshold": "high"}, "threshold must be a number >= 0"),
+])
+def test_a_training_table_without_its_threshold_or_with_a_key_it_does_not_use_is_an_error(table, message):
+    with pytest.raises(RubricError, match=re.escape(message)):
+        parse_rubric({"total": 1, "groups": {"training": table}})
+
+
+def test_a_parameter_is_refused_by_a_group_that_does_not_use_it():
+    """The forward group draws its own central-difference steps: an `eps` there would be ignored."""
+    with pytest.raises(RubricError, match="unknown key 'eps' .known for this group: atol, max_rel_error, points"):
+        parse_rubric({"total": 1, "groups": {"two_layer_net.TwoLayerNet.forward": {"points": 1, "eps": 1e-6}}})
+    with pytest.raises(RubricError, match="unknown key 'threshold'"):
+        parse_rubric({"total": 1, "groups": {"softmax.softmax": {"points": 1, "threshold": 0.5}}})
 
 
 def test_a_check_can_override_its_visibility_by_its_id():

@@ -22,7 +22,7 @@ def numeric_derivative(f, x, eps):
 
 def gradcheck_judge(rule, f):
     """Judge: the returned derivative agrees with central differences of the true function."""
-    eps, limit = rule.param("eps", 1e-5), rule.param("max_rel_error", 1e-6)
+    eps, limit = rule.params.eps, rule.params.max_rel_error
 
     @requires_ok
     def judge(student, reference, probes):

@@ -1,6 +1,18 @@
 """The check catalog, declared in one place and in grading order."""
 
 from . import activations, network, optimizer, perceptron, performance, softmax, training
+from .compare import GradientParams
+from .network import GradcheckParams
+from .performance import PerformanceParams
+from .training import TrainingParams
+
+PARAMS = {  # group -> the dataclass of its rubric parameters; a group not named here takes none
+    "activations.sigmoid_grad": GradientParams,
+    "softmax.softmax_jacobian": GradientParams,
+    "two_layer_net.TwoLayerNet.forward": GradcheckParams,
+    "training": TrainingParams,
+    "performance": PerformanceParams,
+}
 
 DATA_CHECK_IDS = ("training/trajectory", "training/accuracy", "performance/epoch-time")  # ids of data_checks' checks
 

@@ -1,6 +1,17 @@
 """Comparing returned values with expected ones, with messages that say expected vs got."""
 
+from dataclasses import dataclass
+
 import numpy as np
+
+
+
+@dataclass(frozen=True)
+class GradientParams:
+    """Rubric parameters of a central-difference check of a derivative (sigmoid_grad, the Jacobian)."""
+    eps: float = 1e-6  # the central differences' step
+    max_rel_error: float = 1e-6  # the largest relative error that passes
+
 
 SHOWN_ELEMENTS = 6
 

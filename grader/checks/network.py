@@ -10,6 +10,8 @@ and softmax helpers patched in. It passes when either does, so a bug in softmax 
 points, not forward's too.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..challenge import gradcheck_points
@@ -23,6 +25,13 @@ GROUP = "two_layer_net.TwoLayerNet.forward"
 HELPER_GROUPS = ("activations.sigmoid", "activations.sigmoid_grad", "softmax.softmax", "softmax.cross_entropy_loss", "softmax.accuracy")
 SHAPE = {"input_size": INPUT_SIZE, "hidden_size": 8, "num_classes": NUM_CLASSES}  # the assignment's; a small hidden layer for speed
 OTHER_SHAPE = {"input_size": 6, "hidden_size": 5, "num_classes": 4}  # the any-shape check's
+GRADCHECK_POINTS = 8  # weight entries at which the grader forms central differences
+
+
+@dataclass(frozen=True)
+class GradcheckParams:
+    """Rubric parameters of the forward group: the grader draws the central differences' steps itself."""
+    max_rel_error: float = 1e-6  # the largest relative error of an analytic gradient that passes
 
 
 def problem_inputs(rng, shape, n=6):
@@ -126,7 +135,7 @@ def gradcheck(rule, points):
     """Judge: the analytic gradients agree with central differences that the grader forms from
     losses at points it chose, and those losses agree with the reference's at the same points.
     Numbers that only the student process vouches for explain a failure, never earn the check."""
-    limit = rule.param("max_rel_error", 1e-6)
+    limit = rule.params.max_rel_error
 
     def judge(s, r, p):
         analytic = {k: result_value(s, f"analytic.{k}") for k in KEYS}
@@ -173,7 +182,7 @@ def checks(rubric):
                       "apply the chain rule from the loss back to this weight; the batch mean divides by N exactly once")
     inputs = problem_inputs(rng_for(seed, GROUP + "gradcheck"), SHAPE, 5)
     shapes = {k: inputs["w." + k].shape for k in KEYS}
-    points = gradcheck_points(seed, shapes, int(rule.param("gradcheck_points", 8)))
+    points = gradcheck_points(seed, shapes, GRADCHECK_POINTS)
     probes = tuple(Probe("net_losses", {**SHAPE, "points": points, "grad_fill": "random", "grad_seed": grad_seed, "helpers": h}, inputs)
                    for h in ("student", "provided"))
     forward_check("central-differences", "all four gradients agree with central differences", probes, gradcheck(rule, points),

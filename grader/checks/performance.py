@@ -1,12 +1,21 @@
 """The epoch-time benchmark: the submission's training epoch against the reference's."""
 
 import statistics
+from dataclasses import dataclass
 
 from ..harness.train_config import TrainConfig
 from .base import Probe, Verdict
 from .common import add
 
 NEEDS = ("two_layer_net", "optimizer")
+
+
+@dataclass(frozen=True)
+class PerformanceParams:
+    """Rubric parameters of the performance group."""
+    subset: int = 12000  # training images per timed epoch
+    repeats: int = 5  # interleaved student/reference epochs; the median is compared
+    max_ratio: float = 3.0  # student epoch time / reference epoch time
 
 
 def ratio_judge(max_ratio):
@@ -31,13 +40,13 @@ def ratio_judge(max_ratio):
 
 def checks(rubric, dataset, data_dir):
     rule = rubric.rule("performance")
-    subset = int(rule.param("subset", 12000))
+    subset = rule.params.subset
     config = TrainConfig()
     # Timed with correct sigmoid/softmax helpers patched in, so a bug there costs its own points only.
-    spec = {"config": config.to_dict(), "data_dir": str(data_dir), "subset": subset, "repeats": int(rule.param("repeats", 5)),
+    spec = {"config": config.to_dict(), "data_dir": str(data_dir), "subset": subset, "repeats": rule.params.repeats,
             "helpers": "provided"}
     probes = (Probe("timed_epochs", spec),)
-    max_ratio = float(rule.param("max_ratio", 3.0))
+    max_ratio = rule.params.max_ratio
     return [add([], "performance/epoch-time", f"training epoch within {max_ratio:g}x the reference's time", probes,
                 ratio_judge(max_ratio), "vectorize over the batch: no Python loop over samples, hidden units or pixels",
                 "one matrix product handles a whole batch; Python loops over samples are slow", needs=NEEDS,

@@ -52,7 +52,7 @@ def rows_sum_to_one(rule):
 
 
 def jacobian_properties(rule):
-    eps, limit = rule.param("eps", 1e-6), rule.param("max_rel_error", 1e-6)
+    eps, limit = rule.params.eps, rule.params.max_rel_error
 
     @requires_ok
     def judge(student, reference, probes):

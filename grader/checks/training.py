@@ -1,5 +1,7 @@
 """End-to-end checks: trajectory equivalence with the reference, and accuracy after real training."""
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..harness.train_config import TrainConfig
@@ -11,6 +13,18 @@ from .common import add
 
 NEEDS = ("two_layer_net", "optimizer")
 DEPENDS = ("two_layer_net.TwoLayerNet.forward", "optimizer.SGD.update", "optimizer.SGD.apply_regularization")
+
+
+@dataclass(frozen=True)
+class TrainingParams:
+    """Rubric parameters of the training group. The thresholds have no default: each is calibrated on the
+    reference (see the rubric's comments), and a rubric without them is an error."""
+    threshold: float  # test accuracy to reach on MNIST after `epochs`
+    digits_threshold: float  # the same on the digits fallback after `digits_epochs`
+    epochs: int = 2
+    digits_epochs: int = 50  # the digits set is small: more epochs for the same number of steps
+    steps: int = 5  # trajectory: SGD steps compared with the reference
+    batch_size: int = 64
 
 
 def trajectory_inputs(data, config, steps, init):
@@ -89,8 +103,8 @@ def checks(rubric, dataset, data_dir):
     from ..harness.probes import init_weights
     out = []
     rule = rubric.rule("training")
-    config = TrainConfig(batch_size=int(rule.param("batch_size", 64)), seed=training_seed(rubric.seed))
-    steps = int(rule.param("steps", 5))
+    config = TrainConfig(batch_size=rule.params.batch_size, seed=training_seed(rubric.seed))
+    steps = rule.params.steps
     init = init_weights(dataset.X_train.shape[1], config.hidden_size, 10, config.seed)
     spec = {"input_size": dataset.X_train.shape[1], "hidden_size": config.hidden_size, "num_classes": 10,
             "learning_rate": config.learning_rate, "reg": config.reg, "momentum": config.momentum, "steps": steps,
@@ -102,8 +116,8 @@ def checks(rubric, dataset, data_dir):
         "one training step is forward (gradients) then update (weights); both must follow the contract", needs=NEEDS,
         depends_on=DEPENDS)
     digits = dataset.name == "digits"
-    epochs = int(rule.param("digits_epochs" if digits else "epochs", 2))
-    threshold = float(rule.param("digits_threshold" if digits else "threshold", 0.0))
+    epochs = rule.params.digits_epochs if digits else rule.params.epochs
+    threshold = rule.params.digits_threshold if digits else rule.params.threshold
     train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size, seed=config.seed)
     probes = tuple(Probe("train", {"config": train_config.to_dict(), "data_dir": str(data_dir), "helpers": h}) for h in ("student", "provided"))
     add(out, "training/accuracy", f"test accuracy reaches the threshold after {epochs} epoch(s) of the provided loop", probes,

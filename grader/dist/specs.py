@@ -220,16 +220,16 @@ def kit_probe(import_ref, probe, want_expected, numeric=None):
 def numeric_values(id, probe, rule):
     """Central differences of the true function at the probe's input, for the two gradient checks that need them."""
     if id == "activations.sigmoid_grad/central-differences":
-        return activation_checks.numeric_derivative(activation_checks.reference_sigmoid, probe.inputs["a0"], rule.param("eps", 1e-5))
+        return activation_checks.numeric_derivative(activation_checks.reference_sigmoid, probe.inputs["a0"], rule.params.eps)
     if id == "softmax.softmax_jacobian/central-differences":
-        return softmax_checks.numeric_jacobian(probe.inputs["a0"], rule.param("eps", 1e-6))
+        return softmax_checks.numeric_jacobian(probe.inputs["a0"], rule.params.eps)
     return None
 
 
 def judge_params(kind, extra, rule):
     params = {"rtol": rule.rtol, "atol": rule.atol, **extra}
     if kind in ("derivative", "jacobian", "forward_gradcheck"):
-        params["max_rel_error"] = rule.param("max_rel_error", 1e-6)
+        params["max_rel_error"] = rule.params.max_rel_error
     return params
 
 
@@ -275,7 +275,7 @@ def kit_checks(rubric, reference_dir):
         rule = rubric.rule(c.group)
         probes = c.probes
         if kind == "trajectory":
-            probes = trajectory_probes(KIT_SEED, int(rule.param("steps", 5)))
+            probes = trajectory_probes(KIT_SEED, rule.params.steps)
         numeric = [numeric_values(c.id, p, rule) for p in probes]
         kit = tuple(kit_probe(import_ref, p, c.run_reference, n) for p, n in zip(probes, numeric))
         out.append(KitCheck(c.id, c.name, c.group, c.hint_at(KIT_HINTS[rubric.hints]), rubric.advice(c.id), kind,
@@ -349,22 +349,22 @@ def data_checks(rubric, project_dir, import_ref):
     t, p = rubric.rule("training"), rubric.rule("performance")
     out, arrays = {}, {}
     if visible(rubric, accuracy["mnist"]):
-        config = TrainConfig(batch_size=int(t.param("batch_size", 64)), seed=training_seed(KIT_SEED))
+        config = TrainConfig(batch_size=t.params.batch_size, seed=training_seed(KIT_SEED))
         out["training"] = {
-            "mnist": {"name": accuracy["mnist"].name, "epochs": int(t.param("epochs", 2)), "threshold": float(t.param("threshold", 0.0))},
-            "digits": {"name": accuracy["digits"].name, "epochs": int(t.param("digits_epochs", 2)),
-                       "threshold": float(t.param("digits_threshold", 0.0))},
+            "mnist": {"name": accuracy["mnist"].name, "epochs": t.params.epochs, "threshold": t.params.threshold},
+            "digits": {"name": accuracy["digits"].name, "epochs": t.params.digits_epochs,
+                       "threshold": t.params.digits_threshold},
             "id": accuracy["mnist"].id, "config": config.to_dict(), "hint": accuracy["mnist"].hint_at(KIT_HINTS[rubric.hints]),
             "helper_groups": list(HELPER_GROUPS), "trajectory": required_visible(rubric, accuracy["mnist"], every["mnist"]),
             "needs": list(accuracy["mnist"].needs), "depends_on": list(accuracy["mnist"].depends_on), "points": points[accuracy["mnist"].id],
             "timeout": float(t.timeout)}
     if visible(rubric, perf):
-        config, subset = TrainConfig(), int(p.param("subset", 12000))
+        config, subset = TrainConfig(), p.params.subset
         flops, target = flop_figures(project_dir, subset, config.hidden_size)
-        max_ratio = float(p.param("max_ratio", 3.0)) * target
+        max_ratio = p.params.max_ratio * target
         out["performance"] = {
             "id": perf.id, "name": f"performance: training epoch within {max_ratio:g}x the float64 matrix-multiply bound",
-            "config": config.to_dict(), "subset": subset, "repeats": int(p.param("repeats", 5)),
+            "config": config.to_dict(), "subset": subset, "repeats": p.params.repeats,
             "flops": flops, "max_ratio_to_bound": max_ratio,
             "matmul_size": MATMUL_SIZE, "matmul_repeats": MATMUL_REPEATS, "hint": perf.hint_at(KIT_HINTS[rubric.hints]),
             "needs": list(perf.needs), "depends_on": list(perf.depends_on), "points": points[perf.id], "timeout": float(p.timeout) + 60.0}
