@@ -1,4 +1,4 @@
-"""Fast tests of grader.bench_epoch's pure parts and of one tiny end-to-end run.
+"""Fast tests of tools.bench_epoch's pure parts and of one tiny end-to-end run.
 
 No timing is asserted anywhere: only arithmetic, plumbing and the report's shape.
 """
@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from grader import bench_epoch as be
+from tools import bench_epoch as be
 
 RESULT_KEYS = {
     "config", "batch_size", "hidden_size", "epoch_s", "epoch_times_s", "train_loss", "flops", "bound_s",

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import real_mnist_dir
-from grader import bench_epoch as be
+from tools import bench_epoch as be
 
 N_IMAGES = 12_000  # the first 12,000 training images
 BATCH_SIZE, HIDDEN_SIZE = be.TARGET_CONFIG

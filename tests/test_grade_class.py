@@ -485,7 +485,7 @@ def test_143_sigterm_stops_the_batch_with_no_process_left_and_no_partial_file(tm
 
 
 def test_the_throughput_benchmark_builds_a_class_of_n_corpus_cases_spread_over_the_corpus(tmp_path):
-    from grader import bench_class
+    from tools import bench_class
     names = bench_class.build_class(4, tmp_path)
     assert len(set(names)) == 4 and sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
     assert all((tmp_path / n / "softmax.py").is_file() for n in names)

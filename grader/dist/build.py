@@ -143,7 +143,7 @@ class Contents:
 def kit_contents(rubric, reference_dir):
     """The kit's checks, with the reference's values on the kit's public inputs."""
     checks = specs.kit_checks(rubric, Path(reference_dir))
-    data, data_arrays = specs.data_checks(rubric, Path(reference_dir).resolve().parent, specs.load_reference(Path(reference_dir)))
+    data, data_arrays = specs.data_checks(rubric, specs.load_reference(Path(reference_dir)))
     return Contents(checks, data, data_arrays)
 
 

@@ -24,6 +24,7 @@ from ..checks import softmax as softmax_checks
 from ..checks.base import Probe
 from ..checks.network import HELPER_GROUPS
 from ..contract import KEYS
+from ..flops import TARGET_RATIO, epoch_flops
 from ..harness import probes as harness_probes
 from ..harness.train_config import TrainConfig
 
@@ -283,18 +284,9 @@ def kit_checks(rubric, reference_dir):
     return out
 
 
-def flop_figures(project_dir, subset, hidden_size):
-    """(matmul FLOPs of one epoch over subset images, the reference's target ratio to that bound), from
-    grader/bench_epoch.py (which imports reference/, so project_dir goes on the import path)."""
-    added = str(project_dir) not in sys.path
-    if added:
-        sys.path.insert(0, str(project_dir))
-    try:
-        from .. import bench_epoch
-    finally:
-        if added:
-            sys.path.remove(str(project_dir))
-    return bench_epoch.epoch_flops(subset, hidden_size), bench_epoch.TARGET_RATIO
+def flop_figures(subset, hidden_size):
+    """(matmul FLOPs of one epoch over subset images, the reference's target ratio to that bound)."""
+    return epoch_flops(subset, hidden_size), TARGET_RATIO
 
 
 @contextlib.contextmanager
@@ -339,7 +331,7 @@ def required_visible(rubric, check, every):
     return names[0] if names else None
 
 
-def data_checks(rubric, project_dir, import_ref):
+def data_checks(rubric, import_ref):
     """(manifest entries, {npz key: array}) of the training-accuracy and performance checks, which run on
     the student's data and machine."""
     every = {d: catalog.build(rubric, stand_in_dataset(d), ".") for d in ("mnist", "digits")}
@@ -360,7 +352,7 @@ def data_checks(rubric, project_dir, import_ref):
             "timeout": float(t.timeout)}
     if visible(rubric, perf):
         config, subset = TrainConfig(), p.params.subset
-        flops, target = flop_figures(project_dir, subset, config.hidden_size)
+        flops, target = flop_figures(subset, config.hidden_size)
         max_ratio = p.params.max_ratio * target
         out["performance"] = {
             "id": perf.id, "name": f"performance: training epoch within {max_ratio:g}x the float64 matrix-multiply bound",

@@ -1,6 +1,6 @@
 """Refresh the README's generated sections from the commands' own output.
 
-    python -m grader.readme_sync
+    python -m tools.readme_sync
 
 Replaces the text between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`
 with the matching part of reports/experiments/reference/report.md (NAME =
@@ -12,7 +12,7 @@ import re
 import shutil
 import sys
 
-from .paths import PROJECT_DIR, REPORTS_DIR
+from grader.paths import PROJECT_DIR, REPORTS_DIR
 
 README = PROJECT_DIR / "README.md"
 FIGURES = PROJECT_DIR / "docs" / "figures"

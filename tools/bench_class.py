@@ -1,6 +1,6 @@
 """Benchmark: throughput of `grader grade-class` on corpus cases, with --jobs 1 and then --jobs 2.
 
-    python -m grader.bench_class [--cases 6] [--jobs 1,2] [--rubric tests/corpus/rubric.toml] [--only PATTERN]
+    python -m tools.bench_class [--cases 6] [--jobs 1,2] [--rubric tests/corpus/rubric.toml] [--only PATTERN]
 
 The class is the first N cases of tests/corpus/bugs and alternatives (each the reference
 overlaid with the case's files), graded from scratch (--force) once per --jobs value.
@@ -17,8 +17,8 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from . import corpus
-from .paths import PROJECT_DIR
+from grader import corpus
+from grader.paths import PROJECT_DIR
 
 CORPUS_RUBRIC = corpus.CORPUS_DIR / "rubric.toml"
 
@@ -45,7 +45,7 @@ def grade_class_seconds(klass, out, jobs, rubric, only):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m grader.bench_class", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.bench_class", description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=6, help="submissions in the class (default: %(default)s)")
     parser.add_argument("--jobs", default="1,2", help="--jobs values to compare (default: %(default)s)")
     parser.add_argument("--rubric", type=Path, default=CORPUS_RUBRIC, help="rubric (default: the corpus rubric, short time budgets)")

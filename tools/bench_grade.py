@@ -1,7 +1,7 @@
 """Benchmark: wall time of grading one submission in each isolation mode, as ratios measured in the same run,
 then the wall time of bounded grades as fractions of the time budget.
 
-    python -m grader.bench_grade [PATH] [--repeats 3] [--modes process,bwrap] [--cases triple_loop_forward,stuck_update]
+    python -m tools.bench_grade [PATH] [--repeats 3] [--modes process,bwrap] [--cases triple_loop_forward,stuck_update]
 
 Each repeat grades the submission once per mode, interleaved, so load on the
 machine falls on both alike. Reported: the median grading time per mode, each
@@ -26,12 +26,12 @@ import time  # noqa: E402
 
 from tabulate import tabulate  # noqa: E402
 
-from . import corpus, isolation, pipeline
-from .data import load_dataset
-from .harness.train_config import TrainConfig
-from .harness.training import train_epoch
-from .paths import REFERENCE_DIR, RUBRIC_FILE
-from .rubric import load_rubric
+from grader import corpus, isolation, pipeline
+from grader.data import load_dataset
+from grader.harness.train_config import TrainConfig
+from grader.harness.training import train_epoch
+from grader.paths import REFERENCE_DIR, RUBRIC_FILE
+from grader.rubric import load_rubric
 
 
 def baseline_epoch_seconds(data):
@@ -44,7 +44,7 @@ def baseline_epoch_seconds(data):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m grader.bench_grade", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.bench_grade", description=__doc__.splitlines()[0])
     parser.add_argument("path", nargs="?", default=str(REFERENCE_DIR), help="submission to grade (default: reference/)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--dataset", default="mnist", choices=("mnist", "digits", "auto"))

@@ -1,7 +1,7 @@
 """Epoch-speed benchmark: how close one training epoch of the reference comes to the
 machine's float64 matrix-multiply speed, and how it compares with PyTorch eager.
 
-    python -m grader.bench_epoch [--repeats 5] [--configs 64x128,32x256] [--json FILE]
+    python -m tools.bench_epoch [--repeats 5] [--configs 64x128,32x256] [--json FILE]
 
 In one run it measures
   * the float64 matmul rate: median time of an (S, S) @ (S, S) product -> FLOP/s, once
@@ -29,32 +29,19 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.contract import NUM_CLASSES
 from grader.data.errors import DataError
+from grader.flops import TARGET_CONFIG, TARGET_RATIO, epoch_flops, flop_bound
 from grader.harness.train_config import TrainConfig
 from grader.harness.training import epoch_batches, train_epoch
 from reference.optimizer import SGD
 from reference.two_layer_net import TwoLayerNet
 
-TARGET_CONFIG = (64, 128)  # (batch size, hidden units) the target applies to
-TARGET_RATIO = 2.5  # epoch time / FLOP bound at TARGET_CONFIG
-NUM_CLASSES = 10
 DEFAULT_CONFIGS = "64x128,32x256"
 EPOCH = 1  # every timed epoch uses the shuffle order of epoch 1
 
 
 # ---------------------------------------------------------------- pure arithmetic
-
-def epoch_flops(n, hidden, input_size=784, num_classes=NUM_CLASSES):
-    """Matmul FLOPs of one training epoch over n samples: 2*n*(2*D*H + 3*C*H)."""
-    return 2 * n * (2 * input_size * hidden + 3 * num_classes * hidden)
-
-
-def flop_bound(n, hidden, rate, input_size=784, num_classes=NUM_CLASSES):
-    """Seconds one epoch would take if it did only its matmuls at `rate` FLOP/s."""
-    if rate <= 0:
-        raise ValueError(f"the matmul rate must be positive, got {rate!r}")
-    return epoch_flops(n, hidden, input_size, num_classes) / rate
-
 
 def ratio(numerator, denominator):
     """numerator / denominator, or None when either is missing or the denominator is 0."""
@@ -284,7 +271,7 @@ def target_verdict(results):
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="python -m grader.bench_epoch", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.bench_epoch", description=__doc__.split("\n\n")[0])
     p.add_argument("--repeats", type=positive_int, default=5, help="timed repeats per measurement (median reported; default 5)")
     p.add_argument("--configs", type=parse_configs, default=parse_configs(DEFAULT_CONFIGS),
                    help=f"comma-separated BATCHxHIDDEN configs (default {DEFAULT_CONFIGS})")
