@@ -29,7 +29,3 @@ def allocate(group_points, check_groups, fixed=None):
                 points[id] = (share + (1 if i < extra else 0)) / 100
     return points
 
-
-def score(points, passed):
-    """Points earned: the allocated points of every passed check."""
-    return round(sum(p for name, p in points.items() if passed.get(name)), 2)

@@ -1,6 +1,6 @@
 """Allocating points is a pure function: even shares that add up exactly."""
 
-from grader.scoring import allocate, score
+from grader.scoring import allocate
 
 
 def test_a_group_is_split_evenly_across_its_checks():
@@ -16,12 +16,6 @@ def test_shares_that_do_not_divide_evenly_still_add_up_to_the_group_points():
 def test_groups_are_independent_and_fractional_points_are_kept():
     points = allocate({"g": 1.5, "h": 4}, [("a", "g"), ("b", "h"), ("c", "h")])
     assert points == {"a": 1.5, "b": 2.0, "c": 2.0}
-
-
-def test_the_score_is_the_points_of_the_passed_checks():
-    points = {"a": 2.5, "b": 2.5, "c": 5}
-    assert score(points, {"a": True, "b": False, "c": True}) == 7.5
-    assert score(points, {}) == 0
 
 
 def test_advice_checks_get_their_fixed_points_and_the_rest_goes_to_the_groups_other_checks():
