@@ -17,7 +17,7 @@ import traceback
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from . import challenge, scoring
+from . import blame, challenge, scoring
 from .checks import catalog
 from .checks.base import Verdict
 from .contract import HELPER_MODULES, MODULES
@@ -105,23 +105,17 @@ def missing_result(module):
     return CallResult("missing", f"missing file: {module}.py was not found in the submission", {}, {}, 0.0)
 
 
-def judge_safely(check, student, reference):
-    """A missing file is the submission's failure; a judge's own exception is the grader's fault."""
+def judge_safely(check, student, reference, substituted=()):
+    """A missing file is the submission's failure; a judge's own exception is the grader's fault.
+    substituted: the results of the check's blame-by-substitution runs, which explain a failure."""
     missing = [r for r in student if r.status == "missing"]
     if missing:
         return Verdict(False, missing[0].message), None
     try:
-        return check.judge(student, reference), None
+        return blame.explained(check, check.judge(student, reference), substituted, student, reference), None
     except Exception:
         fault = f"{check.name}: {traceback.format_exc(limit=3)}"
         return Verdict(False, "the grader failed while judging this check (not your fault; please report it)"), fault
-
-
-def dependency_note(check, failed_groups):
-    hit = [g for g in check.depends_on if g in failed_groups]
-    if not hit:
-        return ""
-    return "Note: " + ", ".join(hit) + " also failed; fixing " + ("it" if len(hit) == 1 else "them") + " first may fix this check."
 
 
 def load_dataset(options, seed, progress):
@@ -153,23 +147,20 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
         every_check = catalog.build(rubric, dataset, data_dir)
         checks = select(every_check, rubric, options)
         points = scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.name, c.group) for c in every_check])
-        student_results, reference_results, student_output = run_all(submission, checks, rubric, options, data_dir, progress)
-        results, failed_groups = [], set()
-        verdicts = {}
+        student_results, reference_results, student_output, substituted = run_all(submission, checks, rubric, options, data_dir, progress)
+        results, verdicts = [], {}
         for c in checks:
-            verdict, fault = judge_safely(c, student_results[c.name], reference_results.get(c.name, []))
+            verdict, fault = judge_safely(c, student_results[c.name], reference_results.get(c.name, []), substituted.get(c.name, ()))
             if fault:
                 faults.append(fault)
             verdicts[c.name] = verdict
-            if not verdict.passed:
-                failed_groups.add(c.group)
         for c in checks:
             v = verdicts[c.name]
-            note = "" if v.passed else dependency_note(c, failed_groups)
+            note = " ".join(n for n in (v.note, "" if v.passed or c.kind == "unit" else blame.downstream_note(verdicts, c.group)) if n)
             seconds = sum(r.seconds for r in student_results[c.name])
             max_score = points[c.name]
             results.append(CheckResult(c.name, c.group, c.area, rubric.visibility(c.name, c.group), max_score,
-                                       max_score if v.passed else 0.0, v.passed, v.message, c.hint, note, seconds))
+                                       max_score if v.passed else 0.0, v.passed, v.message, v.hint or c.hint, note, seconds))
         return GradingResult(submission.name, dataset_text, tuple(results), time.monotonic() - t0, tuple(faults),
                              submission.missing, student_output, options.isolation)
     finally:
@@ -218,7 +209,8 @@ def sandbox_diagnosis(box):
 
 
 def run_all(submission, checks, rubric, options, data_dir, progress):
-    """Run the probes of all checks. Returns ({name: [CallResult]}, {name: [CallResult]}, student output)."""
+    """Run the probes of all checks. Returns ({name: [CallResult]}, {name: [CallResult]}, student output,
+    {name: [CallResult] of its substitution runs})."""
     limits = Limits(memory_mb=rubric.memory_mb, blas_threads=options.blas_threads, import_timeout=rubric.import_timeout)
     modules, stand_ins = modules_with_stand_ins(submission)
     reference_modules = {m: REFERENCE_DIR / f"{m}.py" for m in MODULES}
@@ -258,5 +250,17 @@ def run_all(submission, checks, rubric, options, data_dir, progress):
                 s, r = time_interleaved(box, ref_box, c.probes[0], list(c.needs), rule.timeout,
                                         float(rule.param("max_ratio", 3.0)), seeds)
                 student[c.name], reference[c.name] = [s], [r]
+            substituted = run_substitutions(box, [c for c in units if c.name in student], student, reference, timeout, hidden)
             student_output.append(box.output_tail())
-    return student, reference, "".join(student_output)
+    return student, reference, "".join(student_output), substituted
+
+
+def run_substitutions(box, checks, student, reference, timeout, hidden):
+    """Blame by substitution (grader.blame): for each failed check with a Diagnosis, its extra runs,
+    fed from the reference's data, after every other student call. Returns {name: [CallResult]}."""
+    wanted = blame.wanted(checks, student, reference)
+    if not wanted:
+        return {}
+    runs = [replace(c, probes=wanted[c.name]) for c in checks if c.name in wanted]
+    got = run_unit_probes(box, runs, timeout, hidden=hidden)
+    return {c.name: [got[(c.name, j)] for j in range(len(c.probes))] for c in runs}

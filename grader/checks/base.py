@@ -17,6 +17,20 @@ class Verdict:
     passed: bool
     message: str  # feedback; for visible checks it shows expected vs got
     note: str = ""  # extra context that is safe even for hidden checks (e.g. a failed dependency)
+    hint: str = ""  # replaces the check's hint when this failure needs another one (e.g. a crash, not slowness)
+    culprits: tuple = ()  # groups found at fault by substitution, e.g. ("two_layer_net.TwoLayerNet.forward",)
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Blame by substitution for a failed check: more runs of the submission with one part
+    replaced by the reference's data (or a correct helper), built from the failed run's data.
+
+    probes: (student results, reference results) -> tuple of Probe to run in the student's sandbox;
+    explain: (verdict, results of those probes, student results, reference results) -> Verdict naming the culprit.
+    Both are pure; the pipeline runs the probes only when the check failed."""
+    probes: Callable
+    explain: Callable
 
 
 @dataclass(frozen=True)
@@ -31,6 +45,7 @@ class Check:
     depends_on: tuple = ()  # groups whose failure may explain this check's failure
     run_reference: bool = True  # False when the judge needs no reference results
     kind: str = "unit"  # unit | training | performance: how the pipeline schedules it
+    diagnose: Diagnosis | None = None  # blame by substitution when the check fails
 
     @property
     def group(self):

@@ -4,13 +4,15 @@ import numpy as np
 
 from ..harness.train_config import TrainConfig
 from ..harness.training import epoch_batches
-from .base import Check, Probe, Verdict
+from .. import blame
+from .base import Check, Diagnosis, Probe, Verdict
 from ..challenge import training_seed
 from .common import bind
+from .compare import first_mismatch
 from ..contract import KEYS
 
 NEEDS = ("two_layer_net", "optimizer")
-DEPENDS = ("two_layer_net.TwoLayerNet.forward", "optimizer.SGD.update", "optimizer.SGD.apply_regularization")
+DEPENDS = ("two_layer_net.TwoLayerNet.forward", "optimizer.SGD.update", "optimizer.SGD.apply_regularization")  # for the kit
 
 
 def trajectory_inputs(data, config, steps, init):
@@ -29,9 +31,13 @@ def trajectory_judge(rule, steps):
         for t in range(steps):
             for k in KEYS:
                 got, want = s.arrays.get(f"step{t}.{k}"), r.arrays.get(f"step{t}.{k}")
-                if got is None or got.shape != want.shape or not np.all(np.isfinite(got)) or not np.allclose(got, want, rtol=rule.rtol, atol=rule.atol):
-                    diff = "" if got is None or got.shape != want.shape else f" (largest difference {np.nanmax(np.abs(got - want)):.3g})"
-                    return Verdict(False, f"diverged from the reference at step {t + 1} of {steps}, first in {k}{diff}")
+                if got is None or got.shape != want.shape:
+                    shape = "nothing" if got is None else f"shape {got.shape}"
+                    return Verdict(False, f"after step {t + 1} of {steps}, weights[{k!r}] is {shape}, expected shape {want.shape}")
+                miss = first_mismatch(want, got, rule.rtol, rule.atol)
+                if miss:
+                    return Verdict(False, f"diverged from the reference at step {t + 1} of {steps}, first in {k} "
+                                          f"({miss.where()}: {miss.text()})")
         return Verdict(True, f"weights agree with the reference after each of {steps} steps")
 
     def judge(student, reference, probes):
@@ -43,6 +49,14 @@ def trajectory_judge(rule, steps):
             return Verdict(True, second.message + " (with correct sigmoid/softmax helpers)")
         return first
     return judge
+
+
+def trajectory_diagnosis(rule, steps, spec, inputs):
+    """Blame by substitution for a failed trajectory (grader.blame): each part run alone on the reference's data."""
+    return Diagnosis(
+        probes=lambda student, reference: blame.trajectory_probes(spec, inputs, reference[0] if reference else None, steps),
+        explain=lambda verdict, results, student, reference: blame.explain_trajectory(
+            verdict, results, reference[0], steps, rule.rtol, rule.atol))
 
 
 def test_accuracy_of(weights, X_test, y_test):
@@ -96,9 +110,9 @@ def checks(rubric, dataset, data_dir):
             "learning_rate": config.learning_rate, "reg": config.reg, "momentum": config.momentum, "steps": steps}
     inputs = trajectory_inputs(dataset, config, steps, init)
     probes = tuple(Probe("trajectory", {**spec, "helpers": h}, inputs) for h in ("student", "provided"))
-    out.append(Check(f"training: TwoLayerNet + SGD follow the reference for {steps} steps on the same batches", NEEDS, probes,
+    out.append(Check(f"{blame.TRAJECTORY_PREFIX} for {steps} steps on the same batches", NEEDS, probes,
                      bind(trajectory_judge(rule, steps), probes), "forward's gradients and SGD's update must both match their contracts",
-                     depends_on=DEPENDS))
+                     depends_on=DEPENDS, diagnose=trajectory_diagnosis(rule, steps, spec, inputs)))
     digits = dataset.name == "digits"
     epochs = int(rule.param("digits_epochs" if digits else "epochs", 2))
     threshold = float(rule.param("digits_threshold" if digits else "threshold", 0.0))

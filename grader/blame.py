@@ -1,0 +1,184 @@
+"""Blame by substitution: when an end-to-end check fails, find the part at fault by running
+the submission's parts one at a time on the reference's data, and name it.
+
+The reference's code never enters the student's process; its *data* does. For the
+trajectory (forward + SGD.update for a few steps), the reference's run records, at each
+step t, the weights W_t, the loss and gradients G_t forward gave there, the regularized
+gradients and W_{t+1}. Then, in the student's sandbox:
+
+- forward_along: the submission's forward on W_t (one net object throughout, so state kept
+  between calls shows). It plays the student's network with the reference's SGD: equal to
+  G_t at every step means forward is not the cause;
+- update_along: the submission's SGD (one object throughout) fed (W_t, G_t). It plays the
+  reference network with the student's SGD: equal to W_{t+1} at every step means update
+  is not the cause;
+- regularize_along: apply_regularization alone on (W_t, G_t), to tell it from update.
+
+The culprit is the part whose substitution still differs; when each part is right on its
+own but the two diverge together, they interfere through the state they share. Every
+function here is pure.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .checks.base import Probe, Verdict
+from .checks.compare import first_mismatch
+from .contract import KEYS
+
+FORWARD = "two_layer_net.TwoLayerNet.forward"
+UPDATE = "optimizer.SGD.update"
+REGULARIZE = "optimizer.SGD.apply_regularization"
+TRAJECTORY_PREFIX = "training: TwoLayerNet + SGD follow the reference"
+SHORT = {FORWARD: "TwoLayerNet.forward", UPDATE: "SGD.update", REGULARIZE: "SGD.apply_regularization"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Where one run first differs from the reference: at step (0-based; -1 when it failed) in what."""
+    step: int
+    what: str  # e.g. "gradient of b1", "updated b1", "loss"; "" when the run failed
+    text: str  # e.g. "at index (3,) got 0.0027, expected 0.0215 (5 of 5 elements differ; ...)", or the error
+
+    def at(self, steps):
+        """'at step 2 of 5 (at index (3,) got ..., expected ...)', or 'when run (it raised ...)'."""
+        return f"when run ({self.text})" if self.step < 0 else f"at step {self.step + 1} of {steps} ({self.text})"
+
+    def of(self, part):
+        """"TwoLayerNet.forward's gradient of b1", or the part's name alone when it failed to run."""
+        return f"{SHORT[part]}'s {self.what}" if self.what else SHORT[part]
+
+
+def first_finding(result, reference, names, rtol, atol):
+    """The first (step, output name, description) of names where result differs from reference, or None.
+
+    names: [(step, array name, what)] in the order to look, e.g. [(0, "grad0.b1", "the gradient of b1")].
+    A call that failed is a Finding at step -1 whose text is its error message.
+    """
+    if not result.ok:
+        return Finding(-1, "", result.message)
+    for step, name, what in names:
+        got, want = result.arrays.get(name), reference.arrays.get(name)
+        if want is None:
+            continue
+        if got is None or np.shape(got) != np.shape(want):
+            shape = "nothing" if got is None else f"shape {np.shape(got)}"
+            return Finding(step, what, f"got {shape}, expected shape {np.shape(want)}")
+        miss = first_mismatch(want, got, rtol, atol)
+        if miss:
+            return Finding(step, what, f"{miss.where()} {miss.text()}".strip())
+    return None
+
+
+def forward_names(steps):
+    return [(t, n, w) for t in range(steps) for n, w in
+            [(f"loss{t}", "loss")] + [(f"grad{t}.{k}", f"gradient of {k}") for k in KEYS]]
+
+
+def weight_names(steps, prefix="step"):
+    return [(t, f"{prefix}{t}.{k}", f"updated {k}") for t in range(steps) for k in KEYS]
+
+
+def regularized_names(steps):
+    return [(t, f"rgrad{t}.{k}", f"regularized gradient of {k}") for t in range(steps) for k in KEYS]
+
+
+def trajectory_probes(spec, inputs, reference, steps):
+    """The substitution runs of a failed trajectory, fed from the reference's run (with correct
+    helpers, so a helper's bug is not blamed on forward): forward_along, update_along, regularize_along."""
+    if reference is None or not reference.ok:
+        return ()
+    data = {k: v for k, v in inputs.items() if k[:1] in "Xy"}
+    for t in range(steps):
+        for k in KEYS:
+            before = inputs[f"w.{k}"] if t == 0 else reference.arrays.get(f"step{t - 1}.{k}")
+            grad = reference.arrays.get(f"grad{t}.{k}")
+            if before is None or grad is None:
+                return ()
+            data[f"w{t}.{k}"], data[f"g{t}.{k}"] = before, grad
+    spec = {**spec, "helpers": "provided"}
+    return tuple(Probe(name, spec, data) for name in ("forward_along", "update_along", "regularize_along"))
+
+
+def trajectory_findings(results, reference, steps, rtol, atol):
+    """(forward's Finding, update's, apply_regularization's) from the substitution runs; None where it agrees."""
+    if len(results) < 3:
+        return None, None, None
+    forward, update, regularize = results[:3]
+    return (first_finding(forward, reference, forward_names(steps), rtol, atol),
+            first_finding(update, reference, weight_names(steps), rtol, atol),
+            first_finding(regularize, reference, regularized_names(steps), rtol, atol))
+
+
+def trajectory_blame(forward, update, regularize, steps):
+    """(culprit groups, sentence) from the three substitution findings (None = agrees with the reference)."""
+    fed_w = "forward fed the reference's weights at each step"
+    fed_wg = "your SGD.update fed the reference's weights and gradients at each step"
+    if forward and not update:
+        return (FORWARD,), (
+            f"The divergence comes from {forward.of(FORWARD)}: with the reference's SGD it still differs, "
+            f"{forward.at(steps)}, {fed_w}; with the reference network it does not ({fed_wg} "
+            f"follows the reference for all {steps} steps)")
+    if update and not forward:
+        culprit, finding = (REGULARIZE, regularize) if regularize else (UPDATE, update)
+        via = f", which SGD.update calls: fed the reference's weights and gradients it differs {regularize.at(steps)}" if regularize else ""
+        return (culprit,), (
+            f"The divergence comes from {finding.of(culprit)}{via}. With the reference network your SGD still differs "
+            f"({update.of(UPDATE)}, {update.at(steps)}, {fed_wg}); with the reference's SGD it does not ({fed_w}, your "
+            f"forward gives the reference's loss and gradients for all {steps} steps)")
+    if forward and update:
+        culprit, finding = (REGULARIZE, regularize) if regularize else (UPDATE, update)
+        return (FORWARD, culprit), (
+            f"Both parts differ from the reference when each is fed the reference's data: {forward.of(FORWARD)} "
+            f"{forward.at(steps)}, {fed_w}; and {finding.of(culprit)} {finding.at(steps)}, fed the reference's weights "
+            "and gradients")
+    return (FORWARD, UPDATE), (
+        f"Each part matches the reference on its own for all {steps} steps ({fed_w}; {fed_wg}), yet together they "
+        "diverge: they interfere through the state they share, e.g. update replacing the arrays of net.weights or "
+        "net.gradients with new ones that forward does not use, or forward relying on what update left in net.gradients")
+
+
+def explain_trajectory(verdict, results, reference, steps, rtol, atol):
+    """The failed trajectory's verdict, with the part at fault named (its culprits set)."""
+    if len(results) < 3:
+        return verdict
+    culprits, sentence = trajectory_blame(*trajectory_findings(results, reference, steps, rtol, atol), steps)
+    return Verdict(False, f"{verdict.message}. {sentence}", verdict.note, "fix " + " and ".join(SHORT[c] for c in culprits)
+                   + "; the trajectory check passes once each part matches its contract", culprits)
+
+
+def downstream_note(verdicts, own_group):
+    """A note for a failed end-to-end check (training accuracy, timing) when the trajectory check's
+    substitution found the parts at fault; '' when it found none. verdicts: {check name: Verdict}."""
+    found = next((v for name, v in verdicts.items() if name.startswith(TRAJECTORY_PREFIX) and not v.passed and v.culprits), None)
+    if found is None or own_group in found.culprits:
+        return ""
+    names = " and ".join(SHORT.get(c, c) for c in found.culprits)
+    return (f"Note: the trajectory check traced the network's divergence from the reference to {names} by substitution; "
+            "fixing that should fix this check too.")
+
+
+def wanted(checks, student, reference):
+    """{check name: substitution probes} for the checks that failed and have a Diagnosis.
+    A judge or a diagnosis that raises is skipped here: judging reports it as the grader's fault."""
+    out = {}
+    for c in checks:
+        if c.diagnose is None or c.name not in student:
+            continue
+        try:
+            if c.judge(student[c.name], reference.get(c.name, [])).passed:
+                continue
+            probes = tuple(c.diagnose.probes(student[c.name], reference.get(c.name, [])))
+        except Exception:  # noqa: BLE001  the grader's own bug, reported when the check is judged
+            continue
+        if probes:
+            out[c.name] = probes
+    return out
+
+
+def explained(check, verdict, results, student, reference):
+    """The verdict, explained by the substitution runs' results when there are any."""
+    if verdict.passed or check.diagnose is None or not results:
+        return verdict
+    return check.diagnose.explain(verdict, results, student, reference)
