@@ -42,8 +42,8 @@ class Finding:
     text: str  # e.g. "at index (3,) got 0.0027, expected 0.0215 (5 of 5 elements differ; ...)", or the error
 
     def at(self, steps):
-        """'at step 2 of 5 (at index (3,) got ..., expected ...)', or 'when run (it raised ...)'."""
-        return f"when run ({self.text})" if self.step < 0 else f"at step {self.step + 1} of {steps} ({self.text})"
+        """'its gradient of b1 differs at step 2 of 5: at index (3,) got ..., expected ...', or 'it failed: raised ...'."""
+        return f"it failed: {self.text}" if self.step < 0 else f"its {self.what} differs at step {self.step + 1} of {steps}: {self.text}"
 
     def of(self, part):
         """"TwoLayerNet.forward's gradient of b1", or the part's name alone when it failed to run."""
@@ -113,29 +113,28 @@ def trajectory_findings(results, reference, steps, rtol, atol):
 
 def trajectory_blame(forward, update, regularize, steps):
     """(culprit groups, sentence) from the three substitution findings (None = agrees with the reference)."""
-    fed_w = "forward fed the reference's weights at each step"
-    fed_wg = "your SGD.update fed the reference's weights and gradients at each step"
+    with_ref_sgd = "the reference's SGD (your forward fed the reference's weights at each step)"
+    with_ref_net = "the reference network (your SGD.update fed the reference's weights and gradients at each step)"
     if forward and not update:
         return (FORWARD,), (
-            f"The divergence comes from {forward.of(FORWARD)}: with the reference's SGD it still differs, "
-            f"{forward.at(steps)}, {fed_w}; with the reference network it does not ({fed_wg} "
-            f"follows the reference for all {steps} steps)")
+            f"The divergence comes from {forward.of(FORWARD)}. With {with_ref_sgd} it still diverges: "
+            f"{forward.at(steps)}. With {with_ref_net} it does not: your update follows the reference for all {steps} steps")
     if update and not forward:
-        culprit, finding = (REGULARIZE, regularize) if regularize else (UPDATE, update)
-        via = f", which SGD.update calls: fed the reference's weights and gradients it differs {regularize.at(steps)}" if regularize else ""
+        culprit = REGULARIZE if regularize else UPDATE
+        via = (f", which SGD.update calls: fed the reference's weights and gradients, {regularize.at(steps)}"
+               if regularize else "")
         return (culprit,), (
-            f"The divergence comes from {finding.of(culprit)}{via}. With the reference network your SGD still differs "
-            f"({update.of(UPDATE)}, {update.at(steps)}, {fed_wg}); with the reference's SGD it does not ({fed_w}, your "
-            f"forward gives the reference's loss and gradients for all {steps} steps)")
+            f"The divergence comes from {SHORT[culprit]}{via}. With {with_ref_net} it still diverges: "
+            f"{update.at(steps)}. With {with_ref_sgd} it does not: your forward gives the reference's loss "
+            f"and gradients for all {steps} steps")
     if forward and update:
         culprit, finding = (REGULARIZE, regularize) if regularize else (UPDATE, update)
         return (FORWARD, culprit), (
-            f"Both parts differ from the reference when each is fed the reference's data: {forward.of(FORWARD)} "
-            f"{forward.at(steps)}, {fed_w}; and {finding.of(culprit)} {finding.at(steps)}, fed the reference's weights "
-            "and gradients")
+            f"Both parts are at fault. {SHORT[FORWARD]}, fed the reference's weights: {forward.at(steps)}. "
+            f"{SHORT[culprit]}, fed the reference's weights and gradients: {finding.at(steps)}")
     return (FORWARD, UPDATE), (
-        f"Each part matches the reference on its own for all {steps} steps ({fed_w}; {fed_wg}), yet together they "
-        "diverge: they interfere through the state they share, e.g. update replacing the arrays of net.weights or "
+        f"Each part matches the reference on its own for all {steps} steps (with {with_ref_sgd}; with {with_ref_net}), yet together "
+        "they diverge: they interfere through the state they share, e.g. update replacing the arrays of net.weights or "
         "net.gradients with new ones that forward does not use, or forward relying on what update left in net.gradients")
 
 

@@ -17,7 +17,7 @@ import traceback
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from . import blame, challenge, scoring
+from . import blame, challenge, preflight, scoring
 from .checks import catalog
 from .checks.base import Verdict
 from .contract import HELPER_MODULES, MODULES
@@ -213,12 +213,15 @@ def run_all(submission, checks, rubric, options, data_dir, progress):
     {name: [CallResult] of its substitution runs})."""
     limits = Limits(memory_mb=rubric.memory_mb, blas_threads=options.blas_threads, import_timeout=rubric.import_timeout)
     modules, stand_ins = modules_with_stand_ins(submission)
+    broken = preflight.find_broken(modules, limits, options.isolation)  # helpers that fail to import get stand-ins too
+    modules, stand_ins = {m: p for m, p in modules.items() if m not in broken}, stand_ins + list(broken)
     reference_modules = {m: REFERENCE_DIR / f"{m}.py" for m in MODULES}
     student, reference, student_output = {}, {}, []
     for c in checks:
-        gone = [m for m in c.needs if m in submission.missing]
+        gone = [m for m in c.needs if m in submission.missing or m in broken]
         if gone:
-            student[c.name] = [missing_result(gone[0]) for _ in c.probes]
+            student[c.name] = [missing_result(gone[0]) if gone[0] not in broken else preflight.broken_result(gone[0], broken[gone[0]])
+                               for _ in c.probes]
     present = [c for c in checks if c.name not in student]
     timeout = lambda c: rubric.rule(c.group).timeout
     hidden = lambda c: rubric.visibility(c.name, c.group) != "visible"

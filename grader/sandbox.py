@@ -194,7 +194,7 @@ class Sandbox:
         for name, src in self.modules.items():
             copy_regular(src, pkg / f"{name}.py")
         for name in self.stand_ins:
-            (pkg / f"{name}.py").write_text(f"from harness.helpers import {', '.join(PROVIDED[name])}  # stand-in: file missing\n")
+            (pkg / f"{name}.py").write_text(f"from harness.helpers import {', '.join(PROVIDED[name])}  # stand-in: file missing or failing to import\n")
         shutil.copytree(HARNESS_DIR, self.root / "harness", ignore=shutil.ignore_patterns("__pycache__"))
         (self.root / "inputs").mkdir()
         self.python_real = isolation.interpreter(self.python)

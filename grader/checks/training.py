@@ -36,8 +36,8 @@ def trajectory_judge(rule, steps):
                     return Verdict(False, f"after step {t + 1} of {steps}, weights[{k!r}] is {shape}, expected shape {want.shape}")
                 miss = first_mismatch(want, got, rule.rtol, rule.atol)
                 if miss:
-                    return Verdict(False, f"diverged from the reference at step {t + 1} of {steps}, first in {k} "
-                                          f"({miss.where()}: {miss.text()})")
+                    return Verdict(False, f"diverged from the reference at step {t + 1} of {steps}, first in {k}: "
+                                          f"{miss.where()} {miss.text()}")
         return Verdict(True, f"weights agree with the reference after each of {steps} steps")
 
     def judge(student, reference, probes):

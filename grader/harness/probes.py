@@ -296,7 +296,15 @@ def timed_epochs(impl, spec, inputs, progress=None, wait_for_go=None, epoch_done
     return {}
 
 
+def imports(impl, spec, inputs):
+    """Import spec["modules"] and nothing else: does the module import at all?"""
+    for name in spec["modules"]:
+        impl.module(name)
+    return {}
+
+
 PROBES = {
+    "imports": imports,
     "call": call,
     "net_forward": net_forward,
     "net_losses": net_losses,

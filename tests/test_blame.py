@@ -1,0 +1,125 @@
+"""Blame by substitution (grader/blame.py): which part of a failed trajectory is at fault,
+decided from the submission's parts run alone on the reference's data. Pure: no sandbox."""
+
+import numpy as np
+import pytest
+
+from grader import blame
+from grader.checks.base import Verdict
+from grader.contract import KEYS
+from grader.sandbox import CallResult
+
+STEPS = 3
+SHAPES = {"W1": (4, 3), "b1": (3,), "W2": (3, 2), "b2": (2,)}
+
+
+def ok(arrays):
+    return CallResult("ok", "", {}, arrays, 0.0)
+
+
+@pytest.fixture
+def reference():
+    """A reference trajectory's record: loss, gradients, regularized gradients and weights per step."""
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for t in range(STEPS):
+        arrays[f"loss{t}"] = np.array(2.3 - 0.1 * t)
+        for k, s in SHAPES.items():
+            arrays[f"grad{t}.{k}"] = rng.normal(0, 1, s)
+            arrays[f"rgrad{t}.{k}"] = rng.normal(0, 1, s)
+            arrays[f"step{t}.{k}"] = rng.normal(0, 1, s)
+    return ok(arrays)
+
+
+def substitution(reference, prefixes, step=None, key=None, delta=0.0):
+    """The reference's arrays under prefixes, with `delta` added to key's first element at step."""
+    arrays = {n: a.copy() for n, a in reference.arrays.items() if n.startswith(prefixes)}
+    if step is not None:
+        name = next(n for n in arrays if n.startswith(prefixes) and n.endswith(f"{step}.{key}") and n[:-len(f"{step}.{key}")].isalpha())
+        arrays[name].flat[0] += delta
+    return ok(arrays)
+
+
+def results(reference, forward=None, update=None, regularize=None):
+    """The three substitution runs; each argument is (step, key) where that part differs, or None."""
+    def run(prefixes, where):
+        return substitution(reference, prefixes, *(where or (None, None)), delta=1.0)
+    return [run(("loss", "grad"), forward), run(("step",), update), run(("rgrad",), regularize)]
+
+
+def blamed(reference, **where):
+    return blame.explain_trajectory(Verdict(False, "diverged"), results(reference, **where), reference, STEPS, 1e-6, 1e-9)
+
+
+def test_forward_at_fault_is_named_with_the_gradient_and_step(reference):
+    v = blamed(reference, forward=(1, "b1"))
+    assert v.culprits == (blame.FORWARD,)
+    assert "The divergence comes from TwoLayerNet.forward's gradient of b1" in v.message
+    assert "differs at step 2 of 3" in v.message
+    assert "your update follows the reference for all 3 steps" in v.message
+
+
+def test_update_at_fault_when_forward_agrees(reference):
+    v = blamed(reference, update=(0, "W2"))
+    assert v.culprits == (blame.UPDATE,)
+    assert "The divergence comes from SGD.update" in v.message and "its updated W2 differs at step 1 of 3" in v.message
+    assert "your forward gives the reference's loss and gradients for all 3 steps" in v.message
+
+
+def test_apply_regularization_blamed_when_it_alone_differs_too(reference):
+    v = blamed(reference, update=(0, "W1"), regularize=(0, "W1"))
+    assert v.culprits == (blame.REGULARIZE,)
+    assert v.message.startswith("diverged. The divergence comes from SGD.apply_regularization, which SGD.update calls")
+
+
+def test_both_parts_at_fault(reference):
+    v = blamed(reference, forward=(0, "W1"), update=(2, "b2"))
+    assert v.culprits == (blame.FORWARD, blame.UPDATE)
+    assert "Both parts are at fault" in v.message
+
+
+def test_parts_right_alone_but_wrong_together_point_at_shared_state(reference):
+    v = blamed(reference)
+    assert set(v.culprits) == {blame.FORWARD, blame.UPDATE}
+    assert "interfere through the state they share" in v.message
+
+
+def test_a_substitution_run_that_crashes_is_the_finding(reference):
+    runs = results(reference)
+    runs[0] = CallResult("error", "raised ValueError: bad shapes (at two_layer_net.py line 40)", {}, {}, 0.0)
+    v = blame.explain_trajectory(Verdict(False, "diverged"), runs, reference, STEPS, 1e-6, 1e-9)
+    assert v.culprits == (blame.FORWARD,) and "it failed: raised ValueError" in v.message
+
+
+def test_without_substitution_results_the_verdict_is_unchanged(reference):
+    v = Verdict(False, "diverged")
+    assert blame.explain_trajectory(v, [], reference, STEPS, 1e-6, 1e-9) is v
+
+
+def test_substitution_probes_carry_the_reference_weights_before_each_step(reference):
+    inputs = {f"w.{k}": np.zeros(s) for k, s in SHAPES.items()}
+    inputs.update({f"X{t}": np.ones((2, 4)) for t in range(STEPS)} | {f"y{t}": np.zeros(2, np.int64) for t in range(STEPS)})
+    probes = blame.trajectory_probes({"steps": STEPS, "helpers": "student"}, inputs, reference, STEPS)
+    assert [p.probe for p in probes] == ["forward_along", "update_along", "regularize_along"]
+    data = probes[0].inputs
+    assert np.array_equal(data["w0.W1"], inputs["w.W1"]) and np.array_equal(data["w2.b1"], reference.arrays["step1.b1"])
+    assert np.array_equal(data["g1.W2"], reference.arrays["grad1.W2"]) and "X2" in data
+    assert probes[0].spec["helpers"] == "provided"  # a helper's bug is not blamed on forward
+
+
+def test_no_substitution_when_the_reference_failed():
+    failed = CallResult("error", "boom", {}, {}, 0.0)
+    assert blame.trajectory_probes({}, {}, failed, STEPS) == ()
+
+
+def test_downstream_checks_get_a_note_only_when_substitution_found_a_culprit():
+    traced = {f"{blame.TRAJECTORY_PREFIX} for 5 steps": Verdict(False, "x", culprits=(blame.UPDATE,))}
+    assert "traced the network's divergence from the reference to SGD.update" in blame.downstream_note(traced, "training")
+    untraced = {f"{blame.TRAJECTORY_PREFIX} for 5 steps": Verdict(False, "x")}
+    assert blame.downstream_note(untraced, "training") == ""
+    passed = {f"{blame.TRAJECTORY_PREFIX} for 5 steps": Verdict(True, "ok")}
+    assert blame.downstream_note(passed, "training") == ""
+
+
+def test_keys_cover_the_contract():
+    assert tuple(SHAPES) == KEYS
