@@ -19,11 +19,11 @@ own but the two diverge together, they interfere through the state they share. E
 function here is pure.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .checks.base import Probe, Verdict
+from .checks.base import Diagnosis, Probe, Verdict
 from .checks.compare import first_mismatch
 from .contract import KEYS
 
@@ -31,7 +31,9 @@ FORWARD = "two_layer_net.TwoLayerNet.forward"
 UPDATE = "optimizer.SGD.update"
 REGULARIZE = "optimizer.SGD.apply_regularization"
 TRAJECTORY_PREFIX = "training: TwoLayerNet + SGD follow the reference"
-SHORT = {FORWARD: "TwoLayerNet.forward", UPDATE: "SGD.update", REGULARIZE: "SGD.apply_regularization"}
+PREDICT = "perceptron.predict"
+SHORT = {FORWARD: "TwoLayerNet.forward", UPDATE: "SGD.update", REGULARIZE: "SGD.apply_regularization", PREDICT: "predict"}
+PATCHES = {PREDICT: "predict", REGULARIZE: "apply_regularization"}  # parts the harness can replace by correct ones
 
 
 @dataclass(frozen=True)
@@ -181,3 +183,23 @@ def explained(check, verdict, results, student, reference):
     if verdict.passed or check.diagnose is None or not results:
         return verdict
     return check.diagnose.explain(verdict, results, student, reference)
+
+
+def with_correct(part, probes, judge):
+    """Diagnosis of a check whose function calls `part`: rerun its probes with a correct `part`
+    patched into the submission (the harness's own, never the reference's code). judge: (results, reference) -> Verdict."""
+    patch = PATCHES[part]
+    return Diagnosis(
+        probes=lambda student, reference: tuple(replace(p, spec={**p.spec, "patch": [patch]}) for p in probes),
+        explain=lambda verdict, results, student, reference: patched_verdict(verdict, judge(results, reference), part))
+
+
+def patched_verdict(verdict, rerun, part):
+    """The failed verdict, with the culprit named only when the rerun with a correct `part` passed:
+    then fixing `part` changes the outcome; otherwise nothing is said about it."""
+    if not rerun.passed:
+        return verdict
+    note = (f"Note: with a correct {SHORT[part]} patched in, this check passes, so the failure comes from your "
+            f"{SHORT[part]} ({part}), which this function calls; fix it and this check should pass too.")
+    return replace(verdict, note=" ".join(n for n in (verdict.note, note) if n), culprits=(part,),
+                   hint=f"fix {SHORT[part]} first (see its own check); this function is right once {SHORT[part]} is")

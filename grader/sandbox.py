@@ -152,7 +152,8 @@ def warning_texts(records):
         text = f"{clean(str(w.get('category', 'Warning')), 40)}: {clean(str(w.get('message', '')), 200)}"
         line = w.get("line")
         if w.get("file") and isinstance(line, int) and not isinstance(line, bool):
-            text += f" (raised at {clean(str(w['file']), 60)} line {line})"
+            text += f" (raised at {clean(str(w['file']), 60)} line {line}"
+            text += f': "{clean(str(w["source"]), 160)}")' if w.get("source") else ")"
         out.append(text)
     return tuple(out)
 

@@ -5,7 +5,7 @@ import zlib
 import numpy as np
 
 from .base import Probe, Verdict, first_failure
-from .compare import compare_array, compare_scalar, result_value, returned_type, unchanged
+from .compare import compare_array, compare_scalar, result_value, returned_type, unchanged, warnings_text
 
 
 def rng_for(seed, name):
@@ -50,9 +50,9 @@ def values_match(rule, kinds="f", scalar=False, check_inputs=True, no_warnings=F
             expected = result_value(r)
             got = result_value(s)
             problem = (compare_scalar(label, expected, got, rule.rtol, rule.atol, returned_type(s)) if scalar
-                       else compare_array(label, expected, got, rule.rtol, rule.atol, returned_type(s), kinds))
+                       else compare_array(label, expected, got, rule.rtol, rule.atol, returned_type(s), kinds, p.inputs.get("a0")))
             if problem:
-                return Verdict(False, problem)
+                return Verdict(False, problem + warnings_text(s))
             if check_inputs:
                 for name, before in p.inputs.items():
                     idx = name[1:]
@@ -60,7 +60,8 @@ def values_match(rule, kinds="f", scalar=False, check_inputs=True, no_warnings=F
                     if problem:
                         return Verdict(False, problem)
             if no_warnings and result_value(s, "warnings") is not None and int(result_value(s, "warnings")) > 0:
-                return Verdict(False, f"{label} raised {int(result_value(s, 'warnings'))} numpy warning(s) (overflow?); it must be warning-free")
+                return Verdict(False, f"{label} raised {int(result_value(s, 'warnings'))} numpy warning(s){warnings_text(s)}; "
+                                      "it must be warning-free")
         return Verdict(True, "matches the reference")
     return judge
 

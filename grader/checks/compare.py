@@ -107,7 +107,9 @@ def warnings_text(result):
     if not caught:
         return ""
     more = f" (and {len(caught) - 1} more)" if len(caught) > 1 else ""
-    return f"; it warned: {caught[0]}{more}"
+    where = ("; np.where(c, a, b) computes both a and b for every element, so the branch it does not pick can still overflow"
+             if any("where(" in w for w in caught) else "")
+    return f"; it warned: {caught[0]}{more}{where}"
 
 
 def compare_scalar(label, expected, got, rtol, atol, got_type=None):

@@ -1,6 +1,7 @@
 """Checks of optimizer.py: SGD.apply_regularization and SGD.update."""
 
 
+from .. import blame
 from .base import Check, Probe, Verdict, first_failure
 from .common import bind, rng_for
 from .compare import compare_array, result_value
@@ -63,7 +64,9 @@ def checks(rubric):
     for momentum, what in ((0.0, "plain SGD steps match the reference"), (0.9, "momentum steps match the reference")):
         spec = {"learning_rate": 0.1, "reg": 0.01, "momentum": momentum, "steps": 3}
         probes = (Probe("sgd_steps", spec, sgd_inputs(rng_for(seed, f"{group} {momentum}"), 3)),)
-        out.append(Check(f"{group}: {what}", (M,), probes, bind(steps_judge(rule(group)), probes),
+        judge = bind(steps_judge(rule(group)), probes)
+        out.append(Check(f"{group}: {what}", (M,), probes, judge,
                          "call apply_regularization, then v = momentum v + g and w -= lr v, in place",
-                         depends_on=("optimizer.SGD.apply_regularization",)))
+                         depends_on=("optimizer.SGD.apply_regularization",),
+                         diagnose=blame.with_correct(blame.REGULARIZE, probes, judge)))
     return out

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .. import blame
 from .base import Verdict, first_failure
 from .common import adder, call, rng_for, values_match
 from .compare import result_value
@@ -130,20 +131,28 @@ def checks(rubric):
         add(f"perceptron.{fn}: computes {gate} on the truth table", [call(M, fn)], gate_judge(gate),
             f"choose w and b so that only the {gate} rows are on the positive side", run_reference=False)
 
+    def predict_blamed(probes, judge):  # train_perceptron may call predict: rerun it with a correct one
+        return blame.with_correct(blame.PREDICT, tuple(probes), lambda results, reference: judge(results, reference, tuple(probes)))
+
     for gate in ("AND", "OR"):
-        add(f"perceptron.train_perceptron: converges on {gate} and separates it", [call(M, "train_perceptron", TRUTH_X, GATES[gate])],
-            trains_judge(gate), "stop and report converged=True after the first epoch with no mistake", run_reference=False)
+        probes = [call(M, "train_perceptron", TRUTH_X, GATES[gate])]
+        add(f"perceptron.train_perceptron: converges on {gate} and separates it", probes,
+            trains_judge(gate), "stop and report converged=True after the first epoch with no mistake", run_reference=False,
+            diagnose=predict_blamed(probes, trains_judge(gate)))
 
     name = "perceptron.train_perceptron: follows Rosenblatt's rule step for step"
     r = rng_for(seed, name)
     X = r.normal(0, 1, (12, 3))
     y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3 > 0).astype(np.int64)
-    add(name, [call(M, "train_perceptron", TRUTH_X, GATES["AND"], 0.5, 3), call(M, "train_perceptron", X, y, 1.0, 50)],
-        rule_trace_judge(rule("perceptron.train_perceptron")),
-        "start from w = 0, b = 0; on a mistake add lr (y - y_hat) x to w and lr (y - y_hat) to b")
+    probes = [call(M, "train_perceptron", TRUTH_X, GATES["AND"], 0.5, 3), call(M, "train_perceptron", X, y, 1.0, 50)]
+    add(name, probes, rule_trace_judge(rule("perceptron.train_perceptron")),
+        "start from w = 0, b = 0; on a mistake add lr (y - y_hat) x to w and lr (y - y_hat) to b",
+        diagnose=predict_blamed(probes, rule_trace_judge(rule("perceptron.train_perceptron"))))
 
-    add("perceptron.train_perceptron: reports converged=False on XOR", [call(M, "train_perceptron", TRUTH_X, GATES["XOR"], 1.0, 50)],
-        xor_converged_judge, "converged must be True only after an epoch without mistakes", run_reference=False)
+    probes = [call(M, "train_perceptron", TRUTH_X, GATES["XOR"], 1.0, 50)]
+    add("perceptron.train_perceptron: reports converged=False on XOR", probes,
+        xor_converged_judge, "converged must be True only after an epoch without mistakes", run_reference=False,
+        diagnose=predict_blamed(probes, xor_converged_judge))
 
     add("perceptron.xor_network: computes XOR", [call(M, "xor_network")], xor_network_judge,
         "combine two hidden step units (for example OR and NAND) with an output unit", run_reference=False)

@@ -12,6 +12,7 @@ nothing is written to disk. The events are declared in grader/worker.py (PROTOCO
 import contextlib
 import importlib
 import json
+import linecache
 import os
 import sys
 import traceback
@@ -66,8 +67,10 @@ def warning_record(caught, package_dir):
     out = []
     for w in caught[:MAX_WARNINGS]:
         inside = isinstance(w.filename, str) and w.filename.startswith(package_dir)
+        source = linecache.getline(w.filename, w.lineno).strip()[:160] if inside else ""
         out.append({"category": getattr(w.category, "__name__", "Warning"), "message": str(w.message)[:200],
-                    "file": os.path.basename(w.filename) if inside else "", "line": int(w.lineno or 0) if inside else 0})
+                    "file": os.path.basename(w.filename) if inside else "", "line": int(w.lineno or 0) if inside else 0,
+                    "source": source})
     return out
 
 
