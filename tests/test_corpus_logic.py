@@ -148,7 +148,8 @@ def test_the_corpus_has_enough_cases_of_each_kind():
 def test_every_case_file_is_python_in_the_students_style_and_changes_the_reference(case):
     for module in case.modules:
         text = (case.path / f"{module}.py").read_text()
-        ast.parse(text, filename=str(case.path / f"{module}.py"))
+        if case.name != "softmax_syntax_error":  # the one case whose point is a file that does not parse
+            ast.parse(text, filename=str(case.path / f"{module}.py"))
         assert not any(m in text for m in SOLUTION_MARKERS), f"{case.label}/{module}.py keeps a solution marker"
         reference = (corpus.REFERENCE_DIR / f"{module}.py").read_text()
         stripped = "".join(l for l in reference.splitlines(True) if not any(m in l for m in SOLUTION_MARKERS))

@@ -53,9 +53,26 @@ def loss_and_accuracy(rule):
         for i, what in ((0, "loss"), (1, "accuracy")):
             problem = compare_scalar(f"forward(X, y) {what}", result_value(r, f"result.{i}"), result_value(s, f"result.{i}"), rule.rtol, rule.atol)
             if problem:
-                return Verdict(False, problem + (" (the loss is the mean cross-entropy, without the L2 term)" if i == 0 else ""))
+                return Verdict(False, problem + (loss_diagnosis(s, r, rule) if i == 0 else ""))
         return Verdict(True, "loss and accuracy match the reference")
     return judge
+
+
+def loss_diagnosis(s, r, rule):
+    """Where a wrong loss comes from, told by what else forward returned: the probabilities (through the
+    gradient of b2, the batch mean of P - onehot(y)) and the accuracy. Never a guess the data do not support."""
+    accuracy_wrong = compare_scalar("accuracy", result_value(r, "result.1"), result_value(s, "result.1"), rule.rtol, rule.atol)
+    probs_right = compare_array("b2", result_value(r, "gradients.b2"), result_value(s, "gradients.b2"), rule.rtol, rule.atol) is None
+    if accuracy_wrong or not probs_right:
+        return ("; the scores are wrong before the loss is taken (" + ("the accuracy differs too" if accuracy_wrong else
+                "the gradient of b2, the batch mean of P - onehot(y), differs too") + "): check X W1 + b1, the sigmoid, "
+                "hidden W2 + b2 and the softmax")
+    ratio = float(result_value(s, "result.0")) / float(result_value(r, "result.0"))
+    n = result_value(s, "X").shape[0] if result_value(s, "X") is not None else 0
+    if n > 1 and np.isclose(ratio, n, rtol=1e-6):
+        return f"; it is {n} times the expected loss: average over the batch instead of summing"
+    return ("; the probabilities are right (the gradient of b2 matches), so the difference is in the loss formula itself: "
+            "the mean over the batch of -log P[n, y[n]], with no other term (no L2 penalty)")
 
 
 def gradient_of(key, rule):

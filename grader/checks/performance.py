@@ -9,20 +9,38 @@ from .common import bind
 NEEDS = ("two_layer_net", "optimizer")
 
 
+class ReferenceUntimed(RuntimeError):
+    """The reference's epoch could not be timed although the submission's could: the grader's fault,
+    reported as such (judge_safely), never charged to the student."""
+
+
+SLOW_HINT = "vectorize over the batch: no Python loop over samples, hidden units or pixels"
+
+
+def untimed_hint(message):
+    """The hint for an epoch that could not be credited: slowness, wrong results and crashes differ."""
+    if "reference's time" in message:
+        return SLOW_HINT
+    if "differ from the reference's epoch" in message:
+        return "the timed epoch must compute what the reference computes: make the trajectory and training checks pass first"
+    return "the epoch failed before it could be timed, which is not about speed: fix the error (the training checks run the same code)"
+
+
 def ratio_judge(max_ratio):
     def judge(student, reference, probes):
         s, r = student[0], reference[0]
+        if not s.ok:  # first: the submission's failure can stop the reference's epochs too
+            return Verdict(False, f"the epoch could not be timed: {s.message}", hint=untimed_hint(s.message))
         if not r.ok:
-            return Verdict(False, f"the reference's epoch could not be timed ({r.message}); this is a grader fault")
-        if not s.ok:
-            return Verdict(False, f"the epoch could not be timed: {s.message}")
+            raise ReferenceUntimed(f"the reference's epoch could not be timed ({r.message})")
         ours, theirs = statistics.median(s.arrays["times"].tolist()), statistics.median(r.arrays["times"].tolist())
         ratio = ours / theirs
         by = s.meta.get("verified", {}).get("by")
         checked = f"; the epochs' results were checked against {by}" if by else ""
         text = f"epoch time {ratio:.2f}x the reference's (median of {len(s.arrays['times'])}; limit {max_ratio:g}x{checked})"
         if ratio > max_ratio:
-            return Verdict(False, text + "; look for Python loops over samples, units or pixels and replace them with matrix products")
+            return Verdict(False, text + "; look for Python loops over samples, units or pixels and replace them with matrix products",
+                           hint=SLOW_HINT)
         return Verdict(True, text)
     return judge
 
@@ -38,5 +56,5 @@ def checks(rubric, dataset, data_dir):
     max_ratio = float(rule.param("max_ratio", 3.0))
     return [Check(f"performance: training epoch within {max_ratio:g}x the reference's time", NEEDS, probes,
                   bind(ratio_judge(max_ratio), probes),
-                  "vectorize over the batch: no Python loop over samples, hidden units or pixels",
+                  SLOW_HINT,
                   depends_on=("two_layer_net.TwoLayerNet.forward",), kind="performance")]

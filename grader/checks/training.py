@@ -73,6 +73,17 @@ def test_accuracy_of(weights, X_test, y_test):
     return float(np.mean(np.argmax(scores, axis=1) == y_test))
 
 
+def model_mismatch(result, ours, threshold):
+    """When the training loop's own test accuracy (the student's forward; it only explains) reached the
+    threshold but the grader's forward on the same weights did not, forward computes another model."""
+    reported = result.arrays.get("test_accuracy") if result.ok else None
+    if reported is None or np.ndim(reported) != 0 or ours is None or not float(reported) >= threshold:
+        return ""
+    return (f". Your own forward measured {float(reported):.4f} on the same test set, so these weights work with your "
+            "forward, but the assignment's network (sigmoid hidden layer, then softmax of hidden W2 + b2) computes "
+            "something else with them: TwoLayerNet.forward computes another model than the assignment's")
+
+
 def accuracy_judge(threshold, epochs, dataset_name, X_test, y_test):
     """Judge the training runs by the grader's own test accuracy of the returned best weights,
     on its own (secretly transformed) test set: no number the student process reports counts."""
@@ -93,7 +104,8 @@ def accuracy_judge(threshold, epochs, dataset_name, X_test, y_test):
         note = "" if results[0][0] == best else " (reached with correct sigmoid/softmax helpers)"
         how = f"after {epochs} epoch(s) on {dataset_name}, computed by the grader from the best weights"
         if best < threshold:
-            return Verdict(False, f"test accuracy {best:.4f} {how}, below the threshold {threshold:.4f}{note}")
+            return Verdict(False, f"training finished; test accuracy {best:.4f} {how}, below the threshold "
+                                  f"{threshold:.4f}{note}{model_mismatch(student[0], results[0][0], threshold)}")
         return Verdict(True, f"test accuracy {best:.4f} {how} (threshold {threshold:.4f}){note}")
     return judge
 
