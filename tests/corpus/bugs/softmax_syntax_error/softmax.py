@@ -9,12 +9,10 @@ def softmax(scores):
     scores: (N, C) or (C,). Returns float64 of the same shape; each row sums to 1.
     Finite for abs(scores) up to 1e4.
     """
-    # BEGIN SOLUTION: subtract each row's max before exp, then divide by the row sum
     z = np.asarray(scores, dtype=np.float64
     shifted = z - z.max(axis=-1, keepdims=True)  # largest entry becomes 0: exp cannot overflow
     e = np.exp(shifted)
     return e / e.sum(axis=-1, keepdims=True)
-    # END SOLUTION
 
 
 def softmax_jacobian(z):
@@ -22,10 +20,8 @@ def softmax_jacobian(z):
 
     z: (C,). Returns (C, C) with J[i, j] = dS_i/dz_j = S_i * (delta_ij - S_j).
     """
-    # BEGIN SOLUTION: build J[i, j] = S_i * (delta_ij - S_j) from s = softmax(z)
     s = softmax(z)  # (C,)
     return np.diag(s) - np.outer(s, s)
-    # END SOLUTION
 
 
 def cross_entropy_loss(probs, y):
@@ -33,11 +29,9 @@ def cross_entropy_loss(probs, y):
 
     probs: (N, C) probabilities; y: (N,) int labels. Returns a Python float.
     """
-    # BEGIN SOLUTION: return the mean of -log(probs[n, y[n]]) as a float
     probs = np.asarray(probs, dtype=np.float64)
     picked = probs[np.arange(probs.shape[0]), y]  # (N,)
     return float(-np.mean(np.log(picked)))
-    # END SOLUTION
 
 
 def accuracy(scores, y):
@@ -45,6 +39,4 @@ def accuracy(scores, y):
 
     scores: (N, C) scores or probabilities; y: (N,) int labels.
     """
-    # BEGIN SOLUTION: return the fraction of rows whose argmax equals y, as a float in [0, 1]
     return float(np.mean(np.argmax(scores, axis=1) == y))
-    # END SOLUTION
