@@ -161,8 +161,10 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
             max_score = points[c.name]
             results.append(CheckResult(c.name, c.group, c.area, rubric.visibility(c.name, c.group), max_score,
                                        max_score if v.passed else 0.0, v.passed, v.message, v.hint or c.hint, note, seconds))
+        chosen = {c.name for c in checks}
+        unseen = sum(points[c.name] for c in select(every_check, rubric, replace(options, visible_only=False)) if c.name not in chosen)
         return GradingResult(submission.name, dataset_text, tuple(results), time.monotonic() - t0, tuple(faults),
-                             submission.missing, student_output, options.isolation)
+                             submission.missing, student_output, options.isolation, round(unseen, 2))
     finally:
         if data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)

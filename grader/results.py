@@ -40,6 +40,7 @@ class GradingResult:
     missing: tuple = field(default_factory=tuple)  # modules the submission lacks
     student_output: str = ""  # the tail of what the student's code printed (for instructors; never parsed)
     isolation: str = "process"  # bwrap | process: how the student's code was isolated
+    unseen_points: float = 0.0  # points of the checks left out because they are not visible (the self-check)
 
     @property
     def score(self):

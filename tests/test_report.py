@@ -108,3 +108,21 @@ def test_unwritable_says_why_a_report_folder_cannot_be_written_and_creates_nothi
     problem = report.unwritable(folder)
     assert (words in problem) if words else problem == "", (case, problem)
     assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_the_default_terminal_report_shows_the_failures_and_one_line_per_area():
+    text = report.terminal_report(result())
+    assert "softmax.softmax: matches" in text and "perceptron.and_gate" not in text
+    lines = text.splitlines()
+    assert lines[-3].split() == ["softmax", "0/4", "2", "of", "2", "checks", "failed"]
+    assert lines[-2].split() == ["perceptron", "1/1", "its", "check", "passed"]
+    assert text.splitlines()[-1] == report.summary_line(result())
+
+
+def test_verbose_shows_every_check():
+    assert "perceptron.and_gate: computes AND" in report.terminal_report(result(), verbose=True)
+
+
+def test_the_self_check_says_how_many_points_it_cannot_see():
+    assert "12 points are in checks you can't see" in report.terminal_report(result(unseen_points=12.0))
+    assert "can't see" not in report.terminal_report(result())
