@@ -100,13 +100,6 @@ def matches(name, only):
     return not only or fnmatch.fnmatch(name, only) or only.lower() in name.lower()
 
 
-def dependency_note(check, failed_groups):
-    hit = [g for g in check.depends_on if g in failed_groups]
-    if not hit:
-        return ""
-    return "Note: " + ", ".join(hit) + " also failed; fixing " + ("it" if len(hit) == 1 else "them") + " first may fix this check."
-
-
 @dataclass(frozen=True)
 class Report:
     path: str
@@ -171,6 +164,6 @@ def judge_all(checks, modules, missing, threads, progress, training=None):
             helpers_failed = [g for g in training.get("helper_groups", ()) if g in failed_groups]
             verdicts[c.name] = judges.as_the_grader_retrains(verdicts[c.name], student[c.name][0], helpers_failed,
                                                              verdicts.get(training.get("trajectory")))
-    return [CheckResult(c.name, c.group, c.points, verdicts[c.name].passed, verdicts[c.name].message, c.hint,
-                        "" if verdicts[c.name].passed else dependency_note(c, failed_groups),
+    # No note from a fixed list of dependencies: only the grader's substitution runs may blame another part.
+    return [CheckResult(c.name, c.group, c.points, verdicts[c.name].passed, verdicts[c.name].message, c.hint, "",
                         sum(r.seconds for r in student[c.name])) for c in checks]
