@@ -178,6 +178,12 @@ def wanted(checks, student, reference):
     return out
 
 
+def time_limit(timeout, student):
+    """Seconds for one substitution run: it repeats work the failed run did, so a few times that run's
+    time (plus 10 s of start-up) is ample; never more than the check's own timeout."""
+    return min(timeout, 10.0 + 3.0 * max((r.seconds for r in student), default=0.0))
+
+
 def explained(check, verdict, results, student, reference):
     """The verdict, explained by the substitution runs' results when there are any."""
     if verdict.passed or check.diagnose is None or not results:

@@ -267,5 +267,5 @@ def run_substitutions(box, checks, student, reference, timeout, hidden):
     if not wanted:
         return {}
     runs = [replace(c, probes=wanted[c.name]) for c in checks if c.name in wanted]
-    got = run_unit_probes(box, runs, timeout, hidden=hidden)
+    got = run_unit_probes(box, runs, lambda c: blame.time_limit(timeout(c), student[c.name]), hidden=hidden)
     return {c.name: [got[(c.name, j)] for j in range(len(c.probes))] for c in runs}

@@ -6,7 +6,6 @@ import pytest
 
 from grader import blame
 from grader.checks.base import Verdict
-from grader.contract import KEYS
 from grader.sandbox import CallResult
 
 STEPS = 3
@@ -121,5 +120,7 @@ def test_downstream_checks_get_a_note_only_when_substitution_found_a_culprit():
     assert blame.downstream_note(passed, "training") == ""
 
 
-def test_keys_cover_the_contract():
-    assert tuple(SHAPES) == KEYS
+def test_a_substitution_run_gets_a_few_times_the_failed_runs_time_never_more_than_the_checks_timeout():
+    runs = [CallResult("ok", "", {}, {}, 2.0), CallResult("ok", "", {}, {}, 1.0)]
+    assert blame.time_limit(180.0, runs) == 16.0
+    assert blame.time_limit(4.0, runs) == 4.0
