@@ -153,3 +153,10 @@ def test_a_helper_that_fails_to_import_is_found_with_its_reason():
     assert preflight.broken_modules(calls, results) == {"softmax": "raised SyntaxError: '(' was never closed"}
     assert preflight.broken_result("softmax", "raised SyntaxError").message.startswith("softmax.py failed to import")
     assert isinstance(calls[0], Call)
+
+
+def test_a_non_finite_value_is_shown_with_the_input_that_produced_it():
+    x = np.array([-1e4, 0.0, 1e4])
+    got = np.array([0.0, 0.5, np.nan])
+    message = compare_array("sigmoid(array of shape (3,))", np.array([0.0, 0.5, 1.0]), got, 1e-6, 1e-9, inputs=x)
+    assert message == "sigmoid(array of shape (3,)) contains NaN or inf at index (2,) (input 10000): got nan"

@@ -29,8 +29,9 @@ def returned_type(result, name="result"):
     return "nothing" if name not in result.arrays else "an array"
 
 
-def compare_form(label, shape, got, got_type=None, kinds="f"):
-    """None when got is a finite array of the given shape and dtype kind; otherwise a message."""
+def compare_form(label, shape, got, got_type=None, kinds="f", inputs=None):
+    """None when got is a finite array of the given shape and dtype kind; otherwise a message
+    (with the input at the first non-finite element when inputs has got's shape)."""
     if got is None:
         return f"{label} should return a numpy array, but returned {got_type or 'nothing'}"
     got = np.asarray(got)
@@ -40,9 +41,11 @@ def compare_form(label, shape, got, got_type=None, kinds="f"):
         want = {"f": "float", "i": "int", "b": "bool", "u": "unsigned int"}
         return f"{label} has dtype {got.dtype}, expected a {'/'.join(want.get(k, k) for k in kinds)} array"
     if got.dtype.kind == "f" and not np.all(np.isfinite(got)):
-        bad = np.argwhere(~np.isfinite(got))[0]
-        where = f" at index {tuple(int(i) for i in bad)}" if got.ndim else ""
-        return f"{label} contains NaN or inf{where}: got {fmt_array(got)}"
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(got))[0]) if got.ndim else ()
+        where = f" at index {bad}" if got.ndim else ""
+        if inputs is not None and np.shape(inputs) == got.shape and np.asarray(inputs).dtype.kind in "biuf":
+            where += f" (input {float(np.asarray(inputs)[bad]):.6g})"
+        return f"{label} contains NaN or inf{where}: got {got[bad] if got.ndim else got}"
     return None
 
 
@@ -90,7 +93,7 @@ def compare_array(label, expected, got, rtol, atol, got_type=None, kinds="f", in
 
     Checks, in order: it is an array, its shape, its dtype kind, finiteness, values.
     """
-    problem = compare_form(label, np.shape(expected), got, got_type, kinds)
+    problem = compare_form(label, np.shape(expected), got, got_type, kinds, inputs)
     if problem:
         return problem
     miss = first_mismatch(expected, got, rtol, atol)
