@@ -55,7 +55,7 @@ class Finding:
 def first_finding(result, reference, names, rtol, atol):
     """The first (step, output name, description) of names where result differs from reference, or None.
 
-    names: [(step, array name, what)] in the order to look, e.g. [(0, "grad0.b1", "the gradient of b1")].
+    names: [(step, array name, what)] in the order to look, e.g. [(0, "grad0.b1", "gradient of b1")].
     A call that failed is a Finding at step -1 whose text is its error message.
     """
     if not result.ok:
@@ -78,8 +78,8 @@ def forward_names(steps):
             [(f"loss{t}", "loss")] + [(f"grad{t}.{k}", f"gradient of {k}") for k in KEYS]]
 
 
-def weight_names(steps, prefix="step"):
-    return [(t, f"{prefix}{t}.{k}", f"updated {k}") for t in range(steps) for k in KEYS]
+def weight_names(steps):
+    return [(t, f"step{t}.{k}", f"updated {k}") for t in range(steps) for k in KEYS]
 
 
 def regularized_names(steps):
@@ -209,3 +209,49 @@ def patched_verdict(verdict, rerun, part):
             f"{SHORT[part]} ({part}), which this function calls; fix it and this check should pass too.")
     return replace(verdict, note=" ".join(n for n in (verdict.note, note) if n), culprits=(part,),
                    hint=f"fix {SHORT[part]} first (see its own check); this function is right once {SHORT[part]} is")
+
+
+SPEED_REPEATS = 30  # forward and update calls timed on one batch
+
+
+def speed_probes(config, batch):
+    """The substitution runs of a slow epoch: forward alone and update alone on one batch (X (B, D), y (B,)),
+    on the submission and on the reference. config: the timed epochs' TrainConfig."""
+    spec = {"input_size": batch["X"].shape[1], "hidden_size": config.hidden_size, "num_classes": 10, "seed": config.seed,
+            "learning_rate": config.learning_rate, "reg": config.reg, "momentum": config.momentum,
+            "repeats": SPEED_REPEATS, "helpers": "provided"}
+    return (Probe("part_times", spec, dict(batch)),)
+
+
+def slow(result):
+    """Whether a timed epoch failed for its time (not for a crash or a wrong result)."""
+    return result.ok or "reference's time" in result.message
+
+
+def speed_blame(mine, theirs):
+    """(culprit groups, sentence) from the per-part seconds of both: {"forward": s, "update": s}."""
+    ratios = {part: mine[part] / max(theirs[part], 1e-6) for part in ("forward", "update")}
+    worst = max(ratios, key=ratios.get)
+    figures = (f"on one batch, {SPEED_REPEATS} forward calls took {ratios['forward']:.1f}x the reference's time and "
+               f"{SPEED_REPEATS} SGD.update calls {ratios['update']:.1f}x (timed inside each process)")
+    if ratios[worst] < 2.0:
+        return (), f"Neither part is slow on its own: {figures}"
+    culprit = FORWARD if worst == "forward" else UPDATE
+    return (culprit,), f"The slow part is {SHORT[culprit]}: {figures}"
+
+
+def explain_speed(verdict, results):
+    """The slow epoch's verdict, naming the slow part when the per-part times single one out."""
+    if len(results) < 2 or not all(r.ok for r in results[:2]):
+        return verdict
+    times = [{p: r.arrays.get(p) for p in ("forward", "update")} for r in results[:2]]
+    if any(v is None or np.ndim(v) != 0 or not np.isfinite(v) or v < 0 for t in times for v in t.values()):
+        return verdict
+    culprits, sentence = speed_blame(*({p: float(v) for p, v in t.items()} for t in times))
+    return replace(verdict, message=f"{verdict.message}. {sentence}", culprits=culprits)
+
+
+def speed_diagnosis(config, batch):
+    return Diagnosis(probes=lambda student, reference: speed_probes(config, batch) if student and slow(student[0]) else (),
+                     explain=lambda verdict, results, student, reference: explain_speed(verdict, results),
+                     reference_too=True)

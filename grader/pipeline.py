@@ -255,17 +255,26 @@ def run_all(submission, checks, rubric, options, data_dir, progress):
                 s, r = time_interleaved(box, ref_box, c.probes[0], list(c.needs), rule.timeout,
                                         float(rule.param("max_ratio", 3.0)), seeds)
                 student[c.name], reference[c.name] = [s], [r]
-            substituted = run_substitutions(box, [c for c in units if c.name in student], student, reference, timeout, hidden)
+            substituted = run_substitutions(box, ref_box, [c for c in units + perfs if c.name in student], student, reference,
+                                            timeout, hidden)
             student_output.append(box.output_tail())
     return student, reference, "".join(student_output), substituted
 
 
-def run_substitutions(box, checks, student, reference, timeout, hidden):
+def run_substitutions(box, ref_box, checks, student, reference, timeout, hidden):
     """Blame by substitution (grader.blame): for each failed check with a Diagnosis, its extra runs,
-    fed from the reference's data, after every other student call. Returns {name: [CallResult]}."""
+    fed from the reference's data, after every other student call (and on the reference too when the
+    diagnosis compares with it). Returns {name: [CallResult], student's then reference's}."""
     wanted = blame.wanted(checks, student, reference)
     if not wanted:
         return {}
     runs = [replace(c, probes=wanted[c.name]) for c in checks if c.name in wanted]
-    got = run_unit_probes(box, runs, lambda c: blame.time_limit(timeout(c), student[c.name]), hidden=hidden)
-    return {c.name: [got[(c.name, j)] for j in range(len(c.probes))] for c in runs}
+    limit = lambda c: blame.time_limit(timeout(c), student[c.name])  # noqa: E731
+    got = run_unit_probes(box, runs, limit, hidden=hidden)
+    out = {c.name: [got[(c.name, j)] for j in range(len(c.probes))] for c in runs}
+    both = [c for c in runs if c.diagnose.reference_too]
+    if both:
+        want = run_unit_probes(ref_box, both, timeout)
+        for c in both:
+            out[c.name] += [want[(c.name, j)] for j in range(len(c.probes))]
+    return out

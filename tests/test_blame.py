@@ -124,3 +124,29 @@ def test_a_substitution_run_gets_a_few_times_the_failed_runs_time_never_more_tha
     runs = [CallResult("ok", "", {}, {}, 2.0), CallResult("ok", "", {}, {}, 1.0)]
     assert blame.time_limit(180.0, runs) == 16.0
     assert blame.time_limit(4.0, runs) == 4.0
+
+
+def times(forward, update):
+    return CallResult("ok", "", {}, {"forward": np.array(forward), "update": np.array(update)}, 0.0)
+
+
+def test_a_slow_epoch_names_the_part_that_is_slow_on_its_own():
+    verdict = blame.explain_speed(Verdict(False, "epoch time 9.1x the reference's"), [times(0.9, 0.02), times(0.02, 0.02)])
+    assert verdict.culprits == (blame.FORWARD,) and "The slow part is TwoLayerNet.forward" in verdict.message
+    assert "45.0x the reference's time" in verdict.message
+
+
+def test_no_part_is_named_when_neither_is_slow_alone():
+    verdict = blame.explain_speed(Verdict(False, "epoch time 3.2x"), [times(0.03, 0.02), times(0.02, 0.02)])
+    assert verdict.culprits == () and "Neither part is slow on its own" in verdict.message
+
+
+def test_times_that_are_not_numbers_explain_nothing():
+    v = Verdict(False, "epoch time 3.2x")
+    assert blame.explain_speed(v, [CallResult("ok", "", {}, {"forward": np.array(-1.0), "update": np.array(1.0)}, 0.0),
+                                   times(0.02, 0.02)]) is v
+
+
+def test_only_a_slow_epoch_is_timed_part_by_part():
+    assert blame.slow(CallResult("error", "one epoch took more than 12x the reference's time", {}, {}, 0.0))
+    assert not blame.slow(CallResult("error", "raised ValueError", {}, {}, 0.0))

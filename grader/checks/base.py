@@ -31,6 +31,7 @@ class Diagnosis:
     Both are pure; the pipeline runs the probes only when the check failed."""
     probes: Callable
     explain: Callable
+    reference_too: bool = False  # also run the probes on the reference; explain then gets student's + reference's results
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 
 import statistics
 
+from .. import blame
 from ..harness.train_config import TrainConfig
 from .base import Check, Probe, Verdict
-from .common import bind
+from .common import bind, rng_for
 
 NEEDS = ("two_layer_net", "optimizer")
 
@@ -54,7 +55,9 @@ def checks(rubric, dataset, data_dir):
             "helpers": "provided"}
     probes = (Probe("timed_epochs", spec),)
     max_ratio = float(rule.param("max_ratio", 3.0))
-    return [Check(f"performance: training epoch within {max_ratio:g}x the reference's time", NEEDS, probes,
-                  bind(ratio_judge(max_ratio), probes),
-                  SLOW_HINT,
-                  depends_on=("two_layer_net.TwoLayerNet.forward",), kind="performance")]
+    name = f"performance: training epoch within {max_ratio:g}x the reference's time"
+    rng = rng_for(rubric.seed, name)
+    batch = {"X": rng.random((config.batch_size, dataset.X_train.shape[1])), "y": rng.integers(0, 10, config.batch_size)}
+    return [Check(name, NEEDS, probes, bind(ratio_judge(max_ratio), probes), SLOW_HINT,
+                  depends_on=("two_layer_net.TwoLayerNet.forward",), kind="performance",
+                  diagnose=blame.speed_diagnosis(config, batch))]
