@@ -256,7 +256,7 @@ def test_a_hidden_check_never_shows_its_expected_values(tmp_path, softmax_axis0)
     hidden_output, shown_output = by_name(hidden)[HIDDEN_CHECK]["output"], by_name(shown)[HIDDEN_CHECK]["output"]
     assert by_name(hidden)[HIDDEN_CHECK]["status"] == "failed"
     assert hidden_output.startswith("Failed (hidden check; inputs and expected values are not shown). Hint: ")
-    quoted = re.findall(r"(?:expected|got) (\[[^\]]*\])", shown_output)
+    quoted = [q for q in re.findall(r"(?:expected|got|input) (\[[^\]]*\]|-?\d[\d.e+-]*)", shown_output) if "." in q]
     assert quoted, f"the visible message quotes values: {shown_output}"
     for values in quoted:
         assert values not in hidden_output
