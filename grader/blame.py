@@ -88,7 +88,8 @@ def regularized_names(steps):
 
 def trajectory_probes(spec, inputs, reference, steps):
     """The substitution runs of a failed trajectory, fed from the reference's run (with correct
-    helpers, so a helper's bug is not blamed on forward): forward_along, update_along, regularize_along."""
+    helpers, so a helper's bug is not blamed on forward): forward_along, update_along,
+    regularize_along, and update_along again with a correct apply_regularization patched in."""
     if reference is None or not reference.ok:
         return ()
     data = {k: v for k, v in inputs.items() if k[:1] in "Xy"}
@@ -100,40 +101,55 @@ def trajectory_probes(spec, inputs, reference, steps):
                 return ()
             data[f"w{t}.{k}"], data[f"g{t}.{k}"] = before, grad
     spec = {**spec, "helpers": "provided"}
-    return tuple(Probe(name, spec, data) for name in ("forward_along", "update_along", "regularize_along"))
+    return (*(Probe(name, spec, data) for name in ("forward_along", "update_along", "regularize_along")),
+            Probe("update_along", {**spec, "patch": [PATCHES[REGULARIZE]]}, data))
 
 
 def trajectory_findings(results, reference, steps, rtol, atol):
-    """(forward's Finding, update's, apply_regularization's) from the substitution runs; None where it agrees."""
-    if len(results) < 3:
-        return None, None, None
-    forward, update, regularize = results[:3]
-    return (first_finding(forward, reference, forward_names(steps), rtol, atol),
-            first_finding(update, reference, weight_names(steps), rtol, atol),
-            first_finding(regularize, reference, regularized_names(steps), rtol, atol))
+    """(forward's Finding, [(group, Finding)] of the optimizer's parts at fault) from the substitution runs.
+
+    SGD.apply_regularization is at fault when it differs alone; it is the whole cause when update,
+    which differs, agrees with a correct apply_regularization in its place."""
+    forward, update, regularize, update_fixed = (
+        first_finding(results[0], reference, forward_names(steps), rtol, atol),
+        first_finding(results[1], reference, weight_names(steps), rtol, atol),
+        first_finding(results[2], reference, regularized_names(steps), rtol, atol),
+        first_finding(results[3], reference, weight_names(steps), rtol, atol))
+    if update is None:
+        parts = []
+    elif update_fixed is None and regularize is not None:
+        parts = [(REGULARIZE, regularize)]
+    else:
+        parts = [(UPDATE, update)] + ([(REGULARIZE, regularize)] if regularize else [])
+    return forward, parts
 
 
-def trajectory_blame(forward, update, regularize, steps):
-    """(culprit groups, sentence) from the three substitution findings (None = agrees with the reference)."""
+def trajectory_blame(forward, parts, steps):
+    """(culprit groups, sentence) from forward's Finding (None = agrees) and the optimizer's parts at fault."""
     with_ref_sgd = "the reference's SGD (your forward fed the reference's weights at each step)"
     with_ref_net = "the reference network (your SGD.update fed the reference's weights and gradients at each step)"
-    if forward and not update:
+    fed = "fed the reference's weights and gradients"
+    if forward and not parts:
         return (FORWARD,), (
             f"The divergence comes from {forward.of(FORWARD)}. With {with_ref_sgd} it still diverges: "
             f"{forward.at(steps)}. With {with_ref_net} it does not: your update follows the reference for all {steps} steps")
-    if update and not forward:
-        culprit = REGULARIZE if regularize else UPDATE
-        via = (f", which SGD.update calls: fed the reference's weights and gradients, {regularize.at(steps)}"
-               if regularize else "")
-        return (culprit,), (
-            f"The divergence comes from {SHORT[culprit]}{via}. With {with_ref_net} it still diverges: "
-            f"{update.at(steps)}. With {with_ref_sgd} it does not: your forward gives the reference's loss "
-            f"and gradients for all {steps} steps")
-    if forward and update:
-        culprit, finding = (REGULARIZE, regularize) if regularize else (UPDATE, update)
-        return (FORWARD, culprit), (
+    if parts and not forward:
+        culprits = tuple(g for g, _ in parts)
+        if culprits == (REGULARIZE,):
+            head = (f"The divergence comes from {SHORT[REGULARIZE]}, which SGD.update calls: {fed}, {parts[0][1].at(steps)}; "
+                    "with a correct apply_regularization in its place, your update follows the reference")
+        elif culprits == (UPDATE,):
+            head = f"The divergence comes from {SHORT[UPDATE]}"
+        else:
+            head = f"The divergence comes from {SHORT[UPDATE]}, and {SHORT[REGULARIZE]} is wrong too ({fed}, {parts[1][1].at(steps)})"
+        still = f" With {with_ref_net} it still diverges: {parts[0][1].at(steps)}." if culprits[0] == UPDATE else ""
+        return culprits, (
+            f"{head}.{still} With {with_ref_sgd} it does not: your forward gives the reference's loss and gradients for all "
+            f"{steps} steps")
+    if forward and parts:
+        return (FORWARD, *(g for g, _ in parts)), (
             f"Both parts are at fault. {SHORT[FORWARD]}, fed the reference's weights: {forward.at(steps)}. "
-            f"{SHORT[culprit]}, fed the reference's weights and gradients: {finding.at(steps)}")
+            + ". ".join(f"{SHORT[g]}, {fed}: {f.at(steps)}" for g, f in parts))
     return (FORWARD, UPDATE), (
         f"Each part matches the reference on its own for all {steps} steps (with {with_ref_sgd}; with {with_ref_net}), yet together "
         "they diverge: they interfere through the state they share, e.g. update replacing the arrays of net.weights or "
@@ -142,7 +158,7 @@ def trajectory_blame(forward, update, regularize, steps):
 
 def explain_trajectory(verdict, results, reference, steps, rtol, atol):
     """The failed trajectory's verdict, with the part at fault named (its culprits set)."""
-    if len(results) < 3:
+    if len(results) < 4:
         return verdict
     culprits, sentence = trajectory_blame(*trajectory_findings(results, reference, steps, rtol, atol), steps)
     return Verdict(False, f"{verdict.message}. {sentence}", verdict.note, "fix " + " and ".join(SHORT[c] for c in culprits)

@@ -71,8 +71,10 @@ def area_lines(result):
     for area, checks in areas.items():
         failed = sum(not r.passed for r in checks)
         score, top = round(sum(r.score for r in checks), 2), round(sum(r.max_score for r in checks), 2)
-        state = (f"{failed} of {len(checks)} checks failed" if failed else
-                 "its check passed" if len(checks) == 1 else f"all {len(checks)} checks passed")
+        if len(checks) == 1:
+            state = "its check failed" if failed else "its check passed"
+        else:
+            state = f"{failed} of {len(checks)} checks failed" if failed else f"all {len(checks)} checks passed"
         lines.append(f"{area:<{width}}  {f'{score:g}/{top:g}':>11}  {state}")
     return lines
 

@@ -39,11 +39,13 @@ def substitution(reference, prefixes, step=None, key=None, delta=0.0):
     return ok(arrays)
 
 
-def results(reference, forward=None, update=None, regularize=None):
-    """The three substitution runs; each argument is (step, key) where that part differs, or None."""
+def results(reference, forward=None, update=None, regularize=None, update_fixed=None):
+    """The four substitution runs; each argument is (step, key) where that part differs, or None.
+    update_fixed (update with a correct apply_regularization) differs where update does unless said."""
     def run(prefixes, where):
         return substitution(reference, prefixes, *(where or (None, None)), delta=1.0)
-    return [run(("loss", "grad"), forward), run(("step",), update), run(("rgrad",), regularize)]
+    fixed = update if update_fixed is None else update_fixed or None
+    return [run(("loss", "grad"), forward), run(("step",), update), run(("rgrad",), regularize), run(("step",), fixed)]
 
 
 def blamed(reference, **where):
@@ -65,15 +67,28 @@ def test_update_at_fault_when_forward_agrees(reference):
     assert "your forward gives the reference's loss and gradients for all 3 steps" in v.message
 
 
-def test_apply_regularization_blamed_when_it_alone_differs_too(reference):
-    v = blamed(reference, update=(0, "W1"), regularize=(0, "W1"))
+def test_apply_regularization_is_the_culprit_when_a_correct_one_fixes_update(reference):
+    v = blamed(reference, update=(0, "W1"), regularize=(0, "W1"), update_fixed=False)
     assert v.culprits == (blame.REGULARIZE,)
     assert v.message.startswith("diverged. The divergence comes from SGD.apply_regularization, which SGD.update calls")
+    assert "with a correct apply_regularization in its place, your update follows the reference" in v.message
+
+
+def test_update_and_apply_regularization_both_blamed_when_a_correct_regularization_does_not_fix_update(reference):
+    v = blamed(reference, update=(0, "W1"), regularize=(0, "W1"))
+    assert v.culprits == (blame.UPDATE, blame.REGULARIZE)
+    assert "The divergence comes from SGD.update, and SGD.apply_regularization is wrong too" in v.message
+
+
+def test_update_that_skips_a_correct_regularization_is_blamed_alone(reference):
+    v = blamed(reference, update=(1, "W2"))
+    assert v.culprits == (blame.UPDATE,) and "apply_regularization" not in v.message
 
 
 def test_both_parts_at_fault(reference):
     v = blamed(reference, forward=(0, "W1"), update=(2, "b2"))
     assert v.culprits == (blame.FORWARD, blame.UPDATE)
+    assert "TwoLayerNet.forward, fed the reference's weights: its gradient of W1 differs at step 1 of 3" in v.message
     assert "Both parts are at fault" in v.message
 
 
@@ -99,7 +114,8 @@ def test_substitution_probes_carry_the_reference_weights_before_each_step(refere
     inputs = {f"w.{k}": np.zeros(s) for k, s in SHAPES.items()}
     inputs.update({f"X{t}": np.ones((2, 4)) for t in range(STEPS)} | {f"y{t}": np.zeros(2, np.int64) for t in range(STEPS)})
     probes = blame.trajectory_probes({"steps": STEPS, "helpers": "student"}, inputs, reference, STEPS)
-    assert [p.probe for p in probes] == ["forward_along", "update_along", "regularize_along"]
+    assert [p.probe for p in probes] == ["forward_along", "update_along", "regularize_along", "update_along"]
+    assert probes[3].spec["patch"] == ["apply_regularization"] and "patch" not in probes[1].spec
     data = probes[0].inputs
     assert np.array_equal(data["w0.W1"], inputs["w.W1"]) and np.array_equal(data["w2.b1"], reference.arrays["step1.b1"])
     assert np.array_equal(data["g1.W2"], reference.arrays["grad1.W2"]) and "X2" in data
