@@ -102,7 +102,8 @@ def trajectory_probes(spec, inputs, reference, steps):
             data[f"w{t}.{k}"], data[f"g{t}.{k}"] = before, grad
     spec = {**spec, "helpers": "provided"}
     return (*(Probe(name, spec, data) for name in ("forward_along", "update_along", "regularize_along")),
-            Probe("update_along", {**spec, "patch": [PATCHES[REGULARIZE]]}, data))
+            Probe("update_along", {**spec, "patch": [PATCHES[REGULARIZE]]}, data),
+            Probe("forward_along", {**spec, "fresh": True, "grad_fill": 0.0}, data))
 
 
 def trajectory_findings(results, reference, steps, rtol, atol):
@@ -115,6 +116,9 @@ def trajectory_findings(results, reference, steps, rtol, atol):
         first_finding(results[1], reference, weight_names(steps), rtol, atol),
         first_finding(results[2], reference, regularized_names(steps), rtol, atol),
         first_finding(results[3], reference, weight_names(steps), rtol, atol))
+    if forward is not None and forward.step > 0 and len(results) > 4 and results[4].ok \
+            and first_finding(results[4], reference, forward_names(steps), rtol, atol) is None:
+        forward = replace(forward, text=forward.text + STATEFUL)
     if update is None:
         parts = []
     elif update_fixed is None and regularize is not None:
@@ -122,6 +126,10 @@ def trajectory_findings(results, reference, steps, rtol, atol):
     else:
         parts = [(UPDATE, update)] + ([(REGULARIZE, regularize)] if regularize else [])
     return forward, parts
+
+
+STATEFUL = ("; yet a fresh network gives the reference's loss and gradients at every step, so forward keeps state "
+            "between calls: e.g. self.gradients[k] += ... adds to the last batch's gradients where = should replace them")
 
 
 def trajectory_blame(forward, parts, steps):

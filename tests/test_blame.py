@@ -45,7 +45,8 @@ def results(reference, forward=None, update=None, regularize=None, update_fixed=
     def run(prefixes, where):
         return substitution(reference, prefixes, *(where or (None, None)), delta=1.0)
     fixed = update if update_fixed is None else update_fixed or None
-    return [run(("loss", "grad"), forward), run(("step",), update), run(("rgrad",), regularize), run(("step",), fixed)]
+    return [run(("loss", "grad"), forward), run(("step",), update), run(("rgrad",), regularize), run(("step",), fixed),
+            run(("loss", "grad"), forward)]
 
 
 def blamed(reference, **where):
@@ -114,7 +115,8 @@ def test_substitution_probes_carry_the_reference_weights_before_each_step(refere
     inputs = {f"w.{k}": np.zeros(s) for k, s in SHAPES.items()}
     inputs.update({f"X{t}": np.ones((2, 4)) for t in range(STEPS)} | {f"y{t}": np.zeros(2, np.int64) for t in range(STEPS)})
     probes = blame.trajectory_probes({"steps": STEPS, "helpers": "student"}, inputs, reference, STEPS)
-    assert [p.probe for p in probes] == ["forward_along", "update_along", "regularize_along", "update_along"]
+    assert [p.probe for p in probes] == ["forward_along", "update_along", "regularize_along", "update_along", "forward_along"]
+    assert probes[4].spec["fresh"] is True
     assert probes[3].spec["patch"] == ["apply_regularization"] and "patch" not in probes[1].spec
     data = probes[0].inputs
     assert np.array_equal(data["w0.W1"], inputs["w.W1"]) and np.array_equal(data["w2.b1"], reference.arrays["step1.b1"])
@@ -166,3 +168,12 @@ def test_times_that_are_not_numbers_explain_nothing():
 def test_only_a_slow_epoch_is_timed_part_by_part():
     assert blame.slow(CallResult("error", "one epoch took more than 12x the reference's time", {}, {}, 0.0))
     assert not blame.slow(CallResult("error", "raised ValueError", {}, {}, 0.0))
+
+
+def test_forward_that_keeps_state_between_calls_is_told_apart_by_a_fresh_network(reference):
+    """Gradients accumulated with += agree at step 1 and on a fresh network, not on the reused one."""
+    runs = results(reference, forward=(1, "W1"))
+    runs[4] = substitution(reference, ("loss", "grad"))
+    v = blame.explain_trajectory(Verdict(False, "diverged"), runs, reference, STEPS, 1e-6, 1e-9)
+    assert v.culprits == (blame.FORWARD,) and "forward keeps state between calls" in v.message
+    assert "keeps state" not in blamed(reference, forward=(1, "W1")).message

@@ -202,10 +202,13 @@ def _weights_at(inputs, t):
 
 def forward_along(impl, spec, inputs):
     """Substitution: the submission's forward on the reference trajectory's weights at each step
-    (one net object throughout, so state kept between calls shows): loss{t} and grad{t}."""
+    (one net object throughout, so state kept between calls shows; a fresh one per step when
+    spec["fresh"]): loss{t} and grad{t}."""
     net = new_net(impl, spec, {f"w.{k}": inputs[f"w0.{k}"] for k in KEYS})
     outputs = {}
     for t in range(spec["steps"]):
+        if spec.get("fresh"):
+            net = new_net(impl, spec, {f"w.{k}": inputs[f"w{t}.{k}"] for k in KEYS})
         net.weights = _weights_at(inputs, t)
         outputs[f"loss{t}"] = net.forward(inputs[f"X{t}"].copy(), inputs[f"y{t}"].copy(), "train")[0]
         outputs[f"grad{t}"] = _copies(net.gradients)
