@@ -20,17 +20,16 @@ Progress goes to stderr, the table to stdout, and --json FILE gets the same figu
 """
 
 import argparse
-import gzip
 import json
 import os
 import statistics
-import struct
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from grader.data.errors import DataError
 from grader.harness.train_config import TrainConfig
 from grader.harness.training import epoch_batches, train_epoch
 from reference.optimizer import SGD
@@ -39,7 +38,6 @@ from reference.two_layer_net import TwoLayerNet
 TARGET_CONFIG = (64, 128)  # (batch size, hidden units) the target applies to
 TARGET_RATIO = 2.5  # epoch time / FLOP bound at TARGET_CONFIG
 NUM_CLASSES = 10
-TRAIN_SIZE = 48_000  # images in the training split (the rest of the 60,000 are validation)
 DEFAULT_CONFIGS = "64x128,32x256"
 EPOCH = 1  # every timed epoch uses the shuffle order of epoch 1
 
@@ -253,40 +251,12 @@ def limit_blas_threads(n):
     return threadpool_limits(limits=n, user_api="blas")
 
 
-def read_idx(path, header_dims):
-    """uint8 payload of a gzipped IDX file: (n,) for labels (1 dim), (n, rows*cols) for images (3)."""
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    header = 4 * (1 + header_dims)
-    magic, *dims = struct.unpack(f">{1 + header_dims}I", raw[:header]) if len(raw) >= header else (0,)
-    if magic != 0x0800 + header_dims or len(raw) - header != int(np.prod(dims)):
-        raise ValueError(f"{path}: not an IDX file with {header_dims} dimension(s) of uint8")
-    data = np.frombuffer(raw, dtype=np.uint8, offset=header)
-    return data.reshape(dims[0], -1) if header_dims > 1 else data
-
-
-def read_mnist_train(data_dir):
-    """Fallback reader: the first TRAIN_SIZE training images (N, 784) float64 in [0, 1], labels (N,) int64."""
-    if not data_dir:
-        raise FileNotFoundError("no MNIST folder: set MNIST_DIR or pass --data-dir")
-    folder = Path(data_dir)
-    images = read_idx(folder / "train-images-idx3-ubyte.gz", 3)[:TRAIN_SIZE]
-    labels = read_idx(folder / "train-labels-idx1-ubyte.gz", 1)[:TRAIN_SIZE]
-    return images.astype(np.float64) / 255.0, labels.astype(np.int64)
-
-
 def load_training_data(data_dir=None):
-    """(X (N, 784) float64, y (N,) int64, source): grader.data's MNIST split, else the IDX files."""
-    try:
-        from grader.data import load_dataset
-        data = load_dataset(name="mnist", data_dir=data_dir)
-        return np.ascontiguousarray(data.X_train, dtype=np.float64), np.asarray(data.y_train, dtype=np.int64), \
-            f"grader.data: {data.source}"
-    except Exception as exc:  # the data package is optional here: read the files directly instead
-        progress(f"grader.data unusable ({type(exc).__name__}: {exc}); reading the IDX files directly")
-    data_dir = data_dir or os.environ.get("MNIST_DIR")
-    X, y = read_mnist_train(data_dir)
-    return X, y, f"IDX files in {data_dir}"
+    """(X (N, 784) float64, y (N,) int64, source): the training split, read by grader.data like every job."""
+    from grader.data import load_dataset
+    data = load_dataset(name="mnist", data_dir=data_dir)
+    return (np.ascontiguousarray(data.X_train, dtype=np.float64), np.asarray(data.y_train, dtype=np.int64),
+            f"grader.data: {data.source}")
 
 
 # ---------------------------------------------------------------- report
@@ -428,7 +398,7 @@ def main(argv=None, data=None):
             X, y, source = np.ascontiguousarray(data[0], dtype=np.float64), np.asarray(data[1], dtype=np.int64), "injected"
         else:
             X, y, source = load_training_data(args.data_dir)
-    except (OSError, ValueError) as exc:
+    except DataError as exc:
         print(f"bench_epoch: error: cannot load the MNIST training images: {exc}", file=sys.stderr)
         return 1
     if args.subset is not None:

@@ -166,7 +166,7 @@ def trajectory_blame(forward, parts, steps):
 
 def explain_trajectory(verdict, results, reference, steps, rtol, atol):
     """The failed trajectory's verdict, with the part at fault named (its culprits set)."""
-    if len(results) < 4:
+    if len(results) < 5 or any(r.status == "not_run" for r in results):  # the time budget left them out
         return verdict
     culprits, sentence = trajectory_blame(*trajectory_findings(results, reference, steps, rtol, atol), steps)
     return Verdict(False, f"{verdict.message}. {sentence}", verdict.note, "fix " + " and ".join(SHORT[c] for c in culprits)
@@ -235,7 +235,8 @@ def patched_verdict(verdict, rerun, part):
                    hint=f"fix {SHORT[part]} first (see its own check); this function is right once {SHORT[part]} is")
 
 
-SPEED_REPEATS = 30  # forward and update calls timed on one batch
+SPEED_REPEATS = 30  # forward and update calls timed on one batch, at most
+SPEED_SECONDS = 2.0  # and at most this long per part (a single call is always timed)
 
 
 def speed_probes(config, batch):
@@ -243,21 +244,21 @@ def speed_probes(config, batch):
     on the submission and on the reference. config: the timed epochs' TrainConfig."""
     spec = {"input_size": batch["X"].shape[1], "hidden_size": config.hidden_size, "num_classes": 10, "seed": config.seed,
             "learning_rate": config.learning_rate, "reg": config.reg, "momentum": config.momentum,
-            "repeats": SPEED_REPEATS, "helpers": "provided"}
+            "repeats": SPEED_REPEATS, "max_seconds": SPEED_SECONDS, "helpers": "provided"}
     return (Probe("part_times", spec, dict(batch)),)
 
 
 def slow(result):
     """Whether a timed epoch failed for its time (not for a crash or a wrong result)."""
-    return result.ok or "reference's time" in result.message
+    return result.ok or result.status in ("too_slow", "timeout") or "reference's time" in result.message
 
 
 def speed_blame(mine, theirs):
     """(culprit groups, sentence) from the per-part seconds of both: {"forward": s, "update": s}."""
     ratios = {part: mine[part] / max(theirs[part], 1e-6) for part in ("forward", "update")}
     worst = max(ratios, key=ratios.get)
-    figures = (f"on one batch, {SPEED_REPEATS} forward calls took {ratios['forward']:.1f}x the reference's time and "
-               f"{SPEED_REPEATS} SGD.update calls {ratios['update']:.1f}x (timed inside each process)")
+    figures = (f"on one batch, a forward call takes {ratios['forward']:.1f}x the reference's time and an SGD.update "
+               f"call {ratios['update']:.1f}x (timed inside each process)")
     if ratios[worst] < 2.0:
         return (), f"Neither part is slow on its own: {figures}"
     culprit = FORWARD if worst == "forward" else UPDATE
@@ -275,7 +276,13 @@ def explain_speed(verdict, results):
     return replace(verdict, message=f"{verdict.message}. {sentence}", culprits=culprits)
 
 
-def speed_diagnosis(config, batch):
-    return Diagnosis(probes=lambda student, reference: speed_probes(config, batch) if student and slow(student[0]) else (),
+def stopped_for_time(result):
+    """Whether a training run was stopped for its time (projected too slow, or past its timeout)."""
+    return result.status in ("too_slow", "timeout")
+
+
+def speed_diagnosis(config, batch, when=slow):
+    """Diagnosis of a check that failed for its time (when(student's first result)): which part is slow."""
+    return Diagnosis(probes=lambda student, reference: speed_probes(config, batch) if student and when(student[0]) else (),
                      explain=lambda verdict, results, student, reference: explain_speed(verdict, results),
                      reference_too=True)

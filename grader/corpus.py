@@ -6,6 +6,7 @@ tests/corpus/<kind>/<case>/ holds the module files a case changes plus case.toml
     fails = ["softmax"]          # areas that must lose points (a check failed in each)
     passes = ["activations", ...]  # areas whose checks must all pass
     max_seconds = 120            # optional: bound on the grading wall time
+    budget_s = 60                # optional: the grade's time budget (--budget), instead of the rubric's
     untouched = ["/tmp/results.json"]  # optional: files grading must not create or change
     listen = 47811               # optional: a TCP port on 127.0.0.1 the self-test listens on while
                                  # grading; any connection that arrives fails the case
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import toml
+from .budget import MARGIN_S
 from .paths import PROJECT_DIR, REFERENCE_DIR
 from .submission import MODULES
 
@@ -42,7 +44,7 @@ CASE_FILE = "case.toml"
 KINDS = ("bugs", "alternatives", "hostile")
 AREAS = ("activations", "softmax", "perceptron", "two_layer_net", "optimizer", "training", "performance")
 TAG_PREFIX = "corpus-case="  # hostile cases put f"{TAG_PREFIX}{name}" in their children's argv, so strays can be found
-KEYS = {"description", "fails", "passes", "max_seconds", "untouched", "listen", "must_fail", "blame"}
+KEYS = {"description", "fails", "passes", "max_seconds", "budget_s", "untouched", "listen", "must_fail", "blame"}
 
 
 class CaseError(ValueError):
@@ -61,6 +63,7 @@ class Case:
     untouched: tuple = ()  # files that grading must not create or modify ("~" and "{project}" expanded)
     listen: int | None = None  # a port on 127.0.0.1 that must receive no connection while grading
     must_fail: tuple = ()  # check-name globs: each matches a check, and every check it matches failed
+    budget_s: float | None = None  # the grade's time budget, or None for the rubric's
     blame: tuple = ()  # groups at fault, e.g. ("two_layer_net.TwoLayerNet.forward",): every failed check names one
 
     @property
@@ -120,6 +123,9 @@ def parse_case(doc, name, kind, path):
     max_seconds = doc.get("max_seconds")
     if max_seconds is not None and (isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)) or max_seconds <= 0):
         raise CaseError(f"{where}: max_seconds must be a positive number, got {max_seconds!r}")
+    budget_s = doc.get("budget_s")
+    if budget_s is not None and (isinstance(budget_s, bool) or not isinstance(budget_s, (int, float)) or budget_s < 1):
+        raise CaseError(f"{where}: budget_s must be a number of seconds >= 1, got {budget_s!r}")
     untouched = doc.get("untouched", [])
     if not isinstance(untouched, list) or not all(isinstance(p, str) and p for p in untouched):
         raise CaseError(f"{where}: untouched must be a list of paths, got {untouched!r}")
@@ -143,7 +149,8 @@ def parse_case(doc, name, kind, path):
     if kind == "bugs" and not blame:
         raise CaseError(f"{where}: a bug must say which function its feedback must blame (blame = [\"module.function\"])")
     return Case(name, kind, description.strip(), fails, passes, None if max_seconds is None else float(max_seconds),
-                path, tuple(_expand(p) for p in untouched), listen, tuple(must_fail), tuple(blame))
+                path, tuple(_expand(p) for p in untouched), listen, tuple(must_fail),
+                None if budget_s is None else float(budget_s), tuple(blame))
 
 
 def check_files(path):
@@ -297,6 +304,7 @@ class Evidence:
     exit_code: int | None = 0  # of `grader grade`; None when it had to be killed
     connections: tuple = ()  # connections that reached case.listen while grading, described
     listen_error: str = ""  # why case.listen could not be listened on ("" when it was)
+    budget_s: float | None = None  # the time budget the case was graded with: it must end within it plus MARGIN_S
 
 
 @dataclass(frozen=True)
@@ -358,6 +366,9 @@ def containment_problems(case, evidence):
         problems.append(f"`grader grade` {'was killed' if evidence.exit_code is None else f'exited with status {evidence.exit_code}'}")
     if case.max_seconds is not None and evidence.seconds > case.max_seconds:
         problems.append(f"grading took {evidence.seconds:.1f} s, more than the {case.max_seconds:g} s allowed")
+    if evidence.budget_s is not None and evidence.seconds > evidence.budget_s + MARGIN_S:
+        problems.append(f"grading took {evidence.seconds:.1f} s, more than its {evidence.budget_s:g} s budget "
+                        f"plus the {MARGIN_S:g} s margin")
     if evidence.strays:
         problems.append(f"{len(evidence.strays)} process group(s) survived grading: {'; '.join(evidence.strays[:3])}")
     if evidence.touched:

@@ -17,13 +17,15 @@ import traceback
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from . import blame, challenge, preflight, scoring
+from . import blame, budget as budgets, challenge, preflight, scoring
 from .checks import catalog
-from .checks.base import Verdict
+from .checks.base import Verdict, with_requirements
+from .pace import Pace, too_slow_message
 from .contract import HELPER_MODULES, MODULES
 from .results import CheckResult, GradingResult
 from .rubric import validate_against
 from .sandbox import Call, CallResult, Limits, Sandbox
+from .stuck import HELPERS
 from .submission import open_submission, cleanup
 from .paths import REFERENCE_DIR
 from .timing import time_interleaved
@@ -41,17 +43,20 @@ class Options:
     data_dir: str = None  # --data-dir
     blas_threads: int = 1
     isolation: str = "process"  # bwrap | process: how student code is isolated (grader.isolation.choose)
+    budget_s: float = None  # --budget: seconds the whole grade may take (None: the rubric's budget_s)
 
 
 def select(checks, rubric, options):
-    chosen = []
-    for c in checks:
-        if options.visible_only and rubric.visibility(c.name, c.group) != "visible":
-            continue
-        if options.only and not (fnmatch.fnmatch(c.name, options.only) or options.only.lower() in c.name.lower()):
-            continue
-        chosen.append(c)
-    return chosen
+    """The checks to run: those --only matches (and visible ones only, for the self-check), with the
+    checks they require (Check.requires), so that a verdict never depends on what was selected."""
+    def shown(c):
+        return not options.visible_only or rubric.visibility(c.name, c.group) == "visible"
+
+    def matched(c):
+        return not options.only or fnmatch.fnmatch(c.name, options.only) or options.only.lower() in c.name.lower()
+    chosen = {c.name for c in checks if shown(c) and matched(c)}
+    required = {r for c in checks if c.name in chosen for r in c.requires}
+    return [c for c in checks if c.name in chosen or (c.name in required and shown(c))]
 
 
 def needs_data(rubric, options):
@@ -74,13 +79,14 @@ def modules_with_stand_ins(submission):
     return modules, [m for m in HELPER_MODULES if m not in modules]
 
 
-def run_unit_probes(box, checks, limits_timeout, on_event=None, hidden=lambda c: False, first=None):
+def run_unit_probes(box, checks, limits_timeout, on_event=None, hidden=lambda c: False, first=None, until=None, pace=None):
     """Run every probe of the given checks in `box`: one batch of calls (one worker process,
     while nothing crashes) per visibility, so a process that runs visible checks never sees a
     hidden check's inputs. Each call imports only the modules its check needs.
 
     on_event: optional callback for progress events (training epochs).
     first: an optional Call to run before all others, in the first batch; its result is out[None].
+    until: the end of this stage of the time budget (grader.budget); pace: a Pace for training runs.
     Returns {(check name, probe position): CallResult}.
     """
     batches = defaultdict(list)
@@ -91,9 +97,9 @@ def run_unit_probes(box, checks, limits_timeout, on_event=None, hidden=lambda c:
     for n, items in enumerate(list(batches.values()) or [[]]):
         calls = [first] if first is not None and n == 0 else []
         for c, j, p in items:
-            calls.append(Call(index, p.probe, p.spec, p.inputs, limits_timeout(c), tuple(c.needs)))
+            calls.append(Call(index, p.probe, p.spec, p.inputs, limits_timeout(c), tuple(c.needs), c.group, pace))
             index += 1
-        results = box.run(calls, [], on_event) if calls else []
+        results = box.run(calls, [], on_event, until) if calls else []
         if first is not None and n == 0:
             out[None] = results.pop(0)
         for (c, j, _), r in zip(items, results):
@@ -135,6 +141,7 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
     Raises SubmissionError (unusable path) and GraderFault (the sandbox fails the reference too).
     """
     t0 = time.monotonic()
+    budget = budgets.Budget(float(options.budget_s or rubric.budget_s), t0)
     submission = open_submission(path)  # SubmissionError for unusable paths (usage error)
     data_dir = None
     faults = []
@@ -147,13 +154,18 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
         every_check = catalog.build(rubric, dataset, data_dir)
         checks = select(every_check, rubric, options)
         points = scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.name, c.group) for c in every_check])
-        student_results, reference_results, student_output, substituted = run_all(submission, checks, rubric, options, data_dir, progress)
-        results, verdicts = [], {}
+        student_results, reference_results, student_output, substituted = run_all(
+            submission, checks, rubric, options, data_dir, progress, budget, dataset)
+        results = []
+        verdicts, not_run = {}, not_run_verdict(budget, checks, student_results)
         for c in checks:
             verdict, fault = judge_safely(c, student_results[c.name], reference_results.get(c.name, []), substituted.get(c.name, ()))
             if fault:
                 faults.append(fault)
+            if not verdict.passed and any(r.status == "not_run" for r in student_results[c.name]):
+                verdict = not_run
             verdicts[c.name] = verdict
+        verdicts = {c.name: with_requirements(c, verdicts[c.name], verdicts) for c in checks}
         for c in checks:
             v = verdicts[c.name]
             note = " ".join(n for n in (v.note, "" if v.passed or c.kind == "unit" else blame.downstream_note(verdicts, c.group)) if n)
@@ -161,23 +173,49 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
             max_score = points[c.name]
             results.append(CheckResult(c.name, c.group, c.area, rubric.visibility(c.name, c.group), max_score,
                                        max_score if v.passed else 0.0, v.passed, v.message, v.hint or c.hint, note, seconds))
+        skipped = sum(verdicts[c.name] is not_run for c in checks)
         chosen = {c.name for c in checks}
         unseen = sum(points[c.name] for c in select(every_check, rubric, replace(options, visible_only=False)) if c.name not in chosen)
         return GradingResult(submission.name, dataset_text, tuple(results), time.monotonic() - t0, tuple(faults),
-                             submission.missing, student_output, options.isolation, round(unseen, 2))
+                             submission.missing, student_output, options.isolation, budget.seconds, skipped, round(unseen, 2))
     finally:
         if data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
         cleanup(submission)
 
 
-def train_as_submitted_then_with_helpers(box, check, timeout, on_event, hidden):
+def not_run_verdict(budget, checks, student_results):
+    """The verdict of every check the budget left out, naming the groups that used the budget."""
+    spent = defaultdict(float)
+    for c in checks:
+        spent[c.group] += sum(r.seconds for r in student_results.get(c.name, []))
+    return Verdict(False, budgets.not_run_message(budget.seconds, spent))
+
+
+def helpers_could_explain(result):
+    """Whether a failed training run may pass with correct helpers: wrong values or divergence, or a
+    stuck helper known from its own checks; never a timeout, a projection, a crash or an import error."""
+    if result.status in ("too_slow", "not_run", "crashed", "import_error"):
+        return False
+    if result.status == "timeout":
+        return helper_stuck(result)
+    return True
+
+
+def helper_stuck(result):
+    """A run that failed at once because a helper function (sigmoid, softmax, ...) was known to be stuck."""
+    return bool(set(result.meta.get("known_stuck", ())) & set(HELPERS)) and result.seconds == 0.0
+
+
+def train_as_submitted_then_with_helpers(box, check, timeout, on_event, hidden, until=None, pace=None):
     """The training runs of a check: as submitted, then with correct helpers only when the first
-    run failed in a way the helpers could explain (wrong values, not a timeout, crash or import error)."""
-    first = run_unit_probes(box, [replace(check, probes=check.probes[:1])], timeout, on_event, hidden)[(check.name, 0)]
-    if check.judge([first], []).passed or first.status in ("timeout", "crashed", "import_error"):
+    run failed in a way the helpers could explain (helpers_could_explain)."""
+    first = run_unit_probes(box, [replace(check, probes=check.probes[:1])], timeout, on_event, hidden, until=until,
+                            pace=pace)[(check.name, 0)]
+    if check.judge([first], []).passed or not helpers_could_explain(first):
         return [first]
-    second = run_unit_probes(box, [replace(check, probes=check.probes[1:2])], timeout, on_event, hidden)[(check.name, 0)]
+    second = run_unit_probes(box, [replace(check, probes=check.probes[1:2])], timeout, on_event, hidden, until=until,
+                             pace=pace)[(check.name, 0)]
     return [first, second]
 
 
@@ -210,9 +248,36 @@ def sandbox_diagnosis(box):
     return "its output: " + tail if tail else "it printed nothing"
 
 
-def run_all(submission, checks, rubric, options, data_dir, progress):
+def training_pace(check, train_size):
+    """The Pace of a training check's run: its epochs and batches per epoch."""
+    config = check.probes[0].spec["config"]
+    return Pace(config["epochs"], -(-train_size // config["batch_size"]))
+
+
+REFERENCE_BATCHES = 64  # batches of the reference's run timed to compare with a run stopped as too slow
+
+
+def with_reference_pace(result, ref_box, check, pace, timeout, until=None):
+    """A too_slow training result whose message also says how long the reference takes per epoch,
+    measured now by the grader over the reference's first REFERENCE_BATCHES batches of the same run."""
+    figures = result.meta.get("pace") if result.status == "too_slow" else None
+    if not figures:
+        return result
+    measure = replace(pace, epochs=max(pace.epochs, -(-REFERENCE_BATCHES // pace.per_epoch)), measure=REFERENCE_BATCHES)
+    ref = run_unit_probes(ref_box, [replace(check, probes=check.probes[:1])], timeout, until=until, pace=measure)[(check.name, 0)]
+    per = (ref.meta.get("pace") or {}).get("per_batch") if ref.status == "too_slow" else None
+    if not per:
+        return result
+    text = too_slow_message(replace(pace, reference_epoch_s=per * pace.per_epoch), figures["per_batch"], figures["projected"],
+                            figures["allowed"])
+    return replace(result, message=text)
+
+
+def run_all(submission, checks, rubric, options, data_dir, progress, budget=None, dataset=None):
     """Run the probes of all checks. Returns ({name: [CallResult]}, {name: [CallResult]}, student output,
-    {name: [CallResult] of its substitution runs})."""
+    {name: [CallResult] of its substitution runs}).
+
+    budget: the grade's Budget; each stage (units, training, performance) ends by its share (grader.budget)."""
     limits = Limits(memory_mb=rubric.memory_mb, blas_threads=options.blas_threads, import_timeout=rubric.import_timeout)
     modules, stand_ins = modules_with_stand_ins(submission)
     broken = preflight.find_broken(modules, limits, options.isolation)  # helpers that fail to import get stand-ins too
@@ -230,6 +295,9 @@ def run_all(submission, checks, rubric, options, data_dir, progress):
     units = [c for c in present if c.kind == "unit"]
     trainings = [c for c in present if c.kind == "training"]
     perfs = [c for c in present if c.kind == "performance"]
+    stages = [s for s, cs in zip(budgets.STAGES, (units, trainings, perfs)) if cs]
+    until = (lambda stage: budget.until(stage, stages)) if budget else (lambda stage: None)
+    train_size = dataset.X_train.shape[0] if dataset is not None else 0
     with Sandbox(reference_modules, limits, data_dir=data_dir, isolation_mode=options.isolation) as ref_box:
         want = run_unit_probes(ref_box, [c for c in units if c.run_reference], timeout, hidden=hidden, first=CANARY)
         canary(ref_box, want.pop(None))  # before any student code runs
@@ -241,40 +309,44 @@ def run_all(submission, checks, rubric, options, data_dir, progress):
                 epoch, acc = data.get("epoch"), data.get("val_accuracy")
                 if isinstance(epoch, int) and isinstance(acc, float):
                     progress(f"training: epoch {epoch} done, validation accuracy {acc:.4f}")
-            got = run_unit_probes(box, units, timeout, epoch_line, hidden)
+            got = run_unit_probes(box, units, timeout, epoch_line, hidden, until=until("units"))
             for c in units:
                 student[c.name] = [got[(c.name, j)] for j in range(len(c.probes))]
                 if c.run_reference:
                     reference[c.name] = [want[(c.name, j)] for j in range(len(c.probes))]
             for c in trainings:
-                student[c.name] = train_as_submitted_then_with_helpers(box, c, timeout, epoch_line, hidden)
+                pace = training_pace(c, train_size)
+                runs = train_as_submitted_then_with_helpers(box, c, timeout, epoch_line, hidden, until("training"), pace)
+                student[c.name] = [with_reference_pace(runs[0], ref_box, c, pace, timeout, until("training")), *runs[1:]]
             for c in perfs:
                 progress("timing training epochs against the reference")
                 rule = rubric.rule(c.group)
-                seeds = challenge.timing_seeds(rubric.seed, c.probes[0].spec["repeats"])
+                spec = c.probes[0].spec
+                seeds = challenge.timing_seeds(rubric.seed, spec["repeats"])
+                pace = Pace(1, -(-min(spec["subset"], train_size or spec["subset"]) // spec["config"]["batch_size"]))
                 s, r = time_interleaved(box, ref_box, c.probes[0], list(c.needs), rule.timeout,
-                                        float(rule.param("max_ratio", 3.0)), seeds)
+                                        float(rule.param("max_ratio", 3.0)), seeds, until("performance") or float("inf"), pace)
                 student[c.name], reference[c.name] = [s], [r]
-            substituted = run_substitutions(box, ref_box, [c for c in units + perfs if c.name in student], student, reference,
-                                            timeout, hidden)
+            substituted = run_substitutions(box, ref_box, [c for c in units + trainings + perfs if c.name in student], student, reference,
+                                            timeout, hidden, until("performance") if budget else None)
             student_output.append(box.output_tail())
     return student, reference, "".join(student_output), substituted
 
 
-def run_substitutions(box, ref_box, checks, student, reference, timeout, hidden):
+def run_substitutions(box, ref_box, checks, student, reference, timeout, hidden, until=None):
     """Blame by substitution (grader.blame): for each failed check with a Diagnosis, its extra runs,
     fed from the reference's data, after every other student call (and on the reference too when the
-    diagnosis compares with it). Returns {name: [CallResult], student's then reference's}."""
+    diagnosis compares with it), within the time budget (until). Returns {name: [CallResult], student's then reference's}."""
     wanted = blame.wanted(checks, student, reference)
     if not wanted:
         return {}
     runs = [replace(c, probes=wanted[c.name]) for c in checks if c.name in wanted]
     limit = lambda c: blame.time_limit(timeout(c), student[c.name])  # noqa: E731
-    got = run_unit_probes(box, runs, limit, hidden=hidden)
+    got = run_unit_probes(box, runs, limit, hidden=hidden, until=until)
     out = {c.name: [got[(c.name, j)] for j in range(len(c.probes))] for c in runs}
     both = [c for c in runs if c.diagnose.reference_too]
     if both:
-        want = run_unit_probes(ref_box, both, timeout)
+        want = run_unit_probes(ref_box, both, timeout, until=until)
         for c in both:
             out[c.name] += [want[(c.name, j)] for j in range(len(c.probes))]
     return out

@@ -8,11 +8,17 @@ from xml.etree import ElementTree as ET
 
 from tabulate import tabulate
 
+from .budget import summary as budget_summary
+
 TIMING_FIELDS = ("execution_time",)  # fields of results.json that depend on the clock
 
 
 def summary_line(result):
-    return f"{result.submission}: {result.score:g} / {result.max_score:g} points (dataset: {result.dataset})"
+    """'alice: 93 / 100 points (dataset: ...); graded in 187 s of a 240 s budget; 2 checks not run (budget)'."""
+    line = f"{result.submission}: {result.score:g} / {result.max_score:g} points (dataset: {result.dataset})"
+    if result.budget_s:
+        line += "; " + budget_summary(result.seconds, result.budget_s, result.not_run)
+    return line
 
 
 def gradescope_dict(result):
@@ -33,7 +39,8 @@ def gradescope_dict(result):
     if result.isolation != "bwrap":
         output += f"\nIsolation: {result.isolation} (weaker than bwrap namespaces; see the README's threat model)."
     return {"score": result.score, "execution_time": round(result.seconds, 3), "output": output, "tests": tests,
-            "isolation": result.isolation}
+            "isolation": result.isolation,
+            "budget": {"seconds": result.budget_s, "used": round(result.seconds, 3), "not_run": result.not_run}}
 
 
 def junit_xml(result):

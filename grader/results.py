@@ -40,6 +40,8 @@ class GradingResult:
     missing: tuple = field(default_factory=tuple)  # modules the submission lacks
     student_output: str = ""  # the tail of what the student's code printed (for instructors; never parsed)
     isolation: str = "process"  # bwrap | process: how the student's code was isolated
+    budget_s: float = 0.0  # the grade's time budget in seconds (grader.budget); 0 when unknown
+    not_run: int = 0  # checks the budget left out
     unseen_points: float = 0.0  # points of the checks left out because they are not visible (the self-check)
 
     @property

@@ -12,7 +12,9 @@ PARAM_KEYS = {  # group-specific parameters, documented in the README
     "threshold", "margin", "reference_accuracy", "epochs", "subset", "steps", "max_ratio", "repeats",
     "eps", "max_rel_error", "digits_threshold", "digits_epochs", "batch_size",
 }
-TOP_KEYS = {"total", "seed", "memory_mb", "import_timeout", "defaults", "groups", "checks"}
+TOP_KEYS = {"total", "seed", "memory_mb", "import_timeout", "budget_s", "defaults", "groups", "checks"}
+BUDGET_S = 240.0  # default total seconds of one grade (grader.budget)
+MIN_BUDGET_S = 1.0
 
 
 class RubricError(ValueError):
@@ -41,6 +43,7 @@ class Rubric:
     groups: dict  # group name -> GroupRule
     check_visibility: dict  # full check name -> visibility override
     source: str = "<builtin>"
+    budget_s: float = BUDGET_S  # seconds one whole grade may take (grader.budget splits it)
 
     def rule(self, group):
         return self.groups[group]
@@ -104,7 +107,8 @@ def parse_rubric(doc, source="<string>"):
         raise RubricError(f"{source}: seed must be an integer, got {seed!r}")
     return Rubric(total=total, seed=seed, memory_mb=int(_number(source, "memory_mb", doc.get("memory_mb", 3072), 256)),
                   import_timeout=_number(source, "import_timeout", doc.get("import_timeout", 15.0), 1),
-                  groups=groups, check_visibility=overrides, source=source)
+                  groups=groups, check_visibility=overrides, source=source,
+                  budget_s=float(_number(source, "budget_s", doc.get("budget_s", BUDGET_S), MIN_BUDGET_S)))
 
 
 def load_rubric(path):

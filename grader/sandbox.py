@@ -30,10 +30,14 @@ from . import isolation
 from .harness import wire
 from .harness.helpers import PROVIDED
 from .inert import clean
+from .pace import add_mark, per_batch, projected_seconds, should_stop, too_slow_message
 from .paths import HARNESS_DIR, REFERENCE_DIR
+from .stuck import Stuck, functions_of
 from .worker import Launch, ProtocolViolation, Worker
 
 INSIDE = isolation.INSIDE_ROOT
+MIN_CALL_S = 0.5  # a call is not started with less than this left before `until`
+NOT_RUN_PLACEHOLDER = "not run: the grading time budget was used up"  # the pipeline names what used it
 
 
 @dataclass(frozen=True)
@@ -52,11 +56,17 @@ class Call:
     inputs: dict = field(default_factory=dict)  # name -> ndarray, written as .npz before the process starts
     timeout: float = 10.0  # seconds of wall time for this call
     imports: tuple = ()  # submission modules imported before the call (else the run's imports)
+    group: str = ""  # the check group it serves, named when a function it calls gets stuck
+    pace: object = None  # a grader.pace.Pace for training runs: stop early when the projection is too long
+
+    @property
+    def functions(self):
+        return functions_of(self.probe, self.spec)
 
 
 @dataclass(frozen=True)
 class CallResult:
-    status: str  # ok | error | timeout | crashed | import_error | unreadable | missing
+    status: str  # ok | error | timeout | too_slow | not_run | crashed | import_error | unreadable | missing
     message: str  # for feedback; empty when ok
     meta: dict  # what wire.flatten recorded about each output
     arrays: dict  # name -> ndarray
@@ -172,6 +182,8 @@ class Sandbox:
         self.tripwire = tripwire  # install the audit hooks; False only in tests of the OS boundary
         self.root = None
         self.batches = 0
+        self.broken = {}  # module -> why importing it can never succeed in this sandbox (kept for the whole grade)
+        self.stuck = Stuck()  # functions that did not return in time (kept for the whole grade)
 
     @property
     def bwrap(self):
@@ -329,22 +341,38 @@ class Sandbox:
 
     # -- unit calls ------------------------------------------------------------------
 
-    def run(self, calls, imports, on_event=None):
+    def run(self, calls, imports, on_event=None, until=None):
         """Run calls in order; a timeout, crash or protocol violation costs that call, and a
         fresh process continues with the next one.
 
         on_event: optional callback(dict) for progress events such as {"event": "epoch", "data": {...}}.
+        until: an absolute time.monotonic() by which every call must end (its stage of the budget);
+        a call cut by it, and every call after it, gets status not_run.
         """
         calls = [c if c.imports else replace(c, imports=tuple(imports)) for c in sorted(calls, key=lambda c: c.index)]
         batch = self.write_batch(calls)
-        results, broken = {}, {}  # broken: module -> why importing it can never succeed in this sandbox
+        results = {}
+        known = lambda c: self.known_failure(c, until)  # noqa: E731
         start = 0
         while start < len(calls):
-            start = skip_known(calls, start, results, broken)
+            start = skip_known(calls, start, results, known)
             if start < len(calls):
-                with self.worker(calls, start, batch, broken) as w:
-                    start = drive(w, calls, start, results, self.limits.import_timeout, broken, on_event)
+                with self.worker(calls, start, batch, self.broken) as w:
+                    start = drive(w, calls, start, results, self.limits.import_timeout, self, on_event, until)
         return [results[c.index] for c in calls]
+
+    def known_failure(self, call, until=None):
+        """The result a call gets without running, or None: the budget is spent, a module it needs
+        does not import, or a function it needs already failed to return in time."""
+        if until is not None and until - time.monotonic() < MIN_CALL_S:
+            return CallResult("not_run", NOT_RUN_PLACEHOLDER, {}, {}, 0.0)
+        why = next((self.broken[m] for m in call.imports if m in self.broken), None)
+        if why is not None:
+            return CallResult("import_error", why, {}, {}, 0.0)
+        why = self.stuck.reason(call.functions)
+        if why is not None:
+            return CallResult("timeout", why, {"known_stuck": sorted(call.functions)}, {}, 0.0)
+        return None
 
     def output_tail(self, per_file=4000, limit=20000):
         """The end of what the student processes printed (for instructors' logs, never parsed), made inert."""
@@ -360,29 +388,35 @@ class Sandbox:
         return "\n".join(chunks)[-limit:]
 
 
-def skip_known(calls, start, results, broken):
-    """Fail at once the calls from start on that need a module known not to import; where to resume."""
+def skip_known(calls, start, results, known):
+    """Fail at once the calls from start on whose failure is already known; where to resume."""
     while start < len(calls):
-        why = next((broken[m] for m in calls[start].imports if m in broken), None)
-        if why is None:
+        result = known(calls[start])
+        if result is None:
             return start
-        results[calls[start].index] = CallResult("import_error", why, {}, {}, 0.0)
+        results[calls[start].index] = result
         start += 1
     return start
 
 
-def drive(w, calls, start, results, import_timeout, broken, on_event=None):
+def drive(w, calls, start, results, import_timeout, box, on_event=None, until=None):
     """Follow one worker through calls[start:]. Returns where the next worker must start.
 
     Deadlines are set here: each module a call imports gets import_timeout from its
     'importing', the call itself its timeout from when its imports are done, so no event
-    can stretch them. A module whose import hung or killed the process goes into broken,
-    and later calls that need it fail at once (skip_known) instead of waiting again.
+    can stretch them; none goes past `until`, the end of the stage. A module whose import
+    hung or killed the process goes into box.broken, a function that did not return in
+    time into box.stuck, and later calls that need them fail at once (skip_known) instead
+    of waiting again. A training run (call.pace) is stopped as soon as the batches the
+    grader saw end project a run longer than it may take.
     """
+    end = until if until is not None else float("inf")
     for k in range(start, len(calls)):
         c = calls[k]
+        if k > start and box.known_failure(c, until) is not None:
+            return k  # this process would run it: a fresh one skips it
         t0 = time.monotonic()
-        deadline, importing, announced = t0 + c.timeout, None, set()
+        deadline, importing, announced, marks = min(t0 + c.timeout, end), None, set(), ()
         while True:
             try:
                 event = w.next(deadline)
@@ -393,35 +427,70 @@ def drive(w, calls, start, results, import_timeout, broken, on_event=None):
                 return k + 1
             elapsed = time.monotonic() - t0
             if event is None:
-                if importing is not None:
-                    reason = (f"the submission took longer than {import_timeout:g}s to import {importing}.py"
-                              if w.timed_out() else f"the submission {w.ended()} while importing {importing}.py")
-                    broken[importing] = reason
-                    results[c.index] = CallResult("import_error", reason, {}, {}, elapsed)
-                elif w.timed_out():
-                    msg = f"timed out after {c.timeout:g}s (infinite loop, or far too slow?)"
-                    results[c.index] = CallResult("timeout", msg, {}, {}, elapsed)
-                else:
-                    results[c.index] = CallResult("crashed", f"the process {w.ended()}", {}, {}, elapsed)
+                results[c.index] = ended_without_done(w, c, importing, import_timeout, box, elapsed, marks, t0, deadline, end)
                 return k + 1
             if event.kind == "importing":
                 importing = event.get("module")
                 announced.add(importing)
-                deadline = time.monotonic() + import_timeout
+                deadline = min(time.monotonic() + import_timeout, end)
             elif event.kind == "imported":
                 importing, t0 = None, time.monotonic()
-                deadline = t0 + c.timeout
+                deadline = min(t0 + c.timeout, end)
             elif event.kind == "epoch" and on_event is not None:
                 on_event(dict(event.fields))
+            elif event.kind == "batch" and c.pace is not None:
+                data = event.get("data") if isinstance(event.get("data"), dict) else {}
+                marks = add_mark(marks, event.at, data.get("batch"), c.pace)
+                stop = projection_stop(c, marks, t0, deadline)
+                if stop is not None:
+                    results[c.index] = stop
+                    return k + 1
             elif event.kind == "done":
-                known = next((broken[m] for m in c.imports if m in broken), None)
+                known = next((box.broken[m] for m in c.imports if m in box.broken), None)
                 results[c.index] = CallResult("import_error", known, {}, {}, 0.0) if known else collect(event, elapsed)
+                if not known:
+                    box.stuck.returned_from(c.functions)
                 break
             elif event.kind == "finished":
                 for rest in calls[k:]:
                     results.setdefault(rest.index, CallResult("crashed", "the process skipped this call", {}, {}, 0.0))
                 return len(calls)
     return len(calls)
+
+
+def ended_without_done(w, c, importing, import_timeout, box, elapsed, marks, started, deadline, end):
+    """The result of a call whose process went quiet (deadline) or away (crash) before 'done'."""
+    budget_cut = w.timed_out() and deadline >= end and time.monotonic() >= end
+    if budget_cut:  # the stage ended first: nothing is learnt about the submission
+        return CallResult("not_run", NOT_RUN_PLACEHOLDER, {}, {}, elapsed)
+    if importing is not None:
+        reason = (f"the submission took longer than {import_timeout:g}s to import {importing}.py"
+                  if w.timed_out() else f"the submission {w.ended()} while importing {importing}.py")
+        box.broken[importing] = reason
+        return CallResult("import_error", reason, {}, {}, elapsed)
+    if not w.timed_out():
+        return CallResult("crashed", f"the process {w.ended()}", {}, {}, elapsed)
+    if c.pace is not None and marks:  # progress was made: slow, not stuck
+        per = per_batch(marks, started) or (marks[-1][0] - started) / marks[-1][1]
+        projected = projected_seconds(c.pace, marks, started, per)
+        figures = {"per_batch": per, "projected": projected, "allowed": deadline - started}
+        return CallResult("too_slow", too_slow_message(c.pace, per, projected, deadline - started), {"pace": figures}, {}, elapsed)
+    return CallResult("timeout", box.stuck.record(c.functions, c.timeout, c.group), {}, {}, elapsed)
+
+
+def projection_stop(c, marks, started, deadline):
+    """A too_slow result when the batches seen so far project a run longer than it may take (or, for a
+    run that is only measured, once pace.measure batches have ended), else None. Its meta holds the figures."""
+    per = per_batch(marks, started)
+    if per is None:
+        return None
+    projected = projected_seconds(c.pace, marks, started, per)
+    measured = c.pace.measure and marks[-1][1] >= c.pace.measure
+    if not measured and not should_stop(projected, deadline - started):
+        return None
+    figures = {"per_batch": per, "projected": projected, "allowed": deadline - started}
+    return CallResult("too_slow", too_slow_message(c.pace, per, projected, deadline - started), {"pace": figures}, {},
+                      time.monotonic() - started)
 
 
 def check_event(event, call, importing, announced):
@@ -436,7 +505,7 @@ def check_event(event, call, importing, announced):
         raise ProtocolViolation("announced an import the call does not need")
     if kind == "imported" and event.get("module") != importing:
         raise ProtocolViolation("reported an import that was not announced")
-    if kind not in ("importing", "imported", "start", "done", "epoch", "finished"):
+    if kind not in ("importing", "imported", "start", "done", "epoch", "batch", "finished"):
         raise ProtocolViolation(f"sent {kind!r} during a call")
 
 

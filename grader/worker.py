@@ -25,11 +25,13 @@ PROTOCOL = {  # event -> what it means
     "start": "a call began (informational: deadlines are the grader's own)",
     "done": "a call ended; 'status' and 'meta' describe it, its arrays follow as 'bytes' of .npz",
     "epoch": "a training epoch ended; 'data' holds its losses and accuracies (progress only)",
+    "batch": "batch 'data.batch' of a training run or timed epoch ended (1, 2, 4, 8, ...); the grader stamps its "
+             "arrival with its own clock to project the run's time (grader.pace), and trusts nothing in it",
     "ready": "a timed epoch is set up and waits for 'go SEED' on stdin",
     "epoch_done": "a timed epoch ended; its weights follow as 'bytes' of .npz",
     "finished": "every call is done; the process exits",
 }
-MAX_EPOCH_EVENTS = 10_000  # progress events per process
+MAX_EPOCH_EVENTS = 10_000  # progress events ('epoch' and 'batch') per process
 
 
 class ProtocolViolation(Exception):
@@ -243,7 +245,7 @@ class Worker:
         """The next event before the absolute deadline, or None (timed_out() or ended() says which).
         Raises ProtocolViolation."""
         event = self.events.next(deadline)
-        if event is not None and event.kind == "epoch":
+        if event is not None and event.kind in ("epoch", "batch"):
             self.epochs += 1
             if self.epochs > MAX_EPOCH_EVENTS:
                 raise ProtocolViolation("sent more progress events than any training could")

@@ -99,3 +99,12 @@ def scratch():
     os.chmod(folder, 0o755)
     yield Path(folder)
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def kit_contents():
+    """The student kit's checks and the reference's values on its inputs, computed once (the slow part of a build)."""
+    from grader.dist.build import kit_contents as compute
+    from grader.paths import REFERENCE_DIR, RUBRIC_FILE
+    from grader.rubric import load_rubric
+    return compute(load_rubric(RUBRIC_FILE), REFERENCE_DIR)

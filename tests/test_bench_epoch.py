@@ -4,9 +4,7 @@ No timing is asserted anywhere: only arithmetic, plumbing and the report's shape
 """
 
 import argparse
-import gzip
 import json
-import struct
 import sys
 
 import numpy as np
@@ -90,24 +88,11 @@ def test_target_verdict():
     assert be.target_verdict(rows[1:])["passed"] is None
 
 
-def test_fallback_idx_reader(tmp_path, monkeypatch):
-    images = np.arange(3 * 28 * 28, dtype=np.uint32).reshape(3, 784) % 256
-    labels = np.array([7, 0, 9], dtype=np.uint8)
-    with gzip.open(tmp_path / "train-images-idx3-ubyte.gz", "wb") as f:
-        f.write(struct.pack(">IIII", 2051, 3, 28, 28) + images.astype(np.uint8).tobytes())
-    with gzip.open(tmp_path / "train-labels-idx1-ubyte.gz", "wb") as f:
-        f.write(struct.pack(">II", 2049, 3) + labels.tobytes())
-    X, y = be.read_mnist_train(tmp_path)
-    assert X.shape == (3, 784) and X.dtype == np.float64
-    np.testing.assert_allclose(X, images / 255.0)
-    assert y.tolist() == [7, 0, 9] and y.dtype == np.int64
-    with pytest.raises(ValueError):
-        be.read_idx(tmp_path / "train-labels-idx1-ubyte.gz", 3)  # wrong magic
-    with pytest.raises(FileNotFoundError):
-        be.read_mnist_train(None)
-    monkeypatch.setitem(sys.modules, "grader.data", None)  # the data package unusable: the fallback reads
-    X2, y2, source = be.load_training_data(tmp_path)
-    assert source.startswith("IDX files") and np.array_equal(X2, X) and np.array_equal(y2, y)
+def test_without_mnist_it_exits_1_naming_the_folder(tmp_path, capsys):
+    """The benchmark reads MNIST through grader.data, like every job; a folder without it is a clear error."""
+    assert be.main(TINY_ARGS + ["--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "bench_epoch: error: cannot load the MNIST training images" in err and str(tmp_path) in err
 
 
 def test_main_end_to_end_writes_json(tmp_path, capsys):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader import corpus
+from grader.budget import MARGIN_S
 from grader.commands import selftest
 from grader.corpus import AREAS, Case, CaseError, Evidence
 
@@ -73,6 +74,7 @@ def test_a_well_formed_case_loads_with_its_modules(tmp_path):
     ('description = "d"\nfails = ["softmax"]\npasses = []\nmust_fail = "softmax.*"\n', "must_fail must be a list of check-name globs"),
     ('description = "d"\nfails = ["softmax"]\npasses = []\nmust_fail = [" "]\n', "must_fail must be a list of check-name globs"),
     ('description = "d"\nfails = ["softmax"]\npasses = []\nmust_fail = ["sofmax.*"]\n', "must_fail glob 'sofmax.*' names no area"),
+    ('description = "d"\nfails = ["softmax"]\npasses = []\nbudget_s = 0\n', "budget_s must be a number of seconds >= 1"),
     ('description = "d"\nfails = ["softmax"]\npasses = []\n', "a bug must say which function its feedback must blame"),
     ('description = "d"\nfails = ["softmax"]\npasses = []\nblame = "softmax.softmax"\n', "blame must be a list of functions"),
     ('description = "d"\nfails = ["softmax"]\npasses = []\nblame = ["sofmax.softmax"]\n', "blame names no module of the assignment"),
@@ -122,6 +124,20 @@ def test_listen_and_must_fail_are_read_and_default_to_nothing(tmp_path):
     assert case.listen == 47811 and case.must_fail == ("perceptron.*", "*central differences*", "perf*")
     plain = corpus.load_case(write_case(tmp_path, "hostile", "h2", 'description = "d"\nfails = []\npasses = []\n'), "hostile")
     assert plain.listen is None and plain.must_fail == ()
+
+
+def test_a_case_may_set_its_own_time_budget(tmp_path):
+    folder = write_case(tmp_path, "hostile", "h1", 'description = "d"\nfails = []\npasses = []\nbudget_s = 60\n')
+    assert corpus.load_case(folder, "hostile").budget_s == 60.0
+    plain = corpus.load_case(write_case(tmp_path, "hostile", "h2", 'description = "d"\nfails = []\npasses = []\n'), "hostile")
+    assert plain.budget_s is None
+
+
+def test_a_grade_past_its_budget_plus_the_margin_is_not_contained():
+    case = make_case("hostile", fails=("perceptron",))
+    assert corpus.evaluate(case, Evidence(results("perceptron"), "", 60 + MARGIN_S - 1, budget_s=60), KNOWN).ok
+    late = corpus.evaluate(case, Evidence(results("perceptron"), "", 60 + MARGIN_S + 1, budget_s=60), KNOWN)
+    assert not late.ok and any("more than its 60 s budget plus the" in p for p in late.problems)
 
 
 def test_two_cases_listening_on_one_port_is_an_error_since_cases_run_in_parallel(tmp_path):

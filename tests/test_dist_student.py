@@ -1,6 +1,7 @@
 """`grader dist student`: the kit is publishable as it is, and its self-check works with no solution inside.
 
-Fast: what the kit holds and must not hold (every file, and every member of every zip in it, read).
+Fast: what the kit holds and must not hold (every file, and every member of every zip in it, read); the
+same for the GitHub Classroom template (`grader dist classroom`), which is the kit plus a workflow.
 Slow: the kit unzipped elsewhere checks the untouched skeleton (every check fails, with its message)
 and the reference (every check passes); and `./dev check` sets itself up from nothing.
 """
@@ -22,6 +23,7 @@ from grader import skeleton
 from grader.checks import catalog
 from grader.dist import specs
 from grader.dist.build import build_student_kit
+from grader.dist.classroom import build_classroom_template
 from grader.rubric import load_rubric
 from grader.paths import REFERENCE_DIR, RUBRIC_FILE
 
@@ -55,9 +57,9 @@ def zip_members(data, name):
                 yield from zip_members(content, f"{name}!{info.filename}")
 
 
-def everything(kit):
-    """(name, bytes) of every file of the kit folder and its zip, and of every member of every zip within."""
-    for path in sorted([*kit.folder.rglob("*"), kit.archive]):
+def everything(folder, archive=None):
+    """(name, bytes) of every file of folder (hidden ones included) and of archive, and of every member of every zip within."""
+    for path in sorted([*folder.rglob("*"), *([archive] if archive else [])]):
         if path.is_file():
             data = path.read_bytes()
             yield str(path), data
@@ -79,13 +81,26 @@ def rubric():
 
 
 @pytest.fixture(scope="module")
-def kit(tmp_path_factory, rubric):
-    return build_student_kit(tmp_path_factory.mktemp("dist") / "assignment1-kit", rubric, REFERENCE_DIR)
+def kit(tmp_path_factory, rubric, kit_contents):
+    return build_student_kit(tmp_path_factory.mktemp("dist") / "assignment1-kit", rubric, REFERENCE_DIR, contents=kit_contents)
 
 
 @pytest.fixture(scope="module")
-def contents(kit):
-    return [(name, data.decode("latin-1")) for name, data in everything(kit)]
+def template(tmp_path_factory, rubric, kit_contents):
+    return build_classroom_template(tmp_path_factory.mktemp("dist") / "assignment1-classroom", rubric, REFERENCE_DIR,
+                                    contents=kit_contents)
+
+
+@pytest.fixture(scope="module", params=["student kit", "classroom template"])
+def contents(request, kit):
+    """(name, text) of everything a student receives: the kit (folder and zip), or the classroom template."""
+    if request.param == "student kit":
+        files = everything(kit.folder, kit.archive)
+    else:
+        template = request.getfixturevalue("template")
+        assert (template.folder / ".github" / "workflows" / "classroom.yml").is_file()
+        files = everything(template.folder)
+    return [(name, data.decode("latin-1")) for name, data in files]
 
 
 def test_the_kit_is_a_folder_and_a_zip_of_it(kit):
@@ -129,18 +144,27 @@ def test_no_hidden_check_name_appears(rubric, contents):
     assert [(h, name) for name, text in contents for h in hidden if h in text] == []
 
 
-def test_a_hidden_group_leaves_the_kit_entirely(tmp_path, rubric):
-    """A group hidden as a whole (and hidden data checks) are left out, names and inputs."""
+def test_a_hidden_group_leaves_the_kit_and_the_classroom_template_entirely(tmp_path, rubric):
+    """A group hidden as a whole (and hidden data checks) are left out, names and inputs; the classroom
+    workflow has no test for them, and the template says how many points Classroom cannot award."""
+    from grader.dist.build import kit_contents
     groups = dict(rubric.groups)
     groups["perceptron.xor_network"] = replace(groups["perceptron.xor_network"], visibility="hidden")
     groups["performance"] = replace(groups["performance"], visibility="hidden")
     hiding = replace(rubric, groups=groups)
-    kit = build_student_kit(tmp_path / "kit", hiding, REFERENCE_DIR)
+    computed = kit_contents(hiding, REFERENCE_DIR)
+    kit = build_student_kit(tmp_path / "kit", hiding, REFERENCE_DIR, contents=computed)
+    template = build_classroom_template(tmp_path / "classroom", hiding, REFERENCE_DIR, contents=computed)
     manifest = json.loads((kit.folder / "checker" / "checks.json").read_text())
     names = [c["name"] for c in manifest["checks"]]
     assert not any(n.startswith("perceptron.xor_network") for n in names) and "performance" not in manifest
-    text = "\n".join(t for _, t in ((n, d.decode("latin-1")) for n, d in everything(kit)))
-    assert "perceptron.xor_network:" not in text and "performance: training epoch" not in text
+    for files in (everything(kit.folder, kit.archive), everything(template.folder)):
+        text = "\n".join(d.decode("latin-1") for _, d in files)
+        assert "perceptron.xor_network" not in text and "performance: training epoch" not in text
+    assert [s.group for s in template.steps if s.group in ("perceptron.xor_network", "performance")] == []
+    assert template.missing_points == groups["perceptron.xor_network"].points + groups["performance"].points
+    status, out = kit_check(kit.folder, "--group", "activations.relu")  # the kit without a performance check still checks
+    assert status == 0 and "FAIL      0/2     activations.relu: matches the reference" in out, out
 
 
 def test_every_visible_check_of_the_catalog_is_in_the_kit(kit, rubric):
@@ -280,10 +304,59 @@ def test_training_is_judged_as_the_grader_retrains_after_a_helper_bug(checker, s
 @pytest.mark.slow
 def test_the_kit_agrees_with_grader_check_on_corpus_cases():
     """Per visible check, pass/fail of the kit equals `grader check`'s: a helper bug (the grader's correct helpers),
-    a network bug (the timed epoch verified), and an alternative (full marks in both).
+    a network bug (the timed epoch verified), an alternative (full marks in both), and a network that trains well
+    or not by the luck of the seed (its accuracy counts in neither, as its trajectory fails).
     `python -m grader.dist.agreement` measures the whole corpus."""
     from grader.dist import agreement
     comparisons = agreement.measure(ROOT / "tests" / "corpus" / "rubric.toml", ("bugs", "alternatives"),
-                                    {"softmax_wrong_axis", "forward_forgets_b2", "backprop_reordered"}, progress=lambda m: None)
-    assert len({c.case for c in comparisons}) == 3
+                                    {"softmax_wrong_axis", "forward_forgets_b2", "backprop_reordered", "gradients_not_divided_by_n"},
+                                    progress=lambda m: None)
+    assert len({c.case for c in comparisons}) == 4
     assert [c for c in comparisons if not c.agrees] == []
+
+
+@pytest.mark.parametrize("accuracy, trajectory, passes", [
+    (True, (True, False), True),  # the network follows the reference: its accuracy counts
+    (True, (False, False), False),  # it does not: a pass would be the luck of the seed, as in the grader
+    (False, (True, False), False),
+    (True, None, True),  # no trajectory check in the kit (hidden in the rubric)
+])
+def test_the_accuracy_counts_only_when_the_trajectory_check_passed(checker, accuracy, trajectory, passes):
+    r = checker.results
+    verdict = checker.judges.requiring_trajectory(r.Verdict(accuracy, "test accuracy 0.91"),
+                                                  None if trajectory is None else r.Verdict(*trajectory))
+    assert verdict.passed is passes
+    assert ("not counted" in verdict.message) is (accuracy and not passes)
+
+
+def test_the_kit_names_the_trajectory_check_the_accuracy_requires(kit):
+    from grader.checks import catalog
+    manifest = json.loads((kit.folder / "checker" / "checks.json").read_text())
+    accuracy = next(c for c in catalog.build(load_rubric(RUBRIC_FILE), specs.stand_in_dataset("mnist"), ".") if c.kind == "training")
+    assert (manifest["training"]["trajectory"],) == accuracy.requires
+
+
+def test_with_no_data_to_train_on_the_training_check_fails_saying_so_and_the_rest_still_run(kit, tmp_path):
+    """A new machine with no MNIST and no usable digits set: the self-check still reports every check (exit 0)."""
+    fake = tmp_path / "site" / "sklearn"  # a scikit-learn without its digits file
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    env = {k: v for k, v in os.environ.items() if k not in ("MNIST_DIR", "PYTHONPATH")}
+    env.update(HOME=str(tmp_path), PYTHONPATH=f"{kit.folder}{os.pathsep}{tmp_path / 'site'}")
+    proc = subprocess.run([sys.executable, "-m", "checker", "check", "--group", "training", "--group", "activations.relu",
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, env=env, cwd=kit.folder,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    tests = {t["name"]: t for t in json.loads((tmp_path / "out" / "results.json").read_text())["tests"]}
+    accuracy = next(t for n, t in tests.items() if n.startswith("training: test accuracy"))
+    assert accuracy["status"] == "failed" and accuracy["output"].startswith("not run: ") and "MNIST" in accuracy["output"]
+    assert "activations.relu: matches the reference, zeros included" in tests  # the other checks still ran
+    assert any(n.startswith("training: TwoLayerNet") for n in tests)
+
+
+def test_a_dataset_asked_for_by_name_and_missing_is_a_usage_error(kit, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("MNIST_DIR", "PYTHONPATH")}
+    env.update(HOME=str(tmp_path), PYTHONPATH=str(kit.folder))
+    proc = subprocess.run([sys.executable, "-m", "checker", "check", "--group", "training", "--dataset", "mnist"], capture_output=True,
+                          text=True, env=env, cwd=kit.folder, timeout=300)
+    assert proc.returncode == 2 and "MNIST was not found" in proc.stderr

@@ -5,6 +5,7 @@ keys, gradebook rows, the class report, merging). The slow ones grade a small cl
 corpus cases, end to end, in the subprocesses a user would see, and stop a batch with SIGTERM.
 """
 
+import argparse
 import csv
 import io
 import json
@@ -357,13 +358,24 @@ def test_merge_refuses_a_student_graded_in_two_shards(tmp_path):
 # -- validation before any grading -------------------------------------------------------
 
 
+def test_a_budget_is_passed_to_every_grading_and_is_part_of_the_resume_key():
+    parser = argparse.ArgumentParser()
+    grade_class.add_arguments(parser)
+    plain = grade_class.settings_from(parser.parse_args(["subs", "--out", "o"]), "bwrap")
+    budgeted = grade_class.settings_from(parser.parse_args(["subs", "--out", "o", "--budget", "120"]), "bwrap")
+    assert "--budget" not in plain.grade_args
+    assert budgeted.grade_args[-2:] == ("--budget", "120")
+    assert budgeted.key_parts != plain.key_parts
+
+
 @pytest.mark.parametrize("arguments, words", [
     (lambda t: [t / "nowhere", "--out", t / "out"], "does not exist"),
     (lambda t: [t, "--out", t / "out", "--rubric", t / "bad.toml"], "bad.toml"),
     (lambda t: [t, "--out", t / "a-file" / "out"], "cannot write to --out"),
     (lambda t: [t, "--out", t / "out", "--shard", "3/2"], "K/N with 1 <= K <= N"),
     (lambda t: [t, "--out", t / "out", "--jobs", "0"], "--jobs must be at least 1"),
-], ids=["no submissions", "bad rubric", "unwritable out", "bad shard", "no jobs"])
+    (lambda t: [t, "--out", t / "out", "--budget", "0"], "--budget must be at least 1 s"),
+], ids=["no submissions", "bad rubric", "unwritable out", "bad shard", "no jobs", "no budget"])
 def test_2_before_any_grading_with_a_message_that_says_what_to_do(tmp_path, capsys, arguments, words):
     (tmp_path / "bad.toml").write_text("total = [")
     (tmp_path / "a-file").write_text("")

@@ -134,7 +134,8 @@ def test_the_exit_status_says_whether_grading_completed_not_how_well(tmp_path, c
 
 def test_quiet_prints_only_the_summary_line(tmp_path):
     _, proc = grade("reference/", tmp_path / "out", "--only", "softmax.*", "--quiet")
-    assert proc.stdout.strip() == f"reference: {SOFTMAX_POINTS} / {SOFTMAX_POINTS} points (dataset: none (no training checks selected))"
+    assert re.fullmatch(rf"reference: {SOFTMAX_POINTS} / {SOFTMAX_POINTS} points \(dataset: none \(no training checks selected\)\); "
+                        r"graded in \d+ s of a 240 s budget", proc.stdout.strip()), proc.stdout
 
 
 # -- what is graded ---------------------------------------------------------------
@@ -231,7 +232,8 @@ def test_grading_a_zip_leaves_no_temporary_folder_behind(tmp_path, scratch, case
 
 def test_results_json_has_the_gradescope_shape(softmax_axis0_graded):
     results = softmax_axis0_graded
-    assert set(results) == {"score", "execution_time", "output", "tests", "isolation"}
+    assert set(results) == {"score", "execution_time", "output", "tests", "isolation", "budget"}
+    assert results["budget"]["seconds"] == 240 and results["budget"]["not_run"] == 0
     assert isinstance(results["score"], (int, float)) and isinstance(results["execution_time"], (int, float))
     assert results["execution_time"] > 0
     assert results["output"].startswith("softmax_axis0: ")

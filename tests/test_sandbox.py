@@ -184,7 +184,7 @@ def test_an_infinite_loop_times_out_and_the_next_call_runs_in_a_fresh_process(mo
     """, ["pid", "loop", "pid"])
     assert time.monotonic() - t0 < TIMEOUT + 6
     assert looped.status == "timeout"
-    assert "timed out after 1.5s" in looped.message
+    assert "loop did not return within 1.5 s" in looped.message
     assert TIMEOUT <= looped.seconds < TIMEOUT + 1
     assert before.ok and after.ok
     assert before.arrays["result"][0] != after.arrays["result"][0], "the call after a timeout gets a new process"
@@ -256,6 +256,52 @@ def test_an_import_that_fails_fails_every_call_within_bounded_time(mode, tmp_pat
         assert r.status == status, (case, r)
         assert words in r.message, (case, r.message)
         assert "import" in r.message
+
+
+# -- fail fast, and within the stage's time ----------------------------------------
+
+STUCK = """
+    def stuck(x):
+        while True:
+            pass
+
+    def other(x):
+        return x * 2.0
+"""
+
+
+def test_a_function_that_timed_out_fails_later_calls_at_once_with_the_first_reason(tmp_path):
+    t0 = time.monotonic()
+    first, fine, again, other = run(tmp_path, STUCK, ["stuck", "fine", "stuck", "other"])
+    assert time.monotonic() - t0 < 2 * TIMEOUT + 4, "the second call to stuck did not wait out its timeout"
+    assert first.status == "timeout" and first.message.startswith("stuck did not return within 1.5 s")
+    assert again.status == "timeout" and again.seconds == 0.0
+    assert again.message.startswith("stuck did not return within 1.5 s in an earlier check")
+    assert_fine(fine) and other.ok
+
+
+def test_a_module_that_hung_on_import_is_not_imported_again_in_a_later_run(tmp_path):
+    modules = {"student": write_module(tmp_path, "student", "while True: pass\n")}
+    with Sandbox(modules, Limits(import_timeout=1), isolation_mode="process") as box:
+        (first,) = box.run([call(0, "fine")], ["student"])
+        t0 = time.monotonic()
+        (later,) = box.run([call(0, "fine")], ["student"])
+    assert first.status == later.status == "import_error"
+    assert time.monotonic() - t0 < 0.5 and later.message == first.message
+
+
+def test_calls_past_the_end_of_their_stage_are_not_run(tmp_path):
+    modules = {"student": write_module(tmp_path, "student", STUCK)}
+    with Sandbox(modules, FAST, isolation_mode="process") as box:
+        t0 = time.monotonic()
+        fine, cut, never = box.run([call(0, "fine", timeout=30), call(1, "stuck", timeout=30), call(2, "other")], ["student"],
+                                   until=time.monotonic() + 1.5)
+        elapsed = time.monotonic() - t0
+        assert not box.stuck.known, "a call the budget cut short tells nothing about its function"
+    assert_fine(fine)
+    assert cut.status == never.status == "not_run"
+    assert cut.message.startswith("not run: the grading time budget")
+    assert elapsed < 1.5 + 2
 
 
 # -- the guard: what student code may not do -------------------------------------
@@ -626,7 +672,7 @@ def test_a_list_comes_back_item_by_item():
 @pytest.mark.parametrize("function, status, words", [
     ("len_raises", "error", "cannot be read back (RuntimeError)"),
     ("self_referencing", "error", "cannot be read back (RecursionError)"),
-    ("endless", "timeout", "timed out"),  # encoding it never ends: the call's clock is still running
+    ("endless", "timeout", "did not return within"),  # encoding it never ends: the call's clock is still running
     ("huge_int", "unreadable", "could not be read"),  # np.asarray(10**100) is an object array
 ])
 def test_a_value_that_cannot_be_encoded_fails_that_call_only(tmp_path, function, status, words):

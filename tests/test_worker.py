@@ -15,7 +15,7 @@ from grader.worker import PROTOCOL, EventReader, ProtocolViolation, parse_event
 
 
 def test_the_protocol_declares_the_events_of_both_clients():
-    assert set(PROTOCOL) == {"importing", "imported", "start", "done", "epoch", "ready", "epoch_done", "finished"}
+    assert set(PROTOCOL) == {"importing", "imported", "start", "done", "epoch", "batch", "ready", "epoch_done", "finished"}
 
 
 @pytest.mark.parametrize("line, words", [

@@ -46,6 +46,7 @@ class Check:
     depends_on: tuple = ()  # groups whose failure may explain this check's failure
     run_reference: bool = True  # False when the judge needs no reference results
     kind: str = "unit"  # unit | training | performance: how the pipeline schedules it
+    requires: tuple = ()  # names of checks that must pass for this check's pass to count (see requirements_failed)
     diagnose: Diagnosis | None = None  # blame by substitution when the check fails
 
     @property
@@ -66,3 +67,21 @@ def first_failure(results, labels=None):
             label = f"{labels[i]} " if labels else ""
             return f"{label}{r.message}".strip()
     return None
+
+
+def requirements_failed(check, verdicts):
+    """The names of the checks this check requires that failed ({name: Verdict} of the checks run).
+
+    A requirement keeps a verdict from depending on luck: the test accuracy after training a network
+    that does not follow the reference step for step (a wrong gradient, say) lands above or below the
+    threshold depending on the seed of the run, so it counts only when the trajectory check passed."""
+    return [name for name in check.requires if name in verdicts and not verdicts[name].passed]
+
+
+def with_requirements(check, verdict, verdicts):
+    """verdict, failed when it passed but a check it requires failed (saying which and why)."""
+    failed = requirements_failed(check, verdicts)
+    if not verdict.passed or not failed:
+        return verdict
+    return Verdict(False, f"{verdict.message}; not counted, because {'; '.join(failed)} failed: a network that does not follow "
+                          "the reference step for step reaches this accuracy or not by the luck of the seed", verdict.note)

@@ -30,8 +30,13 @@ def untimed_hint(message):
 def ratio_judge(max_ratio):
     def judge(student, reference, probes):
         s, r = student[0], reference[0]
-        if not s.ok:  # first: the submission's failure can stop the reference's epochs too
-            return Verdict(False, f"the epoch could not be timed: {s.message}", hint=untimed_hint(s.message))
+        if s.status in ("too_slow", "timeout"):  # measured from its first batches, or stopped by the deadline
+            return Verdict(False, s.message, hint=SLOW_HINT)
+        if s.status == "not_run":  # the grade's time budget left it out
+            return Verdict(False, s.message)
+        if not s.ok:  # before the reference: the submission's failure can stop the reference's epochs too
+            return Verdict(False, s.message if s.status == "import_error" else f"the epoch could not be timed: {s.message}",
+                           hint=untimed_hint(s.message))
         if not r.ok:
             raise ReferenceUntimed(f"the reference's epoch could not be timed ({r.message})")
         ours, theirs = statistics.median(s.arrays["times"].tolist()), statistics.median(r.arrays["times"].tolist())

@@ -122,9 +122,10 @@ def checks(rubric, dataset, data_dir):
             "learning_rate": config.learning_rate, "reg": config.reg, "momentum": config.momentum, "steps": steps}
     inputs = trajectory_inputs(dataset, config, steps, init)
     probes = tuple(Probe("trajectory", {**spec, "helpers": h}, inputs) for h in ("student", "provided"))
-    out.append(Check(f"{blame.TRAJECTORY_PREFIX} for {steps} steps on the same batches", NEEDS, probes,
-                     bind(trajectory_judge(rule, steps), probes), "forward's gradients and SGD's update must both match their contracts",
-                     depends_on=DEPENDS, diagnose=trajectory_diagnosis(rule, steps, spec, inputs)))
+    trajectory = Check(f"{blame.TRAJECTORY_PREFIX} for {steps} steps on the same batches", NEEDS, probes,
+                       bind(trajectory_judge(rule, steps), probes), "forward's gradients and SGD's update must both match their contracts",
+                       depends_on=DEPENDS, diagnose=trajectory_diagnosis(rule, steps, spec, inputs))
+    out.append(trajectory)
     digits = dataset.name == "digits"
     epochs = int(rule.param("digits_epochs" if digits else "epochs", 2))
     threshold = float(rule.param("digits_threshold" if digits else "threshold", 0.0))
@@ -133,5 +134,6 @@ def checks(rubric, dataset, data_dir):
     out.append(Check(f"training: test accuracy reaches the threshold after {epochs} epoch(s) of the provided loop", NEEDS, probes,
                      bind(accuracy_judge(threshold, epochs, dataset.name, dataset.X_test, dataset.y_test), probes),
                      "train with the provided loop; a correct forward and SGD reach the threshold", depends_on=DEPENDS,
-                     run_reference=False, kind="training"))
+                     run_reference=False, kind="training", requires=(trajectory.name,),
+                     diagnose=blame.speed_diagnosis(train_config, {"X": inputs["X0"], "y": inputs["y0"]}, blame.stopped_for_time)))
     return out

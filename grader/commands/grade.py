@@ -7,7 +7,7 @@ from pathlib import Path
 from .. import exits, isolation, pipeline, report
 from ..data import DataError
 from ..paths import REPORTS_DIR, RUBRIC_FILE
-from ..rubric import RubricError, load_rubric
+from ..rubric import MIN_BUDGET_S, RubricError, load_rubric
 from ..results import GradingResult
 from ..submission import SubmissionError, submission_name
 
@@ -19,6 +19,9 @@ def add_common(parser):
                         help="data for the training checks: mnist, digits (bundled, offline), or auto (MNIST if found, else digits)")
     parser.add_argument("--data-dir", help="folder holding the four MNIST .gz files (else $MNIST_DIR, else the user cache)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads in the student process (default 1)")
+    parser.add_argument("--budget", type=float, metavar="S",
+                        help="seconds the whole grade may take, however slow or stuck the code (default: the rubric's "
+                             "budget_s, 240); checks the budget cannot fit fail as 'not run'")
     parser.add_argument("--quiet", action="store_true", help="print only the summary line")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="show every check (not only the failed ones) and the progress lines")
@@ -51,9 +54,12 @@ def run(args, visible_only):
         rubric = load_rubric(args.rubric)
         if args.threads < 1:
             raise RubricError("--threads must be at least 1")
+        if args.budget is not None and not args.budget >= MIN_BUDGET_S:
+            raise RubricError(f"--budget must be at least {MIN_BUDGET_S:g} s")
         chosen = choose_isolation(args.isolation, visible_only)
         options = pipeline.Options(only=args.only, visible_only=visible_only, dataset=args.dataset,
-                                   data_dir=args.data_dir, blas_threads=args.threads, isolation=chosen.mode)
+                                   data_dir=args.data_dir, blas_threads=args.threads, isolation=chosen.mode,
+                                   budget_s=args.budget)
         progress = (lambda msg: print(f"grader: {msg} ...", file=sys.stderr, flush=True)) if args.verbose and not args.quiet else (lambda msg: None)
         result = pipeline.grade(args.path, rubric, options, progress)
     except (RubricError, SubmissionError, DataError, isolation.IsolationError) as exc:

@@ -62,7 +62,11 @@ def settings_from(args, mode):
         grade_args += ["--data-dir", str(Path(args.data_dir).resolve())]
     if args.only:
         grade_args += ["--only", args.only]
+    if args.budget is not None:
+        grade_args += ["--budget", f"{args.budget:g}"]
     options = {"only": args.only, "dataset": args.dataset, "isolation": mode}
+    if args.budget is not None:  # a budget can change a grade; without one, the rubric's (in its digest) holds
+        options["budget"] = args.budget
     return Settings(tuple(grade_args), (classroom.file_digest(args.rubric), __version__, options), args.timeout, args.force)
 
 
@@ -74,6 +78,8 @@ def validate(args):
         return "--timeout must be positive"
     if args.threads < 1:
         return "--threads must be at least 1"
+    if args.budget is not None and not args.budget >= 1:
+        return "--budget must be at least 1 s"
     if args.shard:
         classroom.parse_shard(args.shard)
     if not args.submissions.exists():

@@ -138,8 +138,9 @@ def grade_case(case, out_dir, timeout=GRADE_TIMEOUT, rubric=CORPUS_RUBRIC):
         if case.max_seconds:
             timeout = min(timeout, 3 * case.max_seconds)
         before = snapshot(case.untouched)
+        budget = case.budget_s or rubric_budget(rubric)
         with Listener(case.listen) as heard:
-            exit_code, seconds = run_grader(submission, out, tmp, timeout, rubric)
+            exit_code, seconds = run_grader(submission, out, tmp, timeout, rubric, case.budget_s)
             time.sleep(GRACE)
             needles = [str(work), case.tag]
             strays = find_strays(needles)
@@ -148,7 +149,7 @@ def grade_case(case, out_dir, timeout=GRADE_TIMEOUT, rubric=CORPUS_RUBRIC):
         if results is None and exit_code is None:
             error = f"`grader grade` did not finish within {timeout:g} s"
         return corpus.Evidence(results, error, seconds, tuple(s.text for s in strays), changed(before, snapshot(case.untouched)), exit_code,
-                               tuple(heard.connections), heard.error)
+                               tuple(heard.connections), heard.error, budget)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -162,10 +163,21 @@ def prepare(case, work):
     return corpus.materialize(case, work / "submission"), tmp
 
 
-def run_grader(submission, out, tmp, timeout, rubric=CORPUS_RUBRIC):
-    """`python -m grader grade submission --out out --rubric rubric` with TMPDIR=tmp.
+def rubric_budget(rubric):
+    """The rubric's budget_s, or None when it cannot be read (the grader then says why)."""
+    from ..rubric import RubricError, load_rubric
+    try:
+        return load_rubric(rubric).budget_s
+    except RubricError:
+        return None
+
+
+def run_grader(submission, out, tmp, timeout, rubric=CORPUS_RUBRIC, budget_s=None):
+    """`python -m grader grade submission --out out --rubric rubric [--budget S]` with TMPDIR=tmp.
     Returns (exit code or None if killed, seconds)."""
     command = [sys.executable, "-m", "grader", "grade", str(submission), "--out", str(out), "--rubric", str(rubric)]
+    if budget_s is not None:
+        command += ["--budget", f"{budget_s:g}"]
     t0 = time.monotonic()
     with open(out / "grader.log", "wb") as log:
         proc = subprocess.Popen(command, cwd=PROJECT_DIR, env=dict(os.environ, TMPDIR=str(tmp)), stdin=subprocess.DEVNULL,

@@ -112,25 +112,60 @@ def readme_text(kit_name, count, data):
     return text
 
 
-def build_student_kit(out, rubric, reference_dir, progress=lambda msg: None):
-    """Write the kit folder out/ and out.zip. out must not exist yet. Returns a Kit."""
+@dataclass(frozen=True)
+class Contents:
+    """What the kit's checker holds, computed from the rubric and reference/ (the slow part of a build)."""
+    checks: list  # of specs.KitCheck: the visible unit checks
+    data: dict  # manifest entries of the training and performance checks (those visible)
+    data_arrays: dict  # their arrays
+
+
+def kit_contents(rubric, reference_dir):
+    """The kit's checks, with the reference's values on the kit's public inputs."""
+    checks = specs.kit_checks(rubric, Path(reference_dir))
+    data, data_arrays = specs.data_checks(rubric, Path(reference_dir).resolve().parent, specs.load_reference(Path(reference_dir)))
+    return Contents(checks, data, data_arrays)
+
+
+def build_kit_folder(out, rubric, reference_dir, progress=lambda msg: None, finish=None, contents=None):
+    """Write the kit folder out/ (which must not exist) through a temporary folder renamed at the end.
+
+    finish(folder, groups): adds files to the folder before the rename; groups are the rubric groups
+    of the kit's checks, in the kit's order. contents: kit_contents(rubric, reference_dir), when
+    already computed. Returns the number of visible checks."""
     out = Path(out)
     if out.exists():
         raise specs.DistError(f"{out} already exists; remove it or choose another --out")
-    progress("computing the reference's values on the kit's public inputs")
-    checks = specs.kit_checks(rubric, Path(reference_dir))
-    data, data_arrays = specs.data_checks(rubric, Path(reference_dir).resolve().parent, specs.load_reference(Path(reference_dir)))
+    if contents is None:
+        progress("computing the reference's values on the kit's public inputs")
+        contents = kit_contents(rubric, reference_dir)
+    checks, data = contents.checks, contents.data
     tmp = out.with_name(f".{out.name}.building")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         progress(f"writing {out}")
         skeleton.generate(reference_dir, tmp / "assignment")
-        write_checker(tmp / "checker", checks, data, data_arrays)
+        write_checker(tmp / "checker", checks, data, contents.data_arrays)
         (tmp / "README.md").write_text(readme_text(out.name, len(checks) + len(data), data))
         shutil.copyfile(TEMPLATES / "dev", tmp / "dev")
         (tmp / "dev").chmod(0o755)
+        if finish:
+            finish(tmp, kit_groups(checks, data))
         os.replace(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return len(checks) + len(data)
+
+
+def kit_groups(checks, data):
+    """The rubric groups of the kit's checks, in order, each once: the unit checks', then training and performance."""
+    groups = [c.group for c in checks] + [g for g in ("training", "performance") if g in data]
+    return tuple(dict.fromkeys(groups))
+
+
+def build_student_kit(out, rubric, reference_dir, progress=lambda msg: None, contents=None):
+    """Write the kit folder out/ and out.zip. out must not exist yet. Returns a Kit."""
+    out = Path(out)
+    count = build_kit_folder(out, rubric, reference_dir, progress, contents=contents)
     archive = write_zip(out, out.with_name(out.name + ".zip"))
-    return Kit(out, archive, len(checks) + len(data))
+    return Kit(out, archive, count)

@@ -41,27 +41,40 @@ def epoch_batches(n, batch_size, seed, epoch):
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
 
-def train_epoch(model, optimizer, X, y, config, epoch):
-    """One pass of SGD over (X, y). Returns (mean loss, mean accuracy) over batches."""
+def at_powers_of_two(report):
+    """A batch callback that passes on batches 1, 2, 4, 8, ... only: the grader measures the
+    first batches of a run at a cost that does not grow with its length."""
+    return lambda n: report(n) if n & (n - 1) == 0 else None
+
+
+def train_epoch(model, optimizer, X, y, config, epoch, on_batch=None, first=1):
+    """One pass of SGD over (X, y). Returns (mean loss, mean accuracy) over batches.
+
+    on_batch: optional callback(n) after each batch, n counted from `first`."""
     losses, accuracies = [], []
-    for idx in epoch_batches(X.shape[0], config.batch_size, config.seed, epoch):
+    for n, idx in enumerate(epoch_batches(X.shape[0], config.batch_size, config.seed, epoch), first):
         loss, acc = model.forward(X[idx], y[idx], "train")
         optimizer.update(model)
         losses.append(float(loss))
         accuracies.append(float(acc))
+        if on_batch is not None:
+            on_batch(n)
     return float(np.mean(losses)), float(np.mean(accuracies))
 
 
-def train(model, optimizer, data, config=TrainConfig(), on_epoch=None):
+def train(model, optimizer, data, config=TrainConfig(), on_epoch=None, on_batch=None):
     """Train for config.epochs epochs, keep the best-validation weights, test them.
 
     data: anything with X_train, y_train, X_val, y_val, X_test, y_test.
     on_epoch: optional callback(EpochRecord, config) for progress display.
+    on_batch: optional callback(n) after the n-th batch of the whole run (1-based).
     """
     history = []
     best_acc, best_epoch, best_weights = -1.0, 0, None
+    per_epoch = -(-data.X_train.shape[0] // config.batch_size)
     for epoch in range(1, config.epochs + 1):
-        train_loss, train_acc = train_epoch(model, optimizer, data.X_train, data.y_train, config, epoch)
+        train_loss, train_acc = train_epoch(model, optimizer, data.X_train, data.y_train, config, epoch, on_batch,
+                                            first=(epoch - 1) * per_epoch + 1)
         val_loss, val_acc = model.forward(data.X_val, data.y_val, "eval")
         record = EpochRecord(epoch, train_loss, train_acc, float(val_loss), float(val_acc))
         history.append(record)

@@ -388,6 +388,17 @@ def as_the_grader_retrains(verdict, result, helpers_failed, trajectory):
                          "(the trajectory check): judged passed, as the grader judges it. Fix the helpers to see it train here", True)
 
 
+def requiring_trajectory(verdict, trajectory):
+    """The accuracy verdict under the grader's requirement: it counts only when the trajectory check passed.
+
+    A network that does not follow the reference step for step (a wrong gradient, say) reaches the
+    threshold or not by the luck of the seed, so the grader does not count its accuracy; nor does the kit."""
+    if not verdict.passed or trajectory is None or trajectory.passed:
+        return verdict
+    return Verdict(False, f"{verdict.message}; not counted, because the trajectory check failed: a network that does not follow "
+                          "the reference step for step reaches this accuracy or not by the luck of the seed")
+
+
 JUDGES = {
     "values": values,
     "derivative": derivative,

@@ -4,6 +4,7 @@ import json
 import os
 import textwrap
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 
 def summary_line(report):
@@ -32,12 +33,33 @@ def gradescope_dict(report):
             "tests": tests, "isolation": "process"}
 
 
-def write_results(report, out_dir):
-    """Write out_dir/results.json (through a temporary file and a rename). Returns its path."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "results.json"
-    tmp = out_dir / f".results.json.{os.getpid()}"
-    tmp.write_text(json.dumps(gradescope_dict(report), indent=2) + "\n")
+def junit_xml(report):
+    """JUnit XML: one testcase per check (classname: its rubric group), a failure element when it failed."""
+    suite = ET.Element("testsuite", name="assignment1.visible-checks", tests=str(len(report.results)),
+                       failures=str(sum(not r.passed for r in report.results)), time=f"{report.seconds:.3f}")
+    for r in report.results:
+        case = ET.SubElement(suite, "testcase", classname=r.group, name=r.name, time=f"{r.seconds:.3f}")
+        if not r.passed:
+            failure = ET.SubElement(case, "failure", message=r.feedback()[:500])
+            failure.text = r.feedback()
+        ET.SubElement(case, "properties").append(ET.Element("property", name="points", value=f"{r.score:g}/{r.max_score:g}"))
+    return ET.tostring(suite, encoding="unicode") + "\n"
+
+
+def write_atomic(path, text):
+    """Write text to path (its folder created) through a temporary file and a rename. Returns path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
     os.replace(tmp, path)
     return path
+
+
+def write_junit(report, path):
+    return write_atomic(path, junit_xml(report))
+
+
+def write_results(report, out_dir):
+    """Write out_dir/results.json (through a temporary file and a rename). Returns its path."""
+    return write_atomic(Path(out_dir) / "results.json", json.dumps(gradescope_dict(report), indent=2) + "\n")

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import datasets, judges, standins
 from .contract import KEYS
+from .data.errors import DataError
 from .results import CallResult, CheckResult
 from .runner import Call, find_modules, run_calls
 
@@ -95,9 +96,16 @@ def performance_check(manifest, folder, npz_path=ARRAYS):
                     p["points"], p["timeout"], (judges.Probe("timed_epochs", spec, {}),), (), str(path), ("",))
 
 
-def matches(name, only):
-    """Whether a check name matches --only (a glob, or a substring); everything matches no --only."""
-    return not only or fnmatch.fnmatch(name, only) or only.lower() in name.lower()
+@dataclass(frozen=True)
+class Selection:
+    """Which checks to run: --only PATTERN (a glob, or a substring of the name) and --group GROUP (exact, any of)."""
+    only: str | None = None
+    groups: tuple = ()
+
+    def picks(self, name, group):
+        """Whether the check (name, group) is selected; everything is, by an empty selection."""
+        by_name = not self.only or fnmatch.fnmatch(name, self.only) or self.only.lower() in name.lower()
+        return by_name and (not self.groups or group in self.groups)
 
 
 @dataclass(frozen=True)
@@ -117,23 +125,40 @@ class Report:
         return round(sum(r.max_score for r in self.results), 2)
 
 
-def run(path, only=None, dataset_choice="auto", data_dir=None, threads=1, progress=lambda msg: None):
-    """Check the modules in path. Raises DataError when the training check is selected but has no data."""
+def run(path, selection=Selection(), dataset_choice="auto", data_dir=None, threads=1, progress=lambda msg: None):
+    """Check the modules in path. Raises DataError when the dataset chosen (mnist or digits) is not there;
+    with dataset_choice "auto" and no data at all, the training check fails saying so and the rest still run."""
     t0 = time.monotonic()
     manifest = load_manifest()
     modules, missing = find_modules(path)
     with tempfile.TemporaryDirectory(prefix="kit-data-") as folder:
-        checks = [c for c in stored_checks(manifest) if matches(c.name, only)]
-        dataset_text = "none (no training check selected)"
-        if any(matches(manifest["training"][d]["name"], only) for d in ("mnist", "digits")):
+        training = manifest.get("training", {})
+        trains = any(selection.picks(training[d]["name"], "training") for d in ("mnist", "digits") if d in training)
+        required = {training.get("trajectory")} if trains else set()  # the accuracy counts only if the trajectory passes
+        checks = [c for c in stored_checks(manifest) if selection.picks(c.name, c.group) or c.name in required]
+        dataset_text, no_data = "none (no training check selected)", None
+        if trains:
             progress("loading the data for the training check")
-            dataset = datasets.load(dataset_choice, data_dir)
-            dataset_text = dataset.source
-            checks.append(training_check(manifest, dataset, folder))
-        if matches(manifest["performance"]["name"], only):
+            try:
+                dataset = datasets.load(dataset_choice, data_dir)
+                dataset_text = dataset.source
+                checks.append(training_check(manifest, dataset, folder))
+            except DataError as exc:
+                if dataset_choice != "auto":
+                    raise
+                dataset_text, no_data = "none found", no_data_result(training, str(exc))
+        if "performance" in manifest and selection.picks(manifest["performance"]["name"], "performance"):
             checks.append(performance_check(manifest, folder))
-        results = judge_all(checks, modules, missing, threads, progress, manifest.get("training", {}))
+        results = judge_all(checks, modules, missing, threads, progress, training)
+    if no_data:
+        at = next((i for i, r in enumerate(results) if r.group == "performance"), len(results))
+        results.insert(at, no_data)
     return Report(str(path), dataset_text, tuple(results), missing, time.monotonic() - t0)
+
+
+def no_data_result(training, why):
+    """The training check, failed because this machine has no data to train on (the reason says what to do)."""
+    return CheckResult(training["mnist"]["name"], "training", training["points"], False, f"not run: {why}", training["hint"])
 
 
 def judge_all(checks, modules, missing, threads, progress, training=None):
@@ -162,8 +187,9 @@ def judge_all(checks, modules, missing, threads, progress, training=None):
     for c in checks:
         if c.kind == "accuracy":
             helpers_failed = [g for g in training.get("helper_groups", ()) if g in failed_groups]
-            verdicts[c.name] = judges.as_the_grader_retrains(verdicts[c.name], student[c.name][0], helpers_failed,
-                                                             verdicts.get(training.get("trajectory")))
+            trajectory = verdicts.get(training.get("trajectory"))
+            verdicts[c.name] = judges.requiring_trajectory(
+                judges.as_the_grader_retrains(verdicts[c.name], student[c.name][0], helpers_failed, trajectory), trajectory)
     # No note from a fixed list of dependencies: only the grader's substitution runs may blame another part.
     return [CheckResult(c.name, c.group, c.points, verdicts[c.name].passed, verdicts[c.name].message, c.hint, "",
                         sum(r.seconds for r in student[c.name])) for c in checks]
