@@ -13,6 +13,9 @@ tests/corpus/<kind>/<case>/ holds the module files a case changes plus case.toml
     must_fail = ["two_layer_net.TwoLayerNet.forward/central-differences"]  # optional: check-id globs
                                  # (fnmatch, as in results.json's tests[].id; a name glob works too); each
                                  # must match a check, and every check it matches must have failed
+    blame = ["two_layer_net.TwoLayerNet.forward"]  # bugs: the function(s) at fault, as a check group
+                                 # (<module>.<function>); every failed check must be of that group or
+                                 # name it in its feedback ("TwoLayerNet.forward")
 
 kinds: bugs (one realistic defect each), alternatives (correct, different code:
 full marks) and hostile (attacks on the grader: contained, and never forging
@@ -41,7 +44,7 @@ CASE_FILE = "case.toml"
 KINDS = ("bugs", "alternatives", "hostile")
 AREAS = ("activations", "softmax", "perceptron", "two_layer_net", "optimizer", "training", "performance")
 TAG_PREFIX = "corpus-case="  # hostile cases put f"{TAG_PREFIX}{name}" in their children's argv, so strays can be found
-KEYS = {"description", "fails", "passes", "max_seconds", "budget_s", "untouched", "listen", "must_fail"}
+KEYS = {"description", "fails", "passes", "max_seconds", "budget_s", "untouched", "listen", "must_fail", "blame"}
 
 
 class CaseError(ValueError):
@@ -61,6 +64,7 @@ class Case:
     listen: int | None = None  # a port on 127.0.0.1 that must receive no connection while grading
     must_fail: tuple = ()  # check-name globs: each matches a check, and every check it matches failed
     budget_s: float | None = None  # the grade's time budget, or None for the rubric's
+    blame: tuple = ()  # groups at fault, e.g. ("two_layer_net.TwoLayerNet.forward",): every failed check names one
 
     @property
     def modules(self):
@@ -135,9 +139,18 @@ def parse_case(doc, name, kind, path):
         literal = re.split(r"[*?\[]", glob, maxsplit=1)[0]  # the part before the first wildcard
         if literal and area_of(literal) not in AREAS and not any(a.startswith(literal) for a in AREAS):
             raise CaseError(f"{where}: must_fail glob {glob!r} names no area; check names start with one of {', '.join(AREAS)}")
+    blame = doc.get("blame", [])
+    if not isinstance(blame, list) or not all(isinstance(b, str) and re.fullmatch(r"[a-z_]+(\.[A-Za-z_]+)+", b) for b in blame):
+        raise CaseError(f"{where}: blame must be a list of functions as check groups, e.g. "
+                        f"[\"two_layer_net.TwoLayerNet.forward\"], got {blame!r}")
+    unknown = [b for b in blame if area_of(b) not in AREAS]
+    if unknown:
+        raise CaseError(f"{where}: blame names no module of the assignment: {', '.join(unknown)}")
+    if kind == "bugs" and not blame:
+        raise CaseError(f"{where}: a bug must say which function its feedback must blame (blame = [\"module.function\"])")
     return Case(name, kind, description.strip(), fails, passes, None if max_seconds is None else float(max_seconds),
                 path, tuple(_expand(p) for p in untouched), listen, tuple(must_fail),
-                None if budget_s is None else float(budget_s))
+                None if budget_s is None else float(budget_s), tuple(blame))
 
 
 def check_files(path):
@@ -423,6 +436,28 @@ def must_fail_problems(case, results):
     return problems
 
 
+def short_name(group):
+    """How feedback names a function: 'TwoLayerNet.forward' for a method, 'softmax' for a function."""
+    parts = group.split(".")[1:]
+    return ".".join(parts[-2:]) if len(parts) > 1 else parts[0]
+
+
+def blame_problems(case, results):
+    """The failed checks whose feedback names none of case.blame (and that are not of a blamed group)."""
+    if not case.blame:
+        return []
+    problems = []
+    for t in results.get("tests", []):
+        if not isinstance(t, dict) or not _lost(t):
+            continue
+        name, output = str(t.get("name", "")), str(t.get("output", ""))
+        if any(name.startswith(b + ":") or short_name(b) in output for b in case.blame):
+            continue
+        problems.append(f"blame: the failed check {name!r} does not name {' or '.join(short_name(b) for b in case.blame)} "
+                        f"in its feedback: {output[:160]!r}")
+    return problems
+
+
 def evaluate(case, evidence, known_names=None):
     """Judge one graded case against its expectation. Pure: everything observed comes in evidence."""
     problems = containment_problems(case, evidence)
@@ -432,7 +467,8 @@ def evaluate(case, evidence, known_names=None):
                        tuple(problems), evidence.seconds)
     areas = summarize(evidence.results)
     problems = (forgery_problems(evidence.results, known_names) + expectation_problems(case, areas)
-                + must_fail_problems(case, evidence.results) + control_problems(evidence.results) + problems)
+                + must_fail_problems(case, evidence.results) + blame_problems(case, evidence.results)
+                + control_problems(evidence.results) + problems)
     return Outcome(
         case=case.name, kind=case.kind, expected=expected_text(case), actual=actual_text(areas, evidence.seconds),
         ok=not problems, problems=tuple(problems), seconds=evidence.seconds,

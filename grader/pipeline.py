@@ -17,7 +17,7 @@ import traceback
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from . import budget as budgets, challenge, scoring
+from . import blame, budget as budgets, challenge, preflight, scoring
 from .checks import catalog
 from .checks.base import Verdict, with_requirements
 from .pace import Pace, too_slow_message
@@ -112,23 +112,17 @@ def missing_result(module):
     return CallResult("missing", f"missing file: {module}.py was not found in the submission", {}, {}, 0.0)
 
 
-def judge_safely(check, student, reference):
-    """A missing file is the submission's failure; a judge's own exception is the grader's fault."""
+def judge_safely(check, student, reference, substituted=()):
+    """A missing file is the submission's failure; a judge's own exception is the grader's fault.
+    substituted: the results of the check's blame-by-substitution runs, which explain a failure."""
     missing = [r for r in student if r.status == "missing"]
     if missing:
         return Verdict(False, missing[0].message), None
     try:
-        return check.judge(student, reference), None
+        return blame.explained(check, check.judge(student, reference), substituted, student, reference), None
     except Exception:
         fault = f"{check.name}: {traceback.format_exc(limit=3)}"
         return Verdict(False, "the grader failed while judging this check (not your fault; please report it)"), fault
-
-
-def dependency_note(check, failed_groups):
-    hit = [g for g in check.depends_on if g in failed_groups]
-    if not hit:
-        return ""
-    return "Note: " + ", ".join(hit) + " also failed; fixing " + ("it" if len(hit) == 1 else "them") + " first may fix this check."
 
 
 def load_dataset(options, seed, progress):
@@ -162,34 +156,42 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
         checks = select(every_check, rubric, options)
         points = scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.id, c.group) for c in every_check],
                                   rubric.fixed_points())
-        student_results, reference_results, student_output = run_all(submission, checks, rubric, options, data_dir, progress,
-                                                                     budget, dataset)
+        student_results, reference_results, student_output, substituted = run_all(
+            submission, checks, rubric, options, data_dir, progress, budget, dataset)
         results = []
         verdicts, not_run = {}, not_run_verdict(budget, checks, student_results)
         for c in checks:
-            verdict, fault = judge_safely(c, student_results[c.name], reference_results.get(c.name, []))
+            verdict, fault = judge_safely(c, student_results[c.name], reference_results.get(c.name, []), substituted.get(c.name, ()))
             if fault:
                 faults.append(fault)
             if not verdict.passed and any(r.status == "not_run" for r in student_results[c.name]):
                 verdict = not_run
             verdicts[c.name] = verdict
         verdicts = {c.name: with_requirements(c, verdicts[c.name], {k.id: verdicts[k.name] for k in checks}) for c in checks}
-        failed_groups = {c.group for c in checks if not verdicts[c.name].passed and not rubric.advice(c.id)}
+        by_id = {c.id: verdicts[c.name] for c in checks}
         for c in checks:
             v = verdicts[c.name]
-            note = "" if v.passed else dependency_note(c, failed_groups)
+            note = " ".join(n for n in (v.note, "" if v.passed or c.kind == "unit" else blame.downstream_note(by_id, c.group)) if n)
             seconds = sum(r.seconds for r in student_results[c.name])
             max_score = points[c.id]
             results.append(CheckResult(c.name, c.group, c.area, rubric.visibility(c.id, c.group), max_score,
-                                       max_score if v.passed else 0.0, v.passed, v.message, c.hint_at(rubric.hints), note, seconds,
-                                       c.id, rubric.advice(c.id)))
+                                       max_score if v.passed else 0.0, v.passed, v.message, situational_hint(v, c, rubric.hints), note,
+                                       seconds, c.id, rubric.advice(c.id)))
         skipped = sum(verdicts[c.name] is not_run for c in checks)
+        chosen = {c.id for c in checks}
+        unseen = sum(points[c.id] for c in select(every_check, rubric, replace(options, visible_only=False)) if c.id not in chosen)
         return GradingResult(submission.name, dataset_text, tuple(results), time.monotonic() - t0, tuple(faults),
-                             submission.missing, student_output, options.isolation, budget.seconds, skipped)
+                             submission.missing, student_output, options.isolation, budget.seconds, skipped, round(unseen, 2))
     finally:
         if data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
         cleanup(submission)
+
+
+def situational_hint(verdict, check, level):
+    """The hint a report shows: the verdict's own, for a failure that needs another one (a crash, not slowness),
+    else the check's at the rubric's level; none at all with hints = "none"."""
+    return "" if level == "none" else (verdict.hint or check.hint_at(level))
 
 
 def not_run_verdict(budget, checks, student_results):
@@ -282,17 +284,21 @@ def with_reference_pace(result, ref_box, check, pace, timeout, until=None):
 
 
 def run_all(submission, checks, rubric, options, data_dir, progress, budget=None, dataset=None):
-    """Run the probes of all checks. Returns ({name: [CallResult]}, {name: [CallResult]}, student output).
+    """Run the probes of all checks. Returns ({name: [CallResult]}, {name: [CallResult]}, student output,
+    {name: [CallResult] of its substitution runs}).
 
     budget: the grade's Budget; each stage (units, training, performance) ends by its share (grader.budget)."""
     limits = Limits(memory_mb=rubric.memory_mb, blas_threads=options.blas_threads, import_timeout=rubric.import_timeout)
     modules, stand_ins = modules_with_stand_ins(submission)
+    broken = preflight.find_broken(modules, limits, options.isolation)  # helpers that fail to import get stand-ins too
+    modules, stand_ins = {m: p for m, p in modules.items() if m not in broken}, stand_ins + list(broken)
     reference_modules = {m: REFERENCE_DIR / f"{m}.py" for m in MODULES}
     student, reference, student_output = {}, {}, []
     for c in checks:
-        gone = [m for m in c.needs if m in submission.missing]
+        gone = [m for m in c.needs if m in submission.missing or m in broken]
         if gone:
-            student[c.name] = [missing_result(gone[0]) for _ in c.probes]
+            student[c.name] = [missing_result(gone[0]) if gone[0] not in broken else preflight.broken_result(gone[0], broken[gone[0]])
+                               for _ in c.probes]
     present = [c for c in checks if c.name not in student]
     timeout = lambda c: rubric.rule(c.group).timeout
     hidden = lambda c: rubric.visibility(c.id, c.group) != "visible"
@@ -331,5 +337,26 @@ def run_all(submission, checks, rubric, options, data_dir, progress, budget=None
                 s, r = time_interleaved(box, ref_box, c.probes[0], list(c.needs), rule.timeout,
                                         rule.params.max_ratio, seeds, until("performance") or float("inf"), pace)
                 student[c.name], reference[c.name] = [s], [r]
+            substituted = run_substitutions(box, ref_box, [c for c in units + trainings + perfs if c.name in student], student, reference,
+                                            timeout, hidden, until("performance") if budget else None)
             student_output.append(box.output_tail())
-    return student, reference, "".join(student_output)
+    return student, reference, "".join(student_output), substituted
+
+
+def run_substitutions(box, ref_box, checks, student, reference, timeout, hidden, until=None):
+    """Blame by substitution (grader.blame): for each failed check with a Diagnosis, its extra runs,
+    fed from the reference's data, after every other student call (and on the reference too when the
+    diagnosis compares with it), within the time budget (until). Returns {name: [CallResult], student's then reference's}."""
+    wanted = blame.wanted(checks, student, reference)
+    if not wanted:
+        return {}
+    runs = [replace(c, probes=wanted[c.name]) for c in checks if c.name in wanted]
+    limit = lambda c: blame.time_limit(timeout(c), student[c.name])  # noqa: E731
+    got = run_unit_probes(box, runs, limit, hidden=hidden, until=until)
+    out = {c.name: [got[(c.name, j)] for j in range(len(c.probes))] for c in runs}
+    both = [c for c in runs if c.diagnose.reference_too]
+    if both:
+        want = run_unit_probes(ref_box, both, timeout, until=until)
+        for c in both:
+            out[c.name] += [want[(c.name, j)] for j in range(len(c.probes))]
+    return out

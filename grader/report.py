@@ -74,10 +74,46 @@ def wrap(text, width):
     return "\n".join(lines + [line])
 
 
-def terminal_table(result, width=60):
-    """The score table for the terminal, with feedback on failed checks."""
-    rows = []
+def area_lines(result):
+    """One line per area: 'softmax        19.5/22  2 of 12 checks failed', in catalog order."""
+    areas = {}
     for r in result.results:
+        areas.setdefault(r.area, []).append(r)
+    width = max((len(a) for a in areas), default=0)
+    lines = []
+    for area, checks in areas.items():
+        failed = sum(not r.passed and not r.advice for r in checks)
+        advice = sum(not r.passed and r.advice for r in checks)
+        score, top = round(sum(r.score for r in checks), 2), round(sum(r.max_score for r in checks), 2)
+        if len(checks) == 1:
+            state = "its check failed" if failed else "its check passed"
+        else:
+            state = f"{failed} of {len(checks)} checks failed" if failed else f"all {len(checks)} checks passed"
+        state += f", {advice} advice (no points)" if advice else ""
+        lines.append(f"{area:<{width}}  {f'{score:g}/{top:g}':>11}  {state}")
+    return lines
+
+
+def unseen_line(result):
+    """'12 points are in checks you can't see' for the self-check, or ''."""
+    if not result.unseen_points:
+        return ""
+    return f"{result.unseen_points:g} points are in checks you can't see (hidden); `grader check` runs only the visible ones."
+
+
+def terminal_report(result, verbose=False, width=60):
+    """What the terminal shows: by default the failed checks with their feedback and one line per
+    area; verbose: every check. Then the unseen points (self-check) and the summary line."""
+    shown = result.results if verbose else tuple(r for r in result.results if not r.passed)
+    parts = [terminal_table(result, width, shown).rsplit("\n", 1)[0]] if shown else []
+    parts += ["\n".join(area_lines(result)), unseen_line(result), summary_line(result)]
+    return "\n".join(p for p in parts if p)
+
+
+def terminal_table(result, width=60, checks=None):
+    """The score table for the terminal, with feedback on failed checks (checks: which rows; default all)."""
+    rows = []
+    for r in (result.results if checks is None else checks):
         mark = "PASS" if r.passed else ("ADVICE" if r.advice else "FAIL")
         feedback = "" if r.passed and not r.hidden else r.feedback()
         if r.passed and r.name.startswith(("performance", "training")):

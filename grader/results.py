@@ -47,6 +47,7 @@ class GradingResult:
     isolation: str = "process"  # bwrap | process: how the student's code was isolated
     budget_s: float = 0.0  # the grade's time budget in seconds (grader.budget); 0 when unknown
     not_run: int = 0  # checks the budget left out
+    unseen_points: float = 0.0  # points of the checks left out because they are not visible (the self-check)
 
     @property
     def score(self):

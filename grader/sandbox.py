@@ -71,6 +71,7 @@ class CallResult:
     meta: dict  # what wire.flatten recorded about each output
     arrays: dict  # name -> ndarray
     seconds: float  # wall time measured by the grader
+    warnings: tuple = ()  # the first warnings the call raised, as inert text: "RuntimeWarning: overflow ... (activations.py line 9)"
 
     @property
     def ok(self):
@@ -143,10 +144,28 @@ def collect(event, seconds):
     except wire.WireError as exc:
         return CallResult("unreadable", f"its result could not be read: {exc}", {}, {}, seconds)
     meta = clean_meta(meta)
+    caught = warning_texts(status.get("warnings"))
     if status.get("ok") is True:
-        return CallResult("ok", "", meta, arrays, seconds)
+        return CallResult("ok", "", meta, arrays, seconds, caught)
     message = status.get("message")
-    return CallResult("error", clean(message, 1000) if isinstance(message, str) else "failed", meta, arrays, seconds)
+    return CallResult("error", clean(message, 1000) if isinstance(message, str) else "failed", meta, arrays, seconds, caught)
+
+
+def warning_texts(records):
+    """Inert one-line descriptions of the warnings the student process says a call raised (explanation only)."""
+    if not isinstance(records, list):
+        return ()
+    out = []
+    for w in records[:5]:
+        if not isinstance(w, dict):
+            continue
+        text = f"{clean(str(w.get('category', 'Warning')), 40)}: {clean(str(w.get('message', '')), 200)}"
+        line = w.get("line")
+        if w.get("file") and isinstance(line, int) and not isinstance(line, bool):
+            text += f" (raised at {clean(str(w['file']), 60)} line {line}"
+            text += f': "{clean(str(w["source"]), 160)}")' if w.get("source") else ")"
+        out.append(text)
+    return tuple(out)
 
 
 class Sandbox:
@@ -188,7 +207,7 @@ class Sandbox:
         for name, src in self.modules.items():
             copy_regular(src, pkg / f"{name}.py")
         for name in self.stand_ins:
-            (pkg / f"{name}.py").write_text(f"from harness.helpers import {', '.join(PROVIDED[name])}  # stand-in: file missing\n")
+            (pkg / f"{name}.py").write_text(f"from harness.helpers import {', '.join(PROVIDED[name])}  # stand-in: file missing or failing to import\n")
         shutil.copytree(HARNESS_DIR, self.root / "harness", ignore=shutil.ignore_patterns("__pycache__"))
         (self.root / "inputs").mkdir()
         self.python_real = isolation.interpreter(self.python)

@@ -266,3 +266,13 @@ def test_the_performance_check_compares_median_epoch_times(student, passed):
 def test_xor_has_no_linear_separator_and_and_or_do():
     from grader.checks.xor_proof import separable
     assert separable([0, 0, 0, 1]) and separable([0, 1, 1, 1]) and not separable([0, 1, 1, 0])
+
+
+def test_a_failed_accuracy_says_training_finished_and_that_forward_computes_another_model():
+    """The loop's own figure (the student's forward) only explains: it names forward when it reached the threshold."""
+    result, X, y = trained(0.5)
+    verdict = accuracy_judge(0.85, 2, "mnist", X, y)([result, result], [], ())
+    assert not verdict.passed and verdict.message.startswith("training finished; test accuracy 0.5000")
+    assert "Your own forward measured 0.9900" in verdict.message and "TwoLayerNet.forward computes another model" in verdict.message
+    honest = CallResult("ok", "", {}, {**result.arrays, "test_accuracy": np.array(0.5)}, 1.0)
+    assert "Your own forward" not in accuracy_judge(0.85, 2, "mnist", X, y)([honest, honest], [], ()).message

@@ -50,7 +50,8 @@ KNOWN = [f"{a}.f: works" for a in AREAS]
 
 
 def test_a_well_formed_case_loads_with_its_modules(tmp_path):
-    write_case(tmp_path, "bugs", "b1", 'description = "d"\nfails = ["softmax"]\npasses = ["perceptron"]\n', ("softmax.py", "optimizer.py"))
+    write_case(tmp_path, "bugs", "b1", 'description = "d"\nfails = ["softmax"]\npasses = ["perceptron"]\nblame = ["softmax.softmax"]\n',
+               ("softmax.py", "optimizer.py"))
     [case] = corpus.load_cases(tmp_path)
     assert (case.name, case.kind, case.fails, case.passes, case.max_seconds) == ("b1", "bugs", ("softmax",), ("perceptron",), None)
     assert case.modules == ("optimizer", "softmax")
@@ -74,6 +75,9 @@ def test_a_well_formed_case_loads_with_its_modules(tmp_path):
     ('description = "d"\nfails = ["softmax"]\npasses = []\nmust_fail = [" "]\n', "must_fail must be a list of check-name globs"),
     ('description = "d"\nfails = ["softmax"]\npasses = []\nmust_fail = ["sofmax.*"]\n', "must_fail glob 'sofmax.*' names no area"),
     ('description = "d"\nfails = ["softmax"]\npasses = []\nbudget_s = 0\n', "budget_s must be a number of seconds >= 1"),
+    ('description = "d"\nfails = ["softmax"]\npasses = []\n', "a bug must say which function its feedback must blame"),
+    ('description = "d"\nfails = ["softmax"]\npasses = []\nblame = "softmax.softmax"\n', "blame must be a list of functions"),
+    ('description = "d"\nfails = ["softmax"]\npasses = []\nblame = ["sofmax.softmax"]\n', "blame names no module of the assignment"),
 ])
 def test_a_malformed_case_toml_is_an_error_that_names_the_file(tmp_path, toml, message):
     folder = write_case(tmp_path, "bugs", "b1", toml)
@@ -101,7 +105,7 @@ def test_a_case_holding_a_file_that_is_not_a_module_is_an_error(tmp_path):
 
 
 def test_a_name_used_by_two_kinds_is_an_error(tmp_path):
-    write_case(tmp_path, "bugs", "same", 'description = "d"\nfails = ["softmax"]\npasses = []\n')
+    write_case(tmp_path, "bugs", "same", 'description = "d"\nfails = ["softmax"]\npasses = []\nblame = ["softmax.softmax"]\n')
     write_case(tmp_path, "hostile", "same", 'description = "d"\nfails = []\npasses = []\n')
     with pytest.raises(CaseError, match="also used by"):
         corpus.load_cases(tmp_path)
@@ -144,7 +148,7 @@ def test_two_cases_listening_on_one_port_is_an_error_since_cases_run_in_parallel
 
 
 def test_materialize_overlays_the_case_on_the_reference(tmp_path):
-    folder = write_case(tmp_path, "bugs", "b1", 'description = "d"\nfails = ["softmax"]\npasses = []\n')
+    folder = write_case(tmp_path, "bugs", "b1", 'description = "d"\nfails = ["softmax"]\npasses = []\nblame = ["softmax.softmax"]\n')
     dest = corpus.materialize(corpus.load_case(folder, "bugs"), tmp_path / "sub")
     assert sorted(p.name for p in dest.iterdir()) == sorted(f"{m}.py" for m in corpus.MODULES)
     assert (dest / "softmax.py").read_text() == "import numpy as np\n"
@@ -164,7 +168,8 @@ def test_the_corpus_has_enough_cases_of_each_kind():
 def test_every_case_file_is_python_in_the_students_style_and_changes_the_reference(case):
     for module in case.modules:
         text = (case.path / f"{module}.py").read_text()
-        ast.parse(text, filename=str(case.path / f"{module}.py"))
+        if case.name != "softmax_syntax_error":  # the one case whose point is a file that does not parse
+            ast.parse(text, filename=str(case.path / f"{module}.py"))
         assert not any(m in text for m in SOLUTION_MARKERS), f"{case.label}/{module}.py keeps a solution marker"
         reference = (corpus.REFERENCE_DIR / f"{module}.py").read_text()
         stripped = "".join(l for l in reference.splitlines(True) if not any(m in l for m in SOLUTION_MARKERS))
@@ -428,3 +433,30 @@ def test_a_failed_advice_check_loses_no_area_but_still_counts_as_failed_for_must
     assert not corpus.summarize(doc)["softmax"].lost
     case = dataclasses.replace(make_case("hostile", fails=("softmax",)), must_fail=("softmax.softmax/one-dim",))
     assert corpus.must_fail_problems(case, doc) == []
+
+
+def blamed_case(*blame):
+    return dataclasses.replace(make_case(fails=("training",)), blame=blame)
+
+
+def failed(name, output):
+    return {**check(name, passed=False), "output": output}
+
+
+def test_every_failed_check_must_name_the_blamed_function_in_its_feedback():
+    case = blamed_case("two_layer_net.TwoLayerNet.forward")
+    named = {"tests": [failed("training: trajectory", "diverged. The divergence comes from TwoLayerNet.forward's gradient of b1"),
+                       failed("two_layer_net.TwoLayerNet.forward: gradient of b1", "wrong values"), check("softmax.softmax: x")]}
+    assert corpus.blame_problems(case, named) == []
+    unnamed = {"tests": [failed("training: trajectory", "diverged at step 2. Note: optimizer.SGD.update also failed")]}
+    (problem,) = corpus.blame_problems(case, unnamed)
+    assert "does not name TwoLayerNet.forward" in problem and "training: trajectory" in problem
+
+
+def test_a_function_is_named_by_its_short_name():
+    assert corpus.short_name("two_layer_net.TwoLayerNet.forward") == "TwoLayerNet.forward"
+    assert corpus.short_name("softmax.cross_entropy_loss") == "cross_entropy_loss"
+
+
+def test_every_bug_in_the_corpus_states_the_function_to_blame():
+    assert all(c.blame for c in corpus.load_cases(kinds=("bugs",)))

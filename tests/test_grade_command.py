@@ -186,6 +186,20 @@ def test_a_missing_file_fails_only_the_checks_that_need_it(tmp_path, module, fai
     assert f"Missing files: {module}.py." in results["output"]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("module, breakage", [("softmax", "def softmax(scores:\n"), ("activations", "raise NameError('at import')\n")],
+                         ids=["softmax: a syntax error", "activations: raises when imported"])
+def test_a_helper_that_fails_to_import_fails_only_its_own_checks_as_a_missing_file_does(tmp_path, module, breakage):
+    folder = copy_reference(tmp_path, f"broken_{module}")
+    (folder / f"{module}.py").write_text((folder / f"{module}.py").read_text() + breakage)
+    results, _ = grade(folder, tmp_path / "out", "--quiet")
+    failed = {t["name"] for t in results["tests"] if t["status"] == "failed"}
+    assert failed == {t["name"] for t in results["tests"] if t["name"].startswith(module + ".")}
+    for name in failed:
+        if by_name(results)[name]["visibility"] != "hidden":
+            assert f"{module}.py failed to import" in by_name(results)[name]["output"]
+
+
 @pytest.mark.parametrize("module", ["optimizer", "two_layer_net"])
 def test_a_missing_file_is_the_students_failure_not_a_grader_fault(tmp_path, module):
     folder = copy_reference(tmp_path, f"no_{module}", without=[module])
@@ -249,7 +263,7 @@ def test_a_hidden_check_never_shows_its_expected_values(tmp_path, softmax_axis0)
     hidden_output, shown_output = by_name(hidden)[HIDDEN_CHECK]["output"], by_name(shown)[HIDDEN_CHECK]["output"]
     assert by_name(hidden)[HIDDEN_CHECK]["status"] == "failed"
     assert hidden_output.startswith("Failed (hidden check; inputs and expected values are not shown). Hint: ")
-    quoted = re.findall(r"(?:expected|got) (\[[^\]]*\])", shown_output)
+    quoted = [q for q in re.findall(r"(?:expected|got|input) (\[[^\]]*\]|-?\d[\d.e+-]*)", shown_output) if "." in q]
     assert quoted, f"the visible message quotes values: {shown_output}"
     for values in quoted:
         assert values not in hidden_output

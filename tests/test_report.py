@@ -127,3 +127,21 @@ def test_the_hint_level_none_shows_no_hint():
     quiet = CheckResult("softmax.softmax: matches", "softmax.softmax", "softmax", "visible", 2.0, 0.0, False,
                         "softmax(array) has wrong values", "", id="softmax.softmax/values")
     assert quiet.feedback() == "softmax(array) has wrong values."
+
+
+def test_the_default_terminal_report_shows_the_failures_and_one_line_per_area():
+    text = report.terminal_report(result())
+    assert "softmax.softmax: matches" in text and "perceptron.and_gate" not in text
+    lines = text.splitlines()
+    assert lines[-3].split() == ["softmax", "0/4", "2", "of", "2", "checks", "failed"]
+    assert lines[-2].split() == ["perceptron", "1/1", "its", "check", "passed"]
+    assert text.splitlines()[-1] == report.summary_line(result())
+
+
+def test_verbose_shows_every_check():
+    assert "perceptron.and_gate: computes AND" in report.terminal_report(result(), verbose=True)
+
+
+def test_the_self_check_says_how_many_points_it_cannot_see():
+    assert "12 points are in checks you can't see" in report.terminal_report(result(unseen_points=12.0))
+    assert "can't see" not in report.terminal_report(result())

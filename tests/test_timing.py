@@ -136,7 +136,9 @@ def test_a_reported_accuracy_that_the_weights_do_not_give_counts_for_nothing(tmp
         (result,) = box.run([Call(0, "train", spec, {}, 60)], NEEDS)
     assert result.ok and float(result.arrays["test_accuracy"]) == 0.99
     verdict = accuracy_judge(0.5, 1, "digits", raw.X_test, raw.y_test)([result], [], ())
-    assert not verdict.passed and "computed by the grader" in verdict.message and "0.99" not in verdict.message
+    assert not verdict.passed and "computed by the grader" in verdict.message
+    grade, explanation = verdict.message.split("Your own forward measured")  # the forged figure only explains
+    assert "0.99" not in grade and explanation.startswith(" 0.9900")
 
 
 def test_an_honest_accuracy_is_confirmed_from_the_weights(data_dir):

@@ -1,6 +1,6 @@
 """What a check is, what it asks the student process, and what it concludes."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 HINT_LEVELS = ("full", "concept", "none")  # the rubric's `hints`: how much a hint gives away
@@ -18,6 +18,22 @@ class Probe:
 class Verdict:
     passed: bool
     message: str  # feedback; for visible checks it shows expected vs got
+    note: str = ""  # extra context that is safe even for hidden checks (e.g. a failed dependency)
+    hint: str = ""  # replaces the check's hint when this failure needs another one (e.g. a crash, not slowness)
+    culprits: tuple = ()  # groups found at fault by substitution, e.g. ("two_layer_net.TwoLayerNet.forward",)
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Blame by substitution for a failed check: more runs of the submission with one part
+    replaced by the reference's data (or a correct helper), built from the failed run's data.
+
+    probes: (student results, reference results) -> tuple of Probe to run in the student's sandbox;
+    explain: (verdict, results of those probes, student results, reference results) -> Verdict naming the culprit.
+    Both are pure; the pipeline runs the probes only when the check failed."""
+    probes: Callable
+    explain: Callable
+    reference_too: bool = False  # also run the probes on the reference; explain then gets student's + reference's results
 
 
 @dataclass(frozen=True)
@@ -35,6 +51,7 @@ class Check:
     run_reference: bool = True  # False when the judge needs no reference results
     kind: str = "unit"  # unit | training | performance: how the pipeline schedules it
     requires: tuple = ()  # ids of checks that must pass for this check's pass to count (see requirements_failed)
+    diagnose: Diagnosis | None = None  # blame by substitution when the check fails
 
     @property
     def group(self):
@@ -79,5 +96,5 @@ def with_requirements(check, verdict, verdicts):
     failed = requirements_failed(check, verdicts)
     if not verdict.passed or not failed:
         return verdict
-    return Verdict(False, f"{verdict.message}; not counted, because {'; '.join(failed)} failed: a network that does not follow "
-                          "the reference step for step reaches this accuracy or not by the luck of the seed")
+    return replace(verdict, passed=False, message=f"{verdict.message}; not counted, because {'; '.join(failed)} failed: a network "
+                   "that does not follow the reference step for step reaches this accuracy or not by the luck of the seed")

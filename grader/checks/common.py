@@ -10,7 +10,7 @@ import zlib
 import numpy as np
 
 from .base import Check, Probe, Verdict, first_failure
-from .compare import compare_array, compare_scalar, result_value, returned_type, unchanged
+from .compare import compare_array, compare_scalar, result_value, returned_type, unchanged, warnings_text
 
 
 def add(out, id, text, probes, judge, hint, concept, needs=None, **kw):
@@ -89,9 +89,9 @@ def values_match(rule, kinds="f", scalar=False, check_inputs=True):
             expected = result_value(r)
             got = result_value(s)
             problem = (compare_scalar(label, expected, got, rule.rtol, rule.atol, returned_type(s)) if scalar
-                       else compare_array(label, expected, got, rule.rtol, rule.atol, returned_type(s), kinds))
+                       else compare_array(label, expected, got, rule.rtol, rule.atol, returned_type(s), kinds, p.inputs.get("a0")))
             if problem:
-                return Verdict(False, problem)
+                return Verdict(False, problem + warnings_text(s))
             if check_inputs:
                 for name, before in p.inputs.items():
                     problem = unchanged(label, before, s.arrays.get(f"arg{name[1:]}"))
@@ -106,7 +106,7 @@ def warning_free(student, reference, probes):
     """Judge: no call raised a NumPy warning (overflow, invalid value, division by zero)."""
     for s, p in zip(student, probes):
         if warned(s):
-            return Verdict(False, f"{signature(p)} raised {warned(s)} numpy warning(s) (overflow?); "
+            return Verdict(False, f"{signature(p)} raised {warned(s)} numpy warning(s){warnings_text(s)}; "
                                   "the values may be right, but a warning means some branch computed inf or nan")
     return Verdict(True, "raises no numpy warning")
 

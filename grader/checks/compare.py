@@ -1,4 +1,7 @@
-"""Comparing returned values with expected ones, with messages that say expected vs got."""
+"""Comparing returned values with expected ones, with messages that say expected vs got:
+the first differing element, its index, the input there, and the warning that caused it."""
+
+from dataclasses import dataclass
 
 from dataclasses import dataclass
 
@@ -37,8 +40,9 @@ def returned_type(result, name="result"):
     return "nothing" if name not in result.arrays else "an array"
 
 
-def compare_form(label, shape, got, got_type=None, kinds="f"):
-    """None when got is a finite array of the given shape and dtype kind; otherwise a message."""
+def compare_form(label, shape, got, got_type=None, kinds="f", inputs=None):
+    """None when got is a finite array of the given shape and dtype kind; otherwise a message
+    (with the input at the first non-finite element when inputs has got's shape)."""
     if got is None:
         return f"{label} should return a numpy array, but returned {got_type or 'nothing'}"
     got = np.asarray(got)
@@ -48,27 +52,78 @@ def compare_form(label, shape, got, got_type=None, kinds="f"):
         want = {"f": "float", "i": "int", "b": "bool", "u": "unsigned int"}
         return f"{label} has dtype {got.dtype}, expected a {'/'.join(want.get(k, k) for k in kinds)} array"
     if got.dtype.kind == "f" and not np.all(np.isfinite(got)):
-        bad = np.argwhere(~np.isfinite(got))[0]
-        where = f" at index {tuple(int(i) for i in bad)}" if got.ndim else ""
-        return f"{label} contains NaN or inf{where}: got {fmt_array(got)}"
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(got))[0]) if got.ndim else ()
+        where = f" at index {bad}" if got.ndim else ""
+        if inputs is not None and np.shape(inputs) == got.shape and np.asarray(inputs).dtype.kind in "biuf":
+            where += f" (input {float(np.asarray(inputs)[bad]):.6g})"
+        return f"{label} contains NaN or inf{where}: got {got[bad] if got.ndim else got}"
     return None
 
 
-def compare_array(label, expected, got, rtol, atol, got_type=None, kinds="f"):
-    """None when got matches expected; otherwise a message naming label.
+@dataclass(frozen=True)
+class Mismatch:
+    """Where two arrays of one shape first differ (C order), and how much they differ overall."""
+    index: tuple  # of the first differing element; () for a 0-d array
+    got: float
+    expected: float
+    count: int  # elements that differ
+    size: int
+    largest: float  # the largest absolute difference (nan when a value is not finite)
+    shape: tuple = ()  # the compared arrays' shape
+
+    def where(self, inputs=None):
+        """'at index (3,) (input 0)' : the input is shown when it has the result's shape (element-wise functions)."""
+        at = f"at index {self.index}" if self.index else ""
+        if inputs is not None and np.shape(inputs) == self.shape and np.asarray(inputs).dtype.kind in "biuf":
+            value = float(np.asarray(inputs)[self.index])
+            at = f"{at} (input {value:.6g})" if self.index else f"at input {value:.6g}"
+        return at
+
+    def text(self):
+        """'got 1, expected 0 (2 of 9 elements differ; largest difference 1)'"""
+        extent = f" ({self.count} of {self.size} elements differ; largest difference {self.largest:.3g})" if self.size > 1 else ""
+        return f"got {self.got:.6g}, expected {self.expected:.6g}{extent}"
+
+
+def first_mismatch(expected, got, rtol, atol):
+    """The first element where got is not close to expected (same shape), or None."""
+    expected, got = np.asarray(expected, dtype=np.float64), np.asarray(got, dtype=np.float64)
+    bad = ~np.isclose(got, expected, rtol=rtol, atol=atol)
+    if not bad.any():
+        return None
+    index = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(got - expected)
+    largest = float(np.max(diff)) if np.all(np.isfinite(diff)) else float("nan")
+    return Mismatch(index, float(got[index]), float(expected[index]), int(bad.sum()), int(bad.size), largest, tuple(got.shape))
+
+
+def compare_array(label, expected, got, rtol, atol, got_type=None, kinds="f", inputs=None):
+    """None when got matches expected; otherwise a message naming label that shows the first
+    differing element: its index, the input there (when inputs has got's shape), got and expected.
 
     Checks, in order: it is an array, its shape, its dtype kind, finiteness, values.
     """
-    problem = compare_form(label, np.shape(expected), got, got_type, kinds)
+    problem = compare_form(label, np.shape(expected), got, got_type, kinds, inputs)
     if problem:
         return problem
-    expected, got = np.asarray(expected), np.asarray(got)
-    if not np.allclose(got, expected, rtol=rtol, atol=atol):
-        diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
-        worst = np.unravel_index(np.argmax(diff), diff.shape) if diff.ndim else ()
-        at = f" (largest difference {diff.max():.3g} at index {tuple(int(i) for i in worst)})" if diff.ndim else ""
-        return f"{label} has wrong values{at}: got {fmt_array(got)}, expected {fmt_array(expected)}"
+    miss = first_mismatch(expected, got, rtol, atol)
+    if miss:
+        where = miss.where(inputs)
+        return f"{label} has wrong values{' ' + where if where else ''}: {miss.text()}"
     return None
+
+
+def warnings_text(result):
+    """'; it warned: RuntimeWarning: overflow encountered in exp (raised at activations.py line 9)', or ''.
+    The text comes from the student process and is already inert; it only explains."""
+    caught = getattr(result, "warnings", ())
+    if not caught:
+        return ""
+    more = f" (and {len(caught) - 1} more)" if len(caught) > 1 else ""
+    where = ("; np.where(c, a, b) computes both a and b for every element, so the branch it does not pick can still overflow"
+             if any("where(" in w for w in caught) else "")
+    return f"; it warned: {caught[0]}{more}{where}"
 
 
 def compare_scalar(label, expected, got, rtol, atol, got_type=None):

@@ -74,7 +74,7 @@ def loss_problem(rule, s, r, prefix=""):
         problem = compare_scalar(f"forward(X, y) {what}", result_value(r, f"{prefix}result.{i}"), result_value(s, f"{prefix}result.{i}"),
                                  rule.rtol, rule.atol)
         if problem:
-            return problem + (" (the loss is the mean cross-entropy, without the L2 term)" if i == 0 else "")
+            return problem + (loss_diagnosis(s, r, rule, prefix) if i == 0 else "")
     return None
 
 
@@ -83,6 +83,24 @@ def loss_and_accuracy(rule):
         problem = loss_problem(rule, s, r)
         return Verdict(problem is None, problem or "loss and accuracy match the reference")
     return judge
+
+
+def loss_diagnosis(s, r, rule, prefix=""):
+    """Where a wrong loss comes from, told by what else forward returned: the probabilities (through the
+    gradient of b2, the batch mean of P - onehot(y)) and the accuracy. Never a guess the data do not support."""
+    accuracy_wrong = compare_scalar("accuracy", result_value(r, f"{prefix}result.1"), result_value(s, f"{prefix}result.1"), rule.rtol, rule.atol)
+    probs_right = compare_array("b2", result_value(r, f"{prefix}gradients.b2"), result_value(s, f"{prefix}gradients.b2"),
+                                rule.rtol, rule.atol) is None
+    if accuracy_wrong or not probs_right:
+        return ("; the scores are wrong before the loss is taken (" + ("the accuracy differs too" if accuracy_wrong else
+                "the gradient of b2, the batch mean of P - onehot(y), differs too") + "): check X W1 + b1, the sigmoid, "
+                "hidden W2 + b2 and the softmax")
+    ratio = float(result_value(s, f"{prefix}result.0")) / float(result_value(r, f"{prefix}result.0"))
+    n = result_value(s, "X").shape[0] if result_value(s, "X") is not None else 0
+    if n > 1 and np.isclose(ratio, n, rtol=1e-6):
+        return f"; it is {n} times the expected loss: average over the batch instead of summing"
+    return ("; the probabilities are right (the gradient of b2 matches), so the difference is in the loss formula itself: "
+            "the mean over the batch of -log P[n, y[n]], with no other term (no L2 penalty)")
 
 
 def gradient_problem(key, rule, s, r, p, prefix=""):

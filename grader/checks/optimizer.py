@@ -6,9 +6,10 @@ weights: an optimizer that resets (or never keeps) its velocity cannot hide ther
 
 import numpy as np
 
+from .. import blame
 from ..contract import KEYS, REGULARIZED
 from .base import Probe, Verdict
-from .common import add, requires_ok, rng_for
+from .common import add, bind, requires_ok, rng_for
 from .compare import compare_array, result_value
 
 M = "optimizer"
@@ -68,8 +69,10 @@ def checks(rubric):
                                        (0.9, "momentum", "momentum steps match the reference, a zero-gradient step included", (2,))):
         spec = {"learning_rate": 0.1, "reg": 0.01, "momentum": momentum, "steps": 4}
         probes = (Probe("sgd_steps", spec, sgd_inputs(rng_for(seed, f"{group} {momentum}"), 4, zero)),)
-        add(out, f"{group}/{slug}", what, probes, steps_judge(rule(group)),
+        judge = steps_judge(rule(group))
+        add(out, f"{group}/{slug}", what, probes, judge,
             "call apply_regularization, then v = momentum * v + g and w -= lr * v, in place, keeping v between calls",
             "the velocity is a running, decaying sum of past gradients that lives as long as the optimizer",
-            depends_on=("optimizer.SGD.apply_regularization",))
+            depends_on=("optimizer.SGD.apply_regularization",),
+            diagnose=blame.with_correct(blame.REGULARIZE, probes, bind(judge, probes)))
     return out

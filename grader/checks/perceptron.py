@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .. import blame
 from .base import Verdict
 from .common import add, call, requires_ok, rng_for, values_match
 from .compare import result_value
@@ -123,26 +124,30 @@ def checks(rubric):
             f"choose w and b so that only the {gate} rows are on the positive side",
             f"draw the four inputs on a plane: which line puts exactly the {gate} rows on one side?", run_reference=False)
 
+    def predict_blamed(probes, judge):  # train_perceptron may call predict: rerun it with a correct one
+        return blame.with_correct(blame.PREDICT, tuple(probes), lambda results, reference: judge(results, reference, tuple(probes)))
+
     for gate in ("AND", "OR"):
-        add(out, f"perceptron.train_perceptron/converges-{gate.lower()}", f"converges on {gate} and separates it",
-            [call(M, "train_perceptron", TRUTH_X, GATES[gate])], trains_judge(gate),
-            "stop and report converged=True after the first epoch with no mistake",
-            "on linearly separable data Rosenblatt's rule stops making mistakes after finitely many updates", run_reference=False)
+        probes = [call(M, "train_perceptron", TRUTH_X, GATES[gate])]
+        add(out, f"perceptron.train_perceptron/converges-{gate.lower()}", f"converges on {gate} and separates it", probes,
+            trains_judge(gate), "stop and report converged=True after the first epoch with no mistake",
+            "on linearly separable data Rosenblatt's rule stops making mistakes after finitely many updates", run_reference=False,
+            diagnose=predict_blamed(probes, trains_judge(gate)))
 
     id = "perceptron.train_perceptron/rule-trace"
     r = rng_for(seed, id)
     X = r.normal(0, 1, (12, 3))
     y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3 > 0).astype(np.int64)
-    add(out, id, "follows Rosenblatt's rule step for step",
-        [call(M, "train_perceptron", TRUTH_X, GATES["AND"], 0.5, 3), call(M, "train_perceptron", X, y, 1.0, 50)],
-        rule_trace_judge(rule("perceptron.train_perceptron")),
+    probes = [call(M, "train_perceptron", TRUTH_X, GATES["AND"], 0.5, 3), call(M, "train_perceptron", X, y, 1.0, 50)]
+    add(out, id, "follows Rosenblatt's rule step for step", probes, rule_trace_judge(rule("perceptron.train_perceptron")),
         "start from w = 0, b = 0; on a mistake add lr (y - y_hat) x to w and lr (y - y_hat) to b",
-        "visit the samples in the given order and update only on a mistake, scaled by the learning rate")
+        "visit the samples in the given order and update only on a mistake, scaled by the learning rate",
+        diagnose=predict_blamed(probes, rule_trace_judge(rule("perceptron.train_perceptron"))))
 
-    add(out, "perceptron.train_perceptron/xor-not-converged", "reports converged=False on XOR",
-        [call(M, "train_perceptron", TRUTH_X, GATES["XOR"], 1.0, 50)], xor_converged_judge,
+    probes = [call(M, "train_perceptron", TRUTH_X, GATES["XOR"], 1.0, 50)]
+    add(out, "perceptron.train_perceptron/xor-not-converged", "reports converged=False on XOR", probes, xor_converged_judge,
         "converged must be True only after an epoch without mistakes", "no line separates XOR, so some epoch always has a mistake",
-        run_reference=False)
+        run_reference=False, diagnose=predict_blamed(probes, xor_converged_judge))
 
     add(out, "perceptron.xor_network/truth-table", "computes XOR", [call(M, "xor_network")], xor_network_judge,
         "combine two hidden step units (for example OR and NAND) with an output unit (AND)",

@@ -6,13 +6,15 @@ import numpy as np
 
 from ..harness.train_config import TrainConfig
 from ..harness.training import epoch_batches
+from .. import blame
 from ..challenge import training_seed
+from .compare import first_mismatch
 from ..contract import KEYS
-from .base import Probe, Verdict
+from .base import Diagnosis, Probe, Verdict
 from .common import add
 
 NEEDS = ("two_layer_net", "optimizer")
-DEPENDS = ("two_layer_net.TwoLayerNet.forward", "optimizer.SGD.update", "optimizer.SGD.apply_regularization")
+DEPENDS = ("two_layer_net.TwoLayerNet.forward", "optimizer.SGD.update", "optimizer.SGD.apply_regularization")  # for the kit
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,13 @@ def trajectory_judge(rule, steps):
         for t in range(steps):
             for k in KEYS:
                 got, want = s.arrays.get(f"step{t}.{k}"), r.arrays.get(f"step{t}.{k}")
-                if got is None or got.shape != want.shape or not np.all(np.isfinite(got)) or not np.allclose(got, want, rtol=rule.rtol, atol=rule.atol):
-                    diff = "" if got is None or got.shape != want.shape else f" (largest difference {np.nanmax(np.abs(got - want)):.3g})"
-                    return Verdict(False, f"diverged from the reference at step {t + 1} of {steps}, first in {k}{diff}")
+                if got is None or got.shape != want.shape:
+                    shape = "nothing" if got is None else f"shape {got.shape}"
+                    return Verdict(False, f"after step {t + 1} of {steps}, weights[{k!r}] is {shape}, expected shape {want.shape}")
+                miss = first_mismatch(want, got, rule.rtol, rule.atol)
+                if miss:
+                    return Verdict(False, f"diverged from the reference at step {t + 1} of {steps}, first in {k}: "
+                                          f"{miss.where()} {miss.text()}")
         return Verdict(True, f"weights agree with the reference after each of {steps} steps")
 
     def judge(student, reference, probes):
@@ -57,6 +63,14 @@ def trajectory_judge(rule, steps):
             return Verdict(True, second.message + " (with correct sigmoid/softmax helpers)")
         return first
     return judge
+
+
+def trajectory_diagnosis(rule, steps, spec, inputs):
+    """Blame by substitution for a failed trajectory (grader.blame): each part run alone on the reference's data."""
+    return Diagnosis(
+        probes=lambda student, reference: blame.trajectory_probes(spec, inputs, reference[0] if reference else None, steps),
+        explain=lambda verdict, results, student, reference: blame.explain_trajectory(
+            verdict, results, reference[0], steps, rule.rtol, rule.atol))
 
 
 def test_accuracy_of(weights, X_test, y_test):
@@ -71,6 +85,17 @@ def test_accuracy_of(weights, X_test, y_test):
         hidden = 1.0 / (1.0 + np.exp(-((X_test / 255.0) @ W1 + b1)))  # (N, H)
         scores = hidden @ W2 + b2  # (N, C)
     return float(np.mean(np.argmax(scores, axis=1) == y_test))
+
+
+def model_mismatch(result, ours, threshold):
+    """When the training loop's own test accuracy (the student's forward; it only explains) reached the
+    threshold but the grader's forward on the same weights did not, forward computes another model."""
+    reported = result.arrays.get("test_accuracy") if result.ok else None
+    if reported is None or np.ndim(reported) != 0 or ours is None or not float(reported) >= threshold:
+        return ""
+    return (f". Your own forward measured {float(reported):.4f} on the same test set, so these weights work with your "
+            "forward, but the assignment's network (sigmoid hidden layer, then softmax of hidden W2 + b2) computes "
+            "something else with them: TwoLayerNet.forward computes another model than the assignment's")
 
 
 def accuracy_judge(threshold, epochs, dataset_name, X_test, y_test):
@@ -93,7 +118,8 @@ def accuracy_judge(threshold, epochs, dataset_name, X_test, y_test):
         note = "" if results[0][0] == best else " (reached with correct sigmoid/softmax helpers)"
         how = f"after {epochs} epoch(s) on {dataset_name}, computed by the grader from the best weights"
         if best < threshold:
-            return Verdict(False, f"test accuracy {best:.4f} {how}, below the threshold {threshold:.4f}{note}")
+            return Verdict(False, f"training finished; test accuracy {best:.4f} {how}, below the threshold "
+                                  f"{threshold:.4f}{note}{model_mismatch(student[0], results[0][0], threshold)}")
         return Verdict(True, f"test accuracy {best:.4f} {how} (threshold {threshold:.4f}){note}")
     return judge
 
@@ -111,10 +137,10 @@ def checks(rubric, dataset, data_dir):
             "grad_fill": "random", "grad_seed": config.seed}
     inputs = trajectory_inputs(dataset, config, steps, init)
     probes = tuple(Probe("trajectory", {**spec, "helpers": h}, inputs) for h in ("student", "provided"))
-    add(out, "training/trajectory", f"TwoLayerNet + SGD follow the reference for {steps} steps on the same batches", probes,
+    add(out, blame.TRAJECTORY_ID, f"TwoLayerNet + SGD follow the reference for {steps} steps on the same batches", probes,
         trajectory_judge(rule, steps), "forward's gradients and SGD's update must both match their contracts",
         "one training step is forward (gradients) then update (weights); both must follow the contract", needs=NEEDS,
-        depends_on=DEPENDS)
+        depends_on=DEPENDS, diagnose=trajectory_diagnosis(rule, steps, spec, inputs))
     digits = dataset.name == "digits"
     epochs = rule.params.digits_epochs if digits else rule.params.epochs
     threshold = rule.params.digits_threshold if digits else rule.params.threshold
@@ -124,5 +150,6 @@ def checks(rubric, dataset, data_dir):
         accuracy_judge(threshold, epochs, dataset.name, dataset.X_test, dataset.y_test),
         "train with the provided loop; a correct forward and SGD reach the threshold",
         "if the unit checks pass, the provided loop learns; a low accuracy points at forward or the update", needs=NEEDS,
-        depends_on=DEPENDS, run_reference=False, kind="training", requires=("training/trajectory",))
+        depends_on=DEPENDS, run_reference=False, kind="training", requires=(blame.TRAJECTORY_ID,),
+        diagnose=blame.speed_diagnosis(train_config, {"X": inputs["X0"], "y": inputs["y0"]}, blame.stopped_for_time))
     return out

@@ -23,6 +23,8 @@ def add_common(parser):
                         help="seconds the whole grade may take, however slow or stuck the code (default: the rubric's "
                              "budget_s, 240); checks the budget cannot fit fail as 'not run'")
     parser.add_argument("--quiet", action="store_true", help="print only the summary line")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show every check (not only the failed ones) and the progress lines")
     parser.add_argument("--isolation", choices=isolation.MODES, default="auto",
                         help="how student code is isolated: bwrap (Linux namespaces via bubblewrap), process (a plain "
                              "child process with audit hooks: weaker), or auto (bwrap when it works; default). "
@@ -58,7 +60,7 @@ def run(args, visible_only):
         options = pipeline.Options(only=args.only, visible_only=visible_only, dataset=args.dataset,
                                    data_dir=args.data_dir, blas_threads=args.threads, isolation=chosen.mode,
                                    budget_s=args.budget)
-        progress = (lambda msg: None) if args.quiet else (lambda msg: print(f"grader: {msg} ...", file=sys.stderr, flush=True))
+        progress = (lambda msg: print(f"grader: {msg} ...", file=sys.stderr, flush=True)) if args.verbose and not args.quiet else (lambda msg: None)
         result = pipeline.grade(args.path, rubric, options, progress)
     except (RubricError, SubmissionError, DataError, isolation.IsolationError) as exc:
         print(f"grader {'check' if visible_only else 'grade'}: error: {exc}", file=sys.stderr)
@@ -73,7 +75,7 @@ def run(args, visible_only):
     if not result.results and not result.grader_faults:
         print(f"grader: no check matches --only {args.only!r}", file=sys.stderr)
         return exits.USAGE, None
-    print(report.summary_line(result) if args.quiet else report.terminal_table(result))
+    print(report.summary_line(result) if args.quiet else report.terminal_report(result, args.verbose))
     for fault in result.grader_faults:
         print(f"grader fault: {fault}", file=sys.stderr)
     return (exits.FAULT if result.grader_faults else exits.OK), result

@@ -46,3 +46,16 @@ PROVIDED = {
     "activations": ("sigmoid", "sigmoid_grad", "relu", "relu_grad"),
     "softmax": ("softmax", "softmax_jacobian", "cross_entropy_loss", "accuracy"),
 }
+
+
+def predict(X, w, b):
+    """The perceptron's step: 1 where X @ w + b > 0 (strictly), else 0. X: (N, D); w: (D,)."""
+    return (np.asarray(X, dtype=np.float64) @ np.asarray(w, dtype=np.float64) + b > 0).astype(np.int64)
+
+
+def regularization(reg):
+    """A correct SGD.apply_regularization for the given reg: gradients[k] += reg * weights[k] for W1, W2."""
+    def apply_regularization(self, model):
+        for k in ("W1", "W2"):
+            model.gradients[k] += reg * model.weights[k]
+    return apply_regularization

@@ -39,6 +39,28 @@ class Implementation:
         return self._import(name)
 
     @contextlib.contextmanager
+    def patched(self, names, spec):
+        """Substitution: temporarily replace the submission's perceptron.predict and/or
+        SGD.apply_regularization (names) with correct ones, to see whether they explain a failure."""
+        saved = []
+        if "predict" in names:
+            target = self._import("perceptron")
+            saved.append((target, "predict", target.__dict__.get("predict", _ABSENT)))
+            target.predict = helpers.predict
+        if "apply_regularization" in names:
+            target = self._import("optimizer").SGD
+            saved.append((target, "apply_regularization", target.__dict__.get("apply_regularization", _ABSENT)))
+            target.apply_regularization = helpers.regularization(spec["reg"])
+        try:
+            yield
+        finally:
+            for target, name, value in reversed(saved):
+                if value is _ABSENT:
+                    delattr(target, name)
+                else:
+                    setattr(target, name, value)
+
+    @contextlib.contextmanager
     def provided_helpers(self):
         """Temporarily replace the activation and softmax helpers wherever the submission sees them."""
         saved = []
@@ -93,6 +115,8 @@ def call(impl, spec, inputs):
         warnings.simplefilter("always")
         with np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
             result = fn(*args, **kwargs)
+    for w in caught:  # passed on to the worker's record, which says where each came from
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     outputs = {"result": result, "warnings": len(caught)}
     outputs.update({f"arg{i}": a for i, a in enumerate(args) if isinstance(a, np.ndarray)})
     return outputs
@@ -167,14 +191,70 @@ def sgd_steps(impl, spec, inputs):
     return outputs
 
 
+def _copies(arrays):
+    return {k: np.array(arrays[k], dtype=np.float64, copy=True) for k in KEYS}
+
+
 def trajectory(impl, spec, inputs):
-    """k steps of forward + update on given batches: the weights after each step."""
+    """k steps of forward + update on given batches: after each step t, the loss (loss{t}),
+    the gradients forward left before the update (grad{t}), the gradients after the update
+    (rgrad{t}, regularized) and the weights (step{t}). The reference's are the data that
+    blame by substitution feeds to the submission's parts one at a time."""
     net, opt = new_net(impl, spec, inputs), _optimizer(impl, spec)  # gradient buffers as spec["grad_fill"] says
     outputs = {}
     for t in range(spec["steps"]):
-        net.forward(inputs[f"X{t}"].copy(), inputs[f"y{t}"].copy(), "train")
+        outputs[f"loss{t}"] = net.forward(inputs[f"X{t}"].copy(), inputs[f"y{t}"].copy(), "train")[0]
+        outputs[f"grad{t}"] = _copies(net.gradients)
         opt.update(net)
-        outputs[f"step{t}"] = {k: np.array(net.weights[k], dtype=np.float64, copy=True) for k in KEYS}
+        outputs[f"rgrad{t}"] = _copies(net.gradients)
+        outputs[f"step{t}"] = _copies(net.weights)
+    return outputs
+
+
+def _weights_at(inputs, t):
+    """The reference trajectory's weights before step t (step 0: the initial weights)."""
+    return {k: inputs[f"w{t}.{k}"].copy() for k in KEYS}
+
+
+def forward_along(impl, spec, inputs):
+    """Substitution: the submission's forward on the reference trajectory's weights at each step
+    (one net object throughout, so state kept between calls shows; a fresh one per step when
+    spec["fresh"]): loss{t} and grad{t}."""
+    net = new_net(impl, spec, {f"w.{k}": inputs[f"w0.{k}"] for k in KEYS})
+    outputs = {}
+    for t in range(spec["steps"]):
+        if spec.get("fresh"):
+            net = new_net(impl, spec, {f"w.{k}": inputs[f"w{t}.{k}"] for k in KEYS})
+        net.weights = _weights_at(inputs, t)
+        outputs[f"loss{t}"] = net.forward(inputs[f"X{t}"].copy(), inputs[f"y{t}"].copy(), "train")[0]
+        outputs[f"grad{t}"] = _copies(net.gradients)
+    return outputs
+
+
+def _model_at(inputs, t):
+    return types.SimpleNamespace(weights=_weights_at(inputs, t), gradients={k: inputs[f"g{t}.{k}"].copy() for k in KEYS})
+
+
+def update_along(impl, spec, inputs):
+    """Substitution: the submission's SGD (one object throughout) fed the reference trajectory's
+    weights and gradients at each step: the weights after each update (step{t})."""
+    opt = _optimizer(impl, spec)
+    outputs = {}
+    for t in range(spec["steps"]):
+        model = _model_at(inputs, t)
+        opt.update(model)
+        outputs[f"step{t}"] = _copies(model.weights)
+    return outputs
+
+
+def regularize_along(impl, spec, inputs):
+    """Substitution: SGD.apply_regularization alone on the reference trajectory's weights and
+    gradients at each step: the gradients after it (rgrad{t})."""
+    outputs = {}
+    for t in range(spec["steps"]):
+        model = _model_at(inputs, t)
+        _optimizer(impl, spec).apply_regularization(model)
+        outputs[f"rgrad{t}"] = _copies(model.gradients)
     return outputs
 
 
@@ -237,13 +317,45 @@ def timed_epochs(impl, spec, inputs, progress=None, wait_for_go=None, epoch_done
     return {}
 
 
+def part_times(impl, spec, inputs):
+    """Substitution for a slow epoch: the mean seconds of a forward call (train mode) and of an
+    SGD.update call on one batch of the assignment's shapes, timed here over at most spec["repeats"]
+    calls or spec["max_seconds"] per part. The grader compares them with the reference's on the same
+    batch; a figure from this process only explains, never earns."""
+    import time
+    net, opt = new_net(impl, spec, inputs), _optimizer(impl, spec)
+    X, y = inputs["X"], inputs["y"]
+
+    def mean_seconds(step):
+        start, calls = time.perf_counter(), 0
+        while calls < spec["repeats"] and (calls == 0 or time.perf_counter() - start < spec["max_seconds"]):
+            step()
+            calls += 1
+        return (time.perf_counter() - start) / calls
+
+    forward = mean_seconds(lambda: net.forward(X.copy(), y.copy(), "train"))
+    return {"forward": forward, "update": mean_seconds(lambda: opt.update(net))}
+
+
+def imports(impl, spec, inputs):
+    """Import spec["modules"] and nothing else: does the module import at all?"""
+    for name in spec["modules"]:
+        impl.module(name)
+    return {}
+
+
 PROBES = {
+    "imports": imports,
     "call": call,
     "net_forward": net_forward,
     "net_losses": net_losses,
     "sgd_regularize": sgd_regularize,
     "sgd_steps": sgd_steps,
     "trajectory": trajectory,
+    "forward_along": forward_along,
+    "update_along": update_along,
+    "regularize_along": regularize_along,
+    "part_times": part_times,
     "train": train_run,
     "timed_epochs": timed_epochs,
 }

@@ -111,13 +111,6 @@ class Selection:
         return by_name and (not self.groups or group in self.groups)
 
 
-def dependency_note(check, failed_groups):
-    hit = [g for g in check.depends_on if g in failed_groups]
-    if not hit:
-        return ""
-    return "Note: " + ", ".join(hit) + " also failed; fixing " + ("it" if len(hit) == 1 else "them") + " first may fix this check."
-
-
 @dataclass(frozen=True)
 class Report:
     path: str
@@ -200,7 +193,6 @@ def judge_all(checks, modules, missing, threads, progress, training=None):
             trajectory = verdicts.get(training.get("trajectory"))
             verdicts[c.name] = judges.requiring_trajectory(
                 judges.as_the_grader_retrains(verdicts[c.name], student[c.name][0], helpers_failed, trajectory), trajectory)
-    failed_groups = {c.group for c in checks if not verdicts[c.name].passed}
-    return [CheckResult(c.name, c.group, c.points, verdicts[c.name].passed, verdicts[c.name].message, c.hint,
-                        "" if verdicts[c.name].passed else dependency_note(c, failed_groups),
+    # No note from a fixed list of dependencies: only the grader's substitution runs may blame another part.
+    return [CheckResult(c.name, c.group, c.points, verdicts[c.name].passed, verdicts[c.name].message, c.hint, "",
                         sum(r.seconds for r in student[c.name]), c.id, c.advice) for c in checks]

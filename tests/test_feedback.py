@@ -1,0 +1,162 @@
+"""Feedback that points at the right code: the first differing element, the warning and its line,
+the hint that fits the failure, and the function at fault named. Pure: results are written by hand."""
+
+import numpy as np
+import pytest
+
+from grader import blame, preflight
+from grader.checks.base import Probe, Verdict
+from grader.checks.compare import compare_array, warnings_text
+from grader.checks.network import loss_and_accuracy
+from grader.checks.performance import ReferenceUntimed, ratio_judge
+from grader.harness.worker import warning_record
+from grader.rubric import GroupRule
+from grader.sandbox import Call, CallResult, warning_texts
+
+RULE = GroupRule(points=1.0, rtol=1e-6, atol=1e-9)
+
+
+def ok(arrays, warnings=()):
+    return CallResult("ok", "", {}, arrays, 0.0, tuple(warnings))
+
+
+def failed(message):
+    return CallResult("error", message, {}, {}, 0.0)
+
+
+# -- the first differing element ----------------------------------------------------------
+
+
+def test_a_wrong_value_is_shown_at_its_first_index_with_the_input_there():
+    x = np.array([-2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+    message = compare_array("relu_grad(array of shape (8,))", (x > 0).astype(float), (x >= 0).astype(float), 1e-6, 1e-9, inputs=x)
+    assert message == ("relu_grad(array of shape (8,)) has wrong values at index (2,) (input 0): got 1, expected 0 "
+                       "(1 of 8 elements differ; largest difference 1)")
+
+
+def test_the_differing_element_is_shown_even_beyond_what_a_truncated_array_would_show():
+    expected = np.zeros(100)
+    got = expected.copy()
+    got[97] = 1.0
+    message = compare_array("predict(X, w, b)", expected, got, 1e-6, 1e-9)
+    assert "at index (97,): got 1, expected 0" in message and "..." not in message
+
+
+def test_an_input_of_another_shape_is_not_shown():
+    message = compare_array("f(X)", np.zeros(3), np.ones(3), 1e-6, 1e-9, inputs=np.zeros((3, 2)))
+    assert "input" not in message and "at index (0,)" in message
+
+
+# -- warnings, quoted with the line that raised them ---------------------------------------
+
+
+def test_a_warning_is_quoted_with_its_file_line_and_source():
+    class Caught:
+        message, category, filename, lineno = "overflow encountered in exp", RuntimeWarning, "/pkg/assignment/activations.py", 9
+
+    record = warning_record([Caught()], "/pkg/assignment")
+    assert record[0] | {"source": ""} == {"category": "RuntimeWarning", "message": "overflow encountered in exp",
+                                          "file": "activations.py", "line": 9, "source": ""}
+    (text,) = warning_texts([{**record[0], "source": "return np.where(x >= 0, 1 / (1 + np.exp(-x)), e / (1 + e))"}])
+    assert text == ('RuntimeWarning: overflow encountered in exp (raised at activations.py line 9: '
+                    '"return np.where(x >= 0, 1 / (1 + np.exp(-x)), e / (1 + e))")')
+    said = warnings_text(ok({}, [text]))
+    assert said.startswith("; it warned: RuntimeWarning: overflow") and "np.where(c, a, b) computes both a and b" in said
+
+
+def test_a_warning_outside_the_submission_gives_no_file():
+    class Caught:
+        message, category, filename, lineno = "divide by zero", RuntimeWarning, "/usr/lib/numpy/core.py", 3
+
+    assert warning_record([Caught()], "/pkg/assignment")[0]["file"] == ""
+
+
+def test_warning_text_from_the_student_process_is_made_inert_and_bounded():
+    (text,) = warning_texts([{"category": "Runtime\x1b[2JWarning", "message": "x" * 5000, "file": "a.py", "line": True}])
+    assert "\x1b" not in text and len(text) < 400 and "line" not in text.split(":", 1)[1][-20:]
+    assert warning_texts("not a list") == () and warning_texts([7]) == ()
+
+
+# -- the loss: where a wrong loss comes from -----------------------------------------------
+
+
+def forward_result(loss, accuracy, db2, n=8):
+    return ok({"result.0": np.array(loss), "result.1": np.array(accuracy), "gradients.b2": np.asarray(db2), "X": np.zeros((n, 6))})
+
+
+@pytest.mark.parametrize("loss, accuracy, db2, says, never", [
+    (1.62, 0.5, [0.1, -0.1], "the probabilities are right", "the scores are wrong"),
+    (1.58, 0.5, [0.2, -0.1], "the scores are wrong before the loss is taken", "L2"),
+    (1.58, 0.25, [0.1, -0.1], "the accuracy differs too", "L2"),
+    (1.60 * 8, 0.5, [0.1, -0.1], "8 times the expected loss", "L2"),
+])
+def test_the_loss_message_says_where_the_difference_comes_from(loss, accuracy, db2, says, never):
+    """A bias added to the weight matrix changes the scores: no suggestion about an L2 term then."""
+    reference = forward_result(1.60, 0.5, [0.1, -0.1])
+    verdict = loss_and_accuracy(RULE)(forward_result(loss, accuracy, db2), reference, None)
+    assert not verdict.passed and says in verdict.message and never not in verdict.message
+
+
+# -- the timing check: slowness, wrong epochs, crashes and the grader's own faults ----------
+
+
+def timed(*times):
+    return CallResult("ok", "", {"verified": {"by": "the reference's epochs"}}, {"times": np.array(times)}, 0.0)
+
+
+def test_a_crashed_epoch_is_not_blamed_on_slowness():
+    verdict = ratio_judge(3.0)([failed("raised ValueError: shapes (at two_layer_net.py line 30)")], [failed("no epoch was timed")], ())
+    assert not verdict.passed and "vectorize" not in verdict.hint and "not about speed" in verdict.hint
+    assert "grader" not in verdict.message
+
+
+def test_a_wrong_epoch_is_sent_to_the_trajectory_and_training_checks():
+    s = failed("the timed epoch's weights differ from the reference's epoch with the same shuffle (repeat 1: W1 differs)")
+    assert "make the trajectory and training checks pass first" in ratio_judge(3.0)([s], [timed(1.0)], ()).hint
+
+
+def test_a_slow_epoch_gets_the_vectorize_hint():
+    verdict = ratio_judge(3.0)([timed(5.0, 5.0)], [timed(1.0, 1.0)], ())
+    assert not verdict.passed and "vectorize" in verdict.hint
+
+
+def test_an_untimed_reference_is_the_graders_fault_never_the_students():
+    with pytest.raises(ReferenceUntimed):
+        ratio_judge(3.0)([timed(1.0)], [failed("no epoch was timed")], ())
+
+
+# -- substitution of a function the check's function calls --------------------------------
+
+
+def test_a_function_that_calls_a_wrong_predict_names_predict_only_when_a_correct_one_fixes_it():
+    verdict = Verdict(False, "after training got w=[1, 0.5], b=-1")
+    fixed = blame.patched_verdict(verdict, Verdict(True, "follows the rule"), blame.PREDICT)
+    assert fixed.culprits == (blame.PREDICT,) and "with a correct predict patched in, this check passes" in fixed.note
+    assert "fix predict first" in fixed.hint
+    assert blame.patched_verdict(verdict, Verdict(False, "still wrong"), blame.PREDICT) is verdict
+
+
+def test_the_patched_rerun_asks_the_harness_for_the_correct_part():
+    probes = (Probe("call", {"module": "perceptron", "function": "train_perceptron"}),)
+    diagnosis = blame.with_correct(blame.REGULARIZE, probes, lambda results, reference: Verdict(True, ""))
+    (patched,) = diagnosis.probes([], [])
+    assert patched.spec["patch"] == ["apply_regularization"] and "patch" not in probes[0].spec
+
+
+# -- stand-ins for helper modules that fail to import --------------------------------------
+
+
+def test_a_helper_that_fails_to_import_is_found_with_its_reason():
+    calls = preflight.import_calls({"softmax": "s.py", "activations": "a.py", "two_layer_net": "t.py"}, 5.0)
+    assert [c.spec["modules"] for c in calls] == [["activations"], ["softmax"]]
+    results = [ok({}), failed("raised ImportError: assignment.softmax failed to import: raised SyntaxError: '(' was never closed")]
+    assert preflight.broken_modules(calls, results) == {"softmax": "raised SyntaxError: '(' was never closed"}
+    assert preflight.broken_result("softmax", "raised SyntaxError").message.startswith("softmax.py failed to import")
+    assert isinstance(calls[0], Call)
+
+
+def test_a_non_finite_value_is_shown_with_the_input_that_produced_it():
+    x = np.array([-1e4, 0.0, 1e4])
+    got = np.array([0.0, 0.5, np.nan])
+    message = compare_array("sigmoid(array of shape (3,))", np.array([0.0, 0.5, 1.0]), got, 1e-6, 1e-9, inputs=x)
+    assert message == "sigmoid(array of shape (3,)) contains NaN or inf at index (2,) (input 10000): got nan"
