@@ -1,12 +1,13 @@
-"""The grading pipeline, declared in order:
+"""The grading pipeline, declared in order in grade(), one function per step:
 
-1. open the submission (folder or .zip) and find its modules;
-2. load the rubric and, when training checks are selected, the dataset;
-3. build the check catalog and select checks (--only, visible-only);
-4. run every check's probes on the submission and on the reference, each in
-   its own sandboxed processes (grader.sandbox), training and timing included;
-5. judge each check (pure functions in grader.checks), allocate points;
-6. return a GradingResult; grader.report turns it into files and tables.
+1. open the submission (folder or .zip) and find its modules (open_submission);
+2. validate the rubric and derive this submission's challenge seed (challenged);
+3. load the secretly transformed dataset, when a picked check trains or times (load_data);
+4. build the check catalog and pick checks (--only, visible-only) (catalog.build, select);
+5. run every check's probes on the submission and on the reference, each in its own
+   sandboxed processes, training, timing and blame by substitution included (run_all);
+6. judge each check with its pure judge (judge);
+7. allocate points and assemble a GradingResult (assemble); grader.report turns it into files.
 """
 
 import fnmatch
@@ -19,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from . import blame, budget as budgets, challenge, preflight, scoring
 from .checks import catalog
-from .checks.base import Verdict, with_requirements
+from .checks.base import Verdict, display_name, with_requirements
 from .pace import Pace, too_slow_message
 from .contract import HELPER_MODULES, MODULES
 from .results import CheckResult, GradingResult
@@ -46,31 +47,27 @@ class Options:
     budget_s: float = None  # --budget: seconds the whole grade may take (None: the rubric's budget_s)
 
 
-def select(checks, rubric, options):
-    """The checks to run: those --only matches by id or name (and visible ones only, for the self-check),
-    with the checks they require (Check.requires, by id), so that a verdict never depends on what was selected."""
-    def shown(c):
-        return not options.visible_only or rubric.visibility(c.id, c.group) == "visible"
+def wanted(id, name, group, rubric, options):
+    """Whether options pick the check (id, name, group): --only matches the id or the name (a glob or a
+    substring), and the self-check keeps only visible checks."""
+    if options.visible_only and rubric.visibility(id, group) != "visible":
+        return False
+    return not options.only or any(fnmatch.fnmatch(text, options.only) or options.only.lower() in text.lower() for text in (id, name))
 
-    def matched(c):
-        return not options.only or any(fnmatch.fnmatch(text, options.only) or options.only.lower() in text.lower()
-                                       for text in (c.id, c.name))
-    chosen = {c.id for c in checks if shown(c) and matched(c)}
+
+def select(checks, rubric, options):
+    """The checks to run: those the options pick (wanted), with the checks they require (Check.requires, by id)
+    when those are visible to this run, so that a verdict never depends on what was selected."""
+    chosen = {c.id for c in checks if wanted(c.id, c.name, c.group, rubric, options)}
     required = {r for c in checks if c.id in chosen for r in c.requires}
-    return [c for c in checks if c.id in chosen or (c.id in required and shown(c))]
+    return [c for c in checks if c.id in chosen or (c.id in required and wanted(c.id, c.name, c.group, rubric, replace(options, only=None)))]
 
 
 def needs_data(rubric, options):
-    """Whether a check that trains or times is selected, so the dataset must be loaded.
-
-    The data checks' names are built on a tiny stand-in dataset just to match them.
-    """
-    import types
-    import numpy as np
-    stand_in = types.SimpleNamespace(name=options.dataset if options.dataset != "auto" else "mnist",
-                                     X_train=np.zeros((64, 784), np.uint8), y_train=np.zeros(64, np.int64),
-                                     X_test=np.zeros((1, 784), np.uint8), y_test=np.zeros(1, np.int64))
-    return bool(select(catalog.data_checks(rubric, stand_in, "."), rubric, options))
+    """Whether a check that trains or times is picked, so the dataset must be loaded; the catalog names
+    those checks without any data."""
+    texts = catalog.data_check_texts(rubric, digits=options.dataset == "digits")
+    return any(wanted(id, display_name(id, text), id.split("/", 1)[0], rubric, options) for id, text in texts.items())
 
 
 def modules_with_stand_ins(submission):
@@ -136,56 +133,86 @@ def load_dataset(options, seed, progress):
     return dataset, text, write_for_sandbox(dataset, folder)
 
 
-def grade(path, rubric, options=Options(), progress=lambda msg: None):
-    """Grade the submission at path. Never raises for anything the submission does.
+@dataclass(frozen=True)
+class Runs:
+    """What running the probes gave, each keyed by check name: the submission's results, the reference's,
+    the results of the blame-by-substitution runs, and the tail of what the submission printed."""
+    student: dict  # name -> [CallResult]
+    reference: dict  # name -> [CallResult]
+    output: str
+    substituted: dict  # name -> [CallResult]
 
-    Raises SubmissionError (unusable path) and GraderFault (the sandbox fails the reference too).
+
+def grade(path, rubric, options=Options(), progress=lambda msg: None):
+    """Grade the submission at path, step by step: open it, plan the checks (with the challenge seed),
+    load the data they need, run them, judge them, assemble the result. Never raises for anything the
+    submission does. Raises SubmissionError (unusable path) and GraderFault (the sandbox fails the reference too).
     """
     t0 = time.monotonic()
     budget = budgets.Budget(float(options.budget_s or rubric.budget_s), t0)
     submission = open_submission(path)  # SubmissionError for unusable paths (usage error)
     data_dir = None
-    faults = []
     try:
-        validate_against(rubric, catalog.group_names(rubric), catalog.check_ids(rubric))
-        rubric = replace(rubric, seed=challenge.challenge_seed(rubric.seed, challenge.submission_digest(submission.modules)))
-        dataset, dataset_text = None, "none (no training checks selected)"
-        if needs_data(rubric, options):
-            dataset, dataset_text, data_dir = load_dataset(options, rubric.seed, progress)
+        rubric = challenged(rubric, submission)
+        dataset, dataset_text, data_dir = load_data(rubric, options, progress)
         every_check = catalog.build(rubric, dataset, data_dir)
         checks = select(every_check, rubric, options)
-        points = scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.id, c.group) for c in every_check],
-                                  rubric.fixed_points())
-        student_results, reference_results, student_output, substituted = run_all(
-            submission, checks, rubric, options, data_dir, progress, budget, dataset)
-        results = []
-        verdicts, not_run = {}, not_run_verdict(budget, checks, student_results)
-        for c in checks:
-            verdict, fault = judge_safely(c, student_results[c.name], reference_results.get(c.name, []), substituted.get(c.name, ()))
-            if fault:
-                faults.append(fault)
-            if not verdict.passed and any(r.status == "not_run" for r in student_results[c.name]):
-                verdict = not_run
-            verdicts[c.name] = verdict
-        verdicts = {c.name: with_requirements(c, verdicts[c.name], {k.id: verdicts[k.name] for k in checks}) for c in checks}
-        by_id = {c.id: verdicts[c.name] for c in checks}
-        for c in checks:
-            v = verdicts[c.name]
-            note = " ".join(n for n in (v.note, "" if v.passed or c.kind == "unit" else blame.downstream_note(by_id, c.group)) if n)
-            seconds = sum(r.seconds for r in student_results[c.name])
-            max_score = points[c.id]
-            results.append(CheckResult(c.name, c.group, c.area, rubric.visibility(c.id, c.group), max_score,
-                                       max_score if v.passed else 0.0, v.passed, v.message, situational_hint(v, c, rubric.hints), note,
-                                       seconds, c.id, rubric.advice(c.id)))
-        skipped = sum(verdicts[c.name] is not_run for c in checks)
-        chosen = {c.id for c in checks}
-        unseen = sum(points[c.id] for c in select(every_check, rubric, replace(options, visible_only=False)) if c.id not in chosen)
-        return GradingResult(submission.name, dataset_text, tuple(results), time.monotonic() - t0, tuple(faults),
-                             submission.missing, student_output, options.isolation, budget.seconds, skipped, round(unseen, 2))
+        runs = Runs(*run_all(submission, checks, rubric, options, data_dir, progress, budget, dataset))
+        verdicts, faults = judge(checks, runs, budget)
+        return assemble(submission, rubric, options, every_check, checks, runs, verdicts, faults, dataset_text, budget,
+                        time.monotonic() - t0)
     finally:
         if data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
         cleanup(submission)
+
+
+def challenged(rubric, submission):
+    """The rubric, validated against the catalog, with its seed turned into this submission's challenge seed."""
+    validate_against(rubric, catalog.group_names(rubric), catalog.check_ids(rubric))
+    return replace(rubric, seed=challenge.challenge_seed(rubric.seed, challenge.submission_digest(submission.modules)))
+
+
+def load_data(rubric, options, progress):
+    """(dataset, a sentence naming it, the sandbox's folder for it), or Nones when no picked check trains or times."""
+    if not needs_data(rubric, options):
+        return None, "none (no training checks selected)", None
+    return load_dataset(options, rubric.seed, progress)
+
+
+def judge(checks, runs, budget):
+    """({check name: Verdict}, [grader faults]): each check judged on its results (and explained by its
+    substitution runs), a check the budget left out failed as not run, then the requirements applied."""
+    verdicts, faults, not_run = {}, [], not_run_verdict(budget, checks, runs.student)
+    for c in checks:
+        verdict, fault = judge_safely(c, runs.student[c.name], runs.reference.get(c.name, []), runs.substituted.get(c.name, ()))
+        if fault:
+            faults.append(fault)
+        if not verdict.passed and any(r.status == "not_run" for r in runs.student[c.name]):
+            verdict = not_run
+        verdicts[c.name] = verdict
+    by_id = {c.id: verdicts[c.name] for c in checks}
+    return {c.name: with_requirements(c, verdicts[c.name], by_id) for c in checks}, faults
+
+
+def assemble(submission, rubric, options, every_check, checks, runs, verdicts, faults, dataset_text, budget, seconds):
+    """The GradingResult: each check's points, feedback, hint and note, and what the run left out."""
+    points = scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.id, c.group) for c in every_check],
+                              rubric.fixed_points())
+    by_id = {c.id: verdicts[c.name] for c in checks}
+    results = []
+    for c in checks:
+        v = verdicts[c.name]
+        note = " ".join(n for n in (v.note, "" if v.passed or c.kind == "unit" else blame.downstream_note(by_id, c.group)) if n)
+        max_score = points[c.id]
+        results.append(CheckResult(c.name, c.group, c.area, rubric.visibility(c.id, c.group), max_score,
+                                   max_score if v.passed else 0.0, v.passed, v.message, situational_hint(v, c, rubric.hints), note,
+                                   sum(r.seconds for r in runs.student[c.name]), c.id, rubric.advice(c.id)))
+    skipped = sum(not verdicts[c.name].passed and any(r.status == "not_run" for r in runs.student[c.name]) for c in checks)
+    chosen = {c.id for c in checks}
+    unseen = sum(points[c.id] for c in select(every_check, rubric, replace(options, visible_only=False)) if c.id not in chosen)
+    return GradingResult(submission.name, dataset_text, tuple(results), seconds, tuple(faults), submission.missing, runs.output,
+                         options.isolation, budget.seconds, skipped, round(unseen, 2))
 
 
 def situational_hint(verdict, check, level):

@@ -58,3 +58,19 @@ def test_selecting_a_check_runs_the_checks_it_requires():
     accuracy = next(c for c in checks if c.kind == "training")
     chosen = select(checks, RUBRIC, Options(only=accuracy.name))
     assert [c.id for c in chosen] == [c.id for c in checks if c.id in (accuracy.id, *accuracy.requires)]
+
+
+def test_the_data_is_loaded_only_when_a_picked_check_trains_or_times():
+    """The catalog names those checks without any data: --only matches their ids and names alike."""
+    from grader.pipeline import needs_data
+    assert needs_data(RUBRIC, Options())
+    assert needs_data(RUBRIC, Options(only="training/accuracy"))
+    assert needs_data(RUBRIC, Options(only="*test accuracy reaches the threshold*"))
+    assert needs_data(RUBRIC, Options(only="performance*"))
+    assert not needs_data(RUBRIC, Options(only="softmax.*"))
+    assert not needs_data(RUBRIC, Options(only="*no such check*"))
+
+
+def test_the_catalog_names_the_data_checks_as_the_built_checks_do():
+    built = {c.id: c.text for c in data_catalog() if c.group in ("training", "performance")}
+    assert catalog.data_check_texts(RUBRIC) == built

@@ -36,6 +36,11 @@ class Diagnosis:
     reference_too: bool = False  # also run the probes on the reference; explain then gets student's + reference's results
 
 
+def display_name(id, text):
+    """'softmax.softmax: handles a 1-D input' for id 'softmax.softmax/one-dim' and its sentence."""
+    return f"{id.split('/', 1)[0]}: {text}"
+
+
 @dataclass(frozen=True)
 class Check:
     """A check: its stable id, its display sentence, the modules it exercises, the probes it runs on
@@ -61,7 +66,7 @@ class Check:
     @property
     def name(self):
         """The display name: '<group>: <sentence>'."""
-        return f"{self.group}: {self.text}"
+        return display_name(self.id, self.text)
 
     @property
     def area(self):

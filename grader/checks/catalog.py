@@ -14,7 +14,6 @@ PARAMS = {  # group -> the dataclass of its rubric parameters; a group not named
     "performance": PerformanceParams,
 }
 
-DATA_CHECK_IDS = ("training/trajectory", "training/accuracy", "performance/epoch-time")  # ids of data_checks' checks
 
 
 def unit_checks(rubric):
@@ -36,16 +35,29 @@ def build(rubric, dataset=None, data_dir=None):
     return checks
 
 
+DATA_GROUPS = ("training", "performance")  # the groups of data_checks' checks
+
+
+def data_check_texts(rubric, digits=False):
+    """{id: display sentence} of the checks that train or time, known without loading any data
+    (a group the rubric lacks has none here; validate_against names it)."""
+    texts = {}
+    if "training" in rubric.groups:
+        texts.update(training.texts(rubric.rule("training").params, digits))
+    if "performance" in rubric.groups:
+        texts.update(performance.texts(rubric.rule("performance").params))
+    return texts
+
+
 def check_ids(rubric):
     """The id of every check the catalog can produce, in order, without loading data."""
-    return [c.id for c in unit_checks(rubric)] + list(DATA_CHECK_IDS)
+    return [c.id for c in unit_checks(rubric)] + list(data_check_texts(rubric))
 
 
 def group_names(rubric):
     """Every group the catalog can produce, for validating a rubric without loading data."""
     names = []
-    for id in check_ids(rubric):
-        group = id.split("/", 1)[0]
+    for group in [c.group for c in unit_checks(rubric)] + list(DATA_GROUPS):
         if group not in names:
             names.append(group)
     return names

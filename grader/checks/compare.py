@@ -3,8 +3,6 @@ the first differing element, its index, the input there, and the warning that ca
 
 from dataclasses import dataclass
 
-from dataclasses import dataclass
-
 import numpy as np
 
 

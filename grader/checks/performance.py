@@ -60,6 +60,11 @@ def ratio_judge(max_ratio):
     return judge
 
 
+def texts(params):
+    """{check id: display sentence} of the performance check, known without any data."""
+    return {"performance/epoch-time": f"training epoch within {params.max_ratio:g}x the reference's time"}
+
+
 def checks(rubric, dataset, data_dir):
     rule = rubric.rule("performance")
     subset = rule.params.subset
@@ -72,6 +77,6 @@ def checks(rubric, dataset, data_dir):
     id = "performance/epoch-time"
     rng = rng_for(rubric.seed, id)
     batch = {"X": rng.random((config.batch_size, dataset.X_train.shape[1])), "y": rng.integers(0, 10, config.batch_size)}
-    return [add([], id, f"training epoch within {max_ratio:g}x the reference's time", probes, ratio_judge(max_ratio), SLOW_HINT,
+    return [add([], id, texts(rule.params)[id], probes, ratio_judge(max_ratio), SLOW_HINT,
                 "one matrix product handles a whole batch; Python loops over samples are slow", needs=NEEDS,
                 depends_on=("two_layer_net.TwoLayerNet.forward",), kind="performance", diagnose=blame.speed_diagnosis(config, batch))]

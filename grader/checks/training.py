@@ -124,6 +124,13 @@ def accuracy_judge(threshold, epochs, dataset_name, X_test, y_test):
     return judge
 
 
+def texts(params, digits):
+    """{check id: display sentence} of the training checks, known without any data (digits: the digits set)."""
+    epochs = params.digits_epochs if digits else params.epochs
+    return {blame.TRAJECTORY_ID: f"TwoLayerNet + SGD follow the reference for {params.steps} steps on the same batches",
+            "training/accuracy": f"test accuracy reaches the threshold after {epochs} epoch(s) of the provided loop"}
+
+
 def checks(rubric, dataset, data_dir):
     """dataset: the RawDataset in use (uint8 images); data_dir: where the sandbox finds its .npy files."""
     from ..harness.probes import init_weights
@@ -137,7 +144,8 @@ def checks(rubric, dataset, data_dir):
             "grad_fill": "random", "grad_seed": config.seed}
     inputs = trajectory_inputs(dataset, config, steps, init)
     probes = tuple(Probe("trajectory", {**spec, "helpers": h}, inputs) for h in ("student", "provided"))
-    add(out, blame.TRAJECTORY_ID, f"TwoLayerNet + SGD follow the reference for {steps} steps on the same batches", probes,
+    text = texts(rule.params, dataset.name == "digits")
+    add(out, blame.TRAJECTORY_ID, text[blame.TRAJECTORY_ID], probes,
         trajectory_judge(rule, steps), "forward's gradients and SGD's update must both match their contracts",
         "one training step is forward (gradients) then update (weights); both must follow the contract", needs=NEEDS,
         depends_on=DEPENDS, diagnose=trajectory_diagnosis(rule, steps, spec, inputs))
@@ -146,7 +154,7 @@ def checks(rubric, dataset, data_dir):
     threshold = rule.params.digits_threshold if digits else rule.params.threshold
     train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size, seed=config.seed)
     probes = tuple(Probe("train", {"config": train_config.to_dict(), "data_dir": str(data_dir), "helpers": h}) for h in ("student", "provided"))
-    add(out, "training/accuracy", f"test accuracy reaches the threshold after {epochs} epoch(s) of the provided loop", probes,
+    add(out, "training/accuracy", text["training/accuracy"], probes,
         accuracy_judge(threshold, epochs, dataset.name, dataset.X_test, dataset.y_test),
         "train with the provided loop; a correct forward and SGD reach the threshold",
         "if the unit checks pass, the provided loop learns; a low accuracy points at forward or the update", needs=NEEDS,
