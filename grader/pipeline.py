@@ -22,7 +22,7 @@ from . import blame, budget as budgets, challenge, preflight, scoring
 from .checks import catalog
 from .checks.base import Verdict, display_name, with_requirements
 from .pace import Pace, too_slow_message
-from .contract import HELPER_MODULES, MODULES
+from .contract import HELPER_MODULES, HELPER_USERS, MODULES
 from .results import CheckResult, GradingResult
 from .rubric import validate_against
 from .sandbox import Call, CallResult, Limits, Sandbox
@@ -317,7 +317,9 @@ def run_all(submission, checks, rubric, options, data_dir, progress, budget=None
     budget: the grade's Budget; each stage (units, training, performance) ends by its share (grader.budget)."""
     limits = Limits(memory_mb=rubric.memory_mb, blas_threads=options.blas_threads, import_timeout=rubric.import_timeout)
     modules, stand_ins = modules_with_stand_ins(submission)
-    broken = preflight.find_broken(modules, limits, options.isolation)  # helpers that fail to import get stand-ins too
+    # Helpers that fail to import get stand-ins too; asked only when a picked check imports them from another module.
+    uses_helpers = any(m in HELPER_USERS for c in checks for m in c.needs)
+    broken = preflight.find_broken(modules, limits, options.isolation) if uses_helpers else {}
     modules, stand_ins = {m: p for m, p in modules.items() if m not in broken}, stand_ins + list(broken)
     reference_modules = {m: REFERENCE_DIR / f"{m}.py" for m in MODULES}
     student, reference, student_output = {}, {}, []

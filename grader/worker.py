@@ -135,6 +135,16 @@ def _proc_stat(pid):
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def running(pid):
+    """Whether pid is a process that can still run: not gone, and not a zombie (dead, waiting to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read()
+    except OSError:
+        return False
+    return raw[raw.rfind(b")") + 2:raw.rfind(b")") + 3] not in (b"Z", b"X")
+
+
 def scan(match):
     """Pids of /proc for which match(pid) is true. The one /proc scanner of the grader."""
     found = []
@@ -315,7 +325,7 @@ class Worker:
         if self.closed:
             return
         self.closed = True
-        for _ in range(3):
+        for _ in range(KILL_ROUNDS):
             for pid in (self.init_pid, self.proc.pid):
                 if pid:
                     try:
@@ -326,7 +336,7 @@ class Worker:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-            stragglers = self.pids()
+            stragglers = [pid for pid in self.pids() if running(pid)]
             for pid in stragglers:
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -334,7 +344,7 @@ class Worker:
                     pass
             if not stragglers:
                 break
-            time.sleep(0.05)
+            time.sleep(KILL_POLL_S)  # SIGKILL is delivered when the process next runs: usually within a millisecond
         try:
             self.proc.stdin.close()
         except OSError:
@@ -350,6 +360,9 @@ class Worker:
 
     def __exit__(self, *exc):
         self.close()
+
+
+KILL_ROUNDS, KILL_POLL_S = 30, 0.005  # close(): kill, look again, at most 0.15 s in all
 
 
 def describe_exit(returncode):

@@ -124,10 +124,10 @@ def test_a_usage_error_exits_2_with_a_message_and_writes_nothing(tmp_path, scrat
 @pytest.mark.parametrize("case, path, args, expected", [
     ("the skeleton scores 0 and grading still completes", "assignment/", [], exits.OK),
     ("full marks on the selected checks", "reference/", [], exits.OK),
-    ("--fail-under equal to the score", "reference/", ["--fail-under", SOFTMAX_POINTS], exits.OK),
+    pytest.param("--fail-under equal to the score", "reference/", ["--fail-under", SOFTMAX_POINTS], exits.OK, marks=pytest.mark.slow),
     ("--fail-under above the score", "reference/", ["--fail-under", SOFTMAX_POINTS + 0.5], exits.FAILED),
-    ("--fail-under 101", "reference/", ["--fail-under", 101], exits.FAILED),
-    ("--fail-under on the skeleton", "assignment/", ["--fail-under", 1], exits.FAILED),
+    pytest.param("--fail-under 101", "reference/", ["--fail-under", 101], exits.FAILED, marks=pytest.mark.slow),
+    pytest.param("--fail-under on the skeleton", "assignment/", ["--fail-under", 1], exits.FAILED, marks=pytest.mark.slow),
 ])
 def test_the_exit_status_says_whether_grading_completed_not_how_well(tmp_path, case, path, args, expected):
     results, proc = grade(path, tmp_path / "out", "--only", "softmax.*", "--quiet", *args, expect=expected)
@@ -151,7 +151,8 @@ def softmax_axis0_graded(softmax_axis0, tmp_path_factory):
     return results
 
 
-@pytest.mark.parametrize("layout", ["assignment/{}.py", "{}.py", "alice/assignment/{}.py", "alice/{}.py"])
+@pytest.mark.parametrize("layout", ["assignment/{}.py", *(pytest.param(layout, marks=pytest.mark.slow)  # the fast loop keeps one layout
+                                                          for layout in ("{}.py", "alice/assignment/{}.py", "alice/{}.py"))])
 def test_a_zip_is_graded_like_the_folder_it_holds(tmp_path, scratch, softmax_axis0, softmax_axis0_graded, layout):
     members = {layout.format(m): (softmax_axis0 / f"{m}.py").read_text() for m in MODULES}
     archive = zip_of(tmp_path, "alice.zip", {**members, "README.md": "my submission"})
@@ -200,7 +201,7 @@ def test_a_helper_that_fails_to_import_fails_only_its_own_checks_as_a_missing_fi
             assert f"{module}.py failed to import" in by_name(results)[name]["output"]
 
 
-@pytest.mark.parametrize("module", ["optimizer", "two_layer_net"])
+@pytest.mark.parametrize("module", ["optimizer", pytest.param("two_layer_net", marks=pytest.mark.slow)])
 def test_a_missing_file_is_the_students_failure_not_a_grader_fault(tmp_path, module):
     folder = copy_reference(tmp_path, f"no_{module}", without=[module])
     results, proc = grade(folder, tmp_path / "out", "--quiet")
@@ -215,7 +216,8 @@ SOFTMAX_SOURCE = (ROOT / "reference" / "softmax.py").read_text()
 
 @pytest.mark.parametrize("case, members, expected", [
     ("modules at the top level", {"softmax.py": SOFTMAX_SOURCE, "README.md": ""}, exits.OK),
-    ("modules under assignment/", {"assignment/softmax.py": SOFTMAX_SOURCE, "README.md": ""}, exits.OK),
+    pytest.param("modules under assignment/", {"assignment/softmax.py": SOFTMAX_SOURCE, "README.md": ""}, exits.OK,
+                 marks=pytest.mark.slow),
     ("a member escaping with '..'", {"../evil.py": "x = 1"}, exits.USAGE),
     ("a corrupt zip", None, exits.USAGE),
 ])

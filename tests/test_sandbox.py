@@ -33,6 +33,8 @@ DROPS_PRIVILEGES = os.geteuid() == 0 and can_drop_privileges(sys.executable)
 BWRAP = isolation.bwrap_problem(sys.executable) is None
 MODES = [pytest.param("process", id="process"),
          pytest.param("bwrap", id="bwrap", marks=pytest.mark.skipif(not BWRAP, reason="bubblewrap is not usable here"))]
+# Tests that wait out a deadline: the fast loop runs them in bwrap only (the default mode), the full suite in both.
+WAITING_MODES = [pytest.param("process", id="process", marks=pytest.mark.slow), MODES[1]]
 
 
 # -- helpers ----------------------------------------------------------------
@@ -169,7 +171,7 @@ def test_the_environment_is_scrubbed(mode, tmp_path, monkeypatch):
 
 # -- a call that misbehaves costs only that call -------------------------------
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", WAITING_MODES)
 def test_an_infinite_loop_times_out_and_the_next_call_runs_in_a_fresh_process(mode, tmp_path):
     t0 = time.monotonic()
     before, looped, after = run_in(mode, tmp_path, """
@@ -190,7 +192,7 @@ def test_an_infinite_loop_times_out_and_the_next_call_runs_in_a_fresh_process(mo
     assert before.arrays["result"][0] != after.arrays["result"][0], "the call after a timeout gets a new process"
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", WAITING_MODES)
 def test_a_call_that_ignores_sigterm_and_sleeps_is_still_stopped(mode, tmp_path):
     (stuck, after) = run_in(mode, tmp_path, """
         import signal
@@ -245,7 +247,7 @@ def test_an_error_message_points_at_the_student_line(mode, tmp_path):
     ("calls sys.exit", "sys.exit(1)", "error", "failed to import: called sys.exit(1)"),
     ("raises", "raise RuntimeError('at import')", "error", "failed to import: raised RuntimeError: at import"),
 ])
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", WAITING_MODES)
 def test_an_import_that_fails_fails_every_call_within_bounded_time(mode, tmp_path, case, top_level, status, words):
     """The import deadline starts once NumPy and the harness are loaded: 1 s is ample for a module."""
     limits = Limits(import_timeout=1)

@@ -179,3 +179,23 @@ def test_a_module_whose_import_hangs_costs_its_calls_once_and_the_other_modules_
     assert time.monotonic() - t0 < 2 + 4, "the stuck import was waited for more than once"
     assert [r.ok for r in results] == [False, True, False, True, False]
     assert all("longer than 2s to import stuck.py" in results[i].message for i in (0, 2, 4))
+
+
+def test_a_zombie_or_a_gone_process_is_not_running_a_live_one_is():
+    """close() waits only for processes that can still run: a zombie is dead, just not yet reaped."""
+    import subprocess
+    import sys
+    from grader.worker import running
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        assert running(live.pid)
+        deadline = time.monotonic() + 10
+        while running(dead.pid) and time.monotonic() < deadline:  # exits, and stays a zombie until reaped
+            time.sleep(0.01)
+        assert not running(dead.pid) and os.path.exists(f"/proc/{dead.pid}")
+    finally:
+        live.kill()
+        live.wait()
+        dead.wait()
+    assert not running(dead.pid)
