@@ -169,3 +169,11 @@ def test_two_functions_that_only_hang_together_block_only_calls_needing_both():
 def test_names_are_shown_as_students_wrote_them():
     assert display({FORWARD, UPDATE}) == "SGD.update or TwoLayerNet.forward"
     assert display({"activations.sigmoid"}) == "sigmoid"
+
+
+def test_every_probe_that_calls_the_submission_declares_the_functions_it_calls():
+    """Fail-fast knows a stuck function only through this map: a probe missing here (a new substitution run,
+    say) would wait out its own timeout on a function already known to hang."""
+    from grader.harness.probes import PROBES
+    from grader.stuck import PROBE_FUNCTIONS
+    assert set(PROBES) - {"call", "imports"} == set(PROBE_FUNCTIONS)

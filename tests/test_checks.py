@@ -42,6 +42,8 @@ def by_id(id):
 
 def corrupt(result, check):
     def bad(name, a):
+        if check.id.endswith("/repeatable") and not name.startswith("again."):
+            return a  # the second call differs from the first: state carried over
         if check.id.endswith("/float") and name == "result":
             return a.astype(np.int64)
         if "warnings" in name:
@@ -163,7 +165,7 @@ def test_nan_for_large_inputs_still_fails_the_value_check(reference_results):
 
 def test_the_default_rubric_makes_strictness_advice_and_keeps_the_total_at_100():
     advice = {id for id in catalog.check_ids(RUBRIC) if RUBRIC.advice(id)}
-    assert advice == {"activations.sigmoid/warning-free", "activations.relu_grad/at-zero", "activations.relu_grad/float",
+    assert advice == {"activations.sigmoid/warning-free", "activations.relu_grad/at-zero", "activations.relu_grad/float", "two_layer_net.TwoLayerNet.forward/any-shape",
                       "softmax.softmax/one-dim", "softmax.softmax/warning-free"}
     from grader import scoring
     points = scoring.allocate({g: r.points for g, r in RUBRIC.groups.items()},
@@ -276,3 +278,15 @@ def test_a_failed_accuracy_says_training_finished_and_that_forward_computes_anot
     assert "Your own forward measured 0.9900" in verdict.message and "TwoLayerNet.forward computes another model" in verdict.message
     honest = CallResult("ok", "", {}, {**result.arrays, "test_accuracy": np.array(0.5)}, 1.0)
     assert "Your own forward" not in accuracy_judge(0.85, 2, "mnist", X, y)([honest, honest], [], ()).message
+
+
+def test_repeatable_compares_the_second_call_with_the_first_not_with_the_reference(reference_results):
+    """A wrong but stateless forward fails the value checks, not this one: one bug, one diagnosis."""
+    check = by_id("two_layer_net.TwoLayerNet.forward/repeatable")
+    ref = reference_results[check.id][0]
+    wrong_both_times = with_arrays(ref, **{k.replace(".", "__"): 2 * v for k, v in ref.arrays.items() if "gradients." in k})
+    others = reference_results[check.id][1:]
+    assert check.judge([wrong_both_times, *others], reference_results[check.id]).passed
+    drifted = [with_arrays(r, again__gradients__W1=r.arrays["again.gradients.W1"] + 1.0) for r in reference_results[check.id]]
+    verdict = check.judge(drifted, reference_results[check.id])
+    assert not verdict.passed and "differs from the first" in verdict.message and "gradients['W1']" in verdict.message

@@ -116,7 +116,7 @@ def checks(rubric):
     X = np.vstack([r.normal(0, 1, (8, 3)), [[1.0, 1.0, 0.0]]])  # the last row lies on the boundary
     w = np.array([0.5, -1.0, 2.0])
     add(out, id, "matches the reference, points on the boundary included", [call(M, "predict", X, w, 0.5)],
-        values_match(rule("perceptron.predict"), kinds="iub"), "return (X @ w + b > 0).astype(int): strictly greater",
+        values_match(rule("perceptron.predict"), kinds="iubf"), "return (X @ w + b > 0).astype(int): strictly greater",
         "a point exactly on the boundary (X @ w + b == 0) is classified 0")
 
     for gate, fn in (("AND", "and_gate"), ("OR", "or_gate")):

@@ -56,7 +56,7 @@ KIT_JUDGES = {
     "softmax.cross_entropy_loss/values": SCALAR,
     "softmax.cross_entropy_loss/zero-probability": SCALAR,
     "softmax.accuracy/values": SCALAR,
-    "perceptron.predict/values": ("values", {"kinds": "iub"}),
+    "perceptron.predict/values": ("values", {"kinds": "iubf"}),
     "perceptron.and_gate/truth-table": ("gate", {"gate": "AND"}),
     "perceptron.or_gate/truth-table": ("gate", {"gate": "OR"}),
     "perceptron.train_perceptron/converges-and": ("trains", {"gate": "AND"}),

@@ -284,16 +284,24 @@ def gradient_of(params, s, r, p):
 
 
 def repeatable(params, s, r, p):
-    """A second forward on the same object gives the reference's loss and gradients again."""
+    """A second forward on the same object gives the same loss and gradients as the first call
+    (whether they are right is the other checks' question, as in the grader)."""
     if not s.ok:
         return Verdict(False, s.message)
-    problem = loss_problem(params, s, r, "again.")
+    RTOL, ATOL = params["rtol"], params["atol"]
+    problem = None
+    for i, what in ((0, "loss"), (1, "accuracy")):
+        first, second = result_value(s, f"result.{i}"), result_value(s, f"again.result.{i}")
+        if first is not None and second is not None:
+            problem = problem or compare_scalar(f"forward(X, y) {what} (the first call gave {float(first):.6g})", first, second, RTOL, ATOL)
     for k in KEYS:
-        problem = problem or gradient_problem(params, k, s, r, p, "again.")
+        first, second = result_value(s, f"gradients.{k}"), result_value(s, f"again.gradients.{k}")
+        if first is not None:
+            problem = problem or compare_array(f"gradients[{k!r}] (against the first call's)", first, second, RTOL, ATOL)
     if problem:
-        return Verdict(False, f"a second forward(X, y) on the same network, with the same X and y: {problem}; "
+        return Verdict(False, f"a second forward(X, y) on the same network, with the same X and y, differs from the first: {problem}; "
                               "state must not carry over from one call to the next")
-    return Verdict(True, "a second call gives the same loss and gradients")
+    return Verdict(True, "a second call gives the same loss and gradients as the first")
 
 
 def any_shape(params, s, r, p):
