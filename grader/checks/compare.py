@@ -29,6 +29,19 @@ def result_value(result, name="result"):
     return result.arrays.get(name)
 
 
+def numeric_value(result, name="result"):
+    """result_value, or a list or tuple of numbers (nested alike) made one array, as np.asarray would
+    make it: w = [1, 1] is as good a weight vector as np.array([1, 1]). None for anything else."""
+    value = result.arrays.get(name)
+    meta = result.meta.get(name, {})
+    if value is not None or meta.get("container") not in ("list", "tuple"):
+        return value
+    items = [numeric_value(result, f"{name}.{i}") for i in range(int(meta.get("length", 0)))]
+    if not items or any(v is None for v in items) or len({np.shape(v) for v in items}) != 1:
+        return None
+    return np.array(items)
+
+
 def returned_type(result, name="result"):
     meta = result.meta.get(name, {})
     if meta.get("type") == "other":

@@ -5,7 +5,7 @@ import numpy as np
 from .. import blame
 from .base import Verdict
 from .common import add, call, requires_ok, rng_for, values_match
-from .compare import result_value
+from .compare import numeric_value, result_value
 from ..contract import GATES, TRUTH_X, XOR_PROOF
 
 M = "perceptron"
@@ -21,7 +21,7 @@ def linear_outputs(w, b):
 
 def read_linear(result):
     """(w, b) from a (w, b) or (w, b, converged) return value, or an error message."""
-    w, b = result_value(result, "result.0"), result_value(result, "result.1")
+    w, b = numeric_value(result, "result.0"), result_value(result, "result.1")
     if w is None or b is None:
         return None, "should return a tuple (w, b): w an array of shape (2,), b a number"
     if np.shape(w) != (2,) or np.ndim(b) != 0 or not np.all(np.isfinite(w)) or not np.isfinite(b):
@@ -70,7 +70,7 @@ def rule_trace_judge(rule):
     @requires_ok
     def judge(student, reference, probes):
         for s, r, p in zip(student, reference, probes):
-            w, b = result_value(s, "result.0"), result_value(s, "result.1")
+            w, b = numeric_value(s, "result.0"), result_value(s, "result.1")
             ew, eb = result_value(r, "result.0"), result_value(r, "result.1")
             if w is None or b is None or np.shape(w) != np.shape(ew) or np.ndim(b) != 0:
                 return Verdict(False, f"train_perceptron should return (w, b, converged) with w of shape {np.shape(ew)}")
@@ -94,7 +94,7 @@ def xor_converged_judge(student, reference, probes):
 
 @requires_ok
 def xor_network_judge(student, reference, probes):
-    parts = {k: result_value(student[0], f"result.{k}") for k in ("W1", "b1", "W2", "b2")}
+    parts = {k: numeric_value(student[0], f"result.{k}") for k in ("W1", "b1", "W2", "b2")}
     missing = [k for k, v in parts.items() if v is None]
     if missing:
         return Verdict(False, f'xor_network() should return a dict with numeric "W1", "b1", "W2", "b2"; missing or not numeric: {", ".join(missing)}')

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compare import (compare_array, compare_form, compare_scalar, gradcheck_problem, relative_error, result_value,
+from .compare import (compare_array, compare_form, compare_scalar, gradcheck_problem, numeric_value, relative_error, result_value,
                       returned_type, unchanged)
 from .contract import GATES, KEYS, TRUTH_X, XOR_PROOF, grad_fill
 from .results import Verdict
@@ -145,7 +145,7 @@ def linear_or_verdict(student):
     failed = first_failure(student)
     if failed:
         return None, Verdict(False, failed)
-    w, b = result_value(student[0], "result.0"), result_value(student[0], "result.1")
+    w, b = numeric_value(student[0], "result.0"), result_value(student[0], "result.1")
     if w is None or b is None:
         return None, Verdict(False, "should return a tuple (w, b): w an array of shape (2,), b a number")
     if np.shape(w) != (2,) or np.ndim(b) != 0 or not np.all(np.isfinite(w)) or not np.isfinite(b):
@@ -189,7 +189,7 @@ def rule_trace(params, probes, student, expected):
         return Verdict(False, failed)
     rtol, atol = params["rtol"], params["atol"]
     for s, r, p in zip(student, expected, probes):
-        w, b = result_value(s, "result.0"), result_value(s, "result.1")
+        w, b = numeric_value(s, "result.0"), result_value(s, "result.1")
         ew, eb = result_value(r, "result.0"), result_value(r, "result.1")
         if w is None or b is None or np.shape(w) != np.shape(ew) or np.ndim(b) != 0:
             return Verdict(False, f"train_perceptron should return (w, b, converged) with w of shape {np.shape(ew)}")
@@ -216,7 +216,7 @@ def xor_network(params, probes, student, expected):
     failed = first_failure(student)
     if failed:
         return Verdict(False, failed)
-    parts = {k: result_value(student[0], f"result.{k}") for k in KEYS}
+    parts = {k: numeric_value(student[0], f"result.{k}") for k in KEYS}
     missing = [k for k, v in parts.items() if v is None]
     if missing:
         return Verdict(False, f'xor_network() should return a dict with numeric "W1", "b1", "W2", "b2"; missing or not numeric: {", ".join(missing)}')

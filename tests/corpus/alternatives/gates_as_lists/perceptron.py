@@ -1,0 +1,50 @@
+"""Perceptrons for AND and OR, Rosenblatt's learning rule, and a two-layer XOR net."""
+
+import numpy as np
+
+
+def predict(X, w, b):
+    """Step-activated perceptron.
+
+    X: (N, D); w: (D,); b: float. Returns (N,) int: 1 where X.w + b > 0, else 0.
+    """
+    return (np.asarray(X, dtype=np.float64) @ np.asarray(w, dtype=np.float64) + b > 0).astype(np.int64)
+
+
+def and_gate():
+    """Return (w, b), w of shape (2,), such that predict gives AND on the truth table."""
+    return [1, 1], -1.5  # a list is as good a weight vector as an array
+
+
+def or_gate():
+    """Return (w, b), w of shape (2,), such that predict gives OR on the truth table."""
+    return [1, 1], -0.5
+
+
+def train_perceptron(X, y, lr=1.0, max_epochs=100):
+    """Rosenblatt's rule from w = 0, b = 0, visiting samples in order.
+
+    On a mistake: w += lr * (y - y_hat) * x and b += lr * (y - y_hat).
+    X: (N, D); y: (N,) in {0, 1}. Returns (w, b, converged), where converged is
+    True as soon as one full epoch makes no mistake.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    w = np.zeros(X.shape[1])
+    b = 0.0
+    for _ in range(max_epochs):
+        mistakes = 0
+        for x_n, y_n in zip(X, y):
+            error = y_n - int(x_n @ w + b > 0)
+            if error:
+                w = w + lr * error * x_n
+                b = b + lr * error
+                mistakes += 1
+        if mistakes == 0:
+            return w, float(b), True
+    return w, float(b), False
+
+
+def xor_network():
+    """Two-layer step network for XOR: hidden OR and NAND, output AND; plain lists of numbers."""
+    return {"W1": [[1.0, -1.0], [1.0, -1.0]], "b1": [-0.5, 1.5], "W2": [1.0, 1.0], "b2": -1.5}
+
