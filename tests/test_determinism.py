@@ -75,7 +75,7 @@ def test_only_the_clock_fields_are_ignored(reference_runs):
     kept = without_timing(reference_runs["first"])
     assert set(kept) == {"score", "output", "tests", "isolation", "budget"} and set(kept["budget"]) == {"seconds", "not_run"}
     performance = [t for t in kept["tests"] if t["name"].startswith("performance:")]
-    assert len(performance) == 1 and set(performance[0]) == {"name", "score", "max_score", "status", "visibility"}
+    assert len(performance) == 1 and set(performance[0]) == {"name", "id", "score", "max_score", "status", "visibility"}
 
 
 def test_grading_a_buggy_submission_twice_gives_identical_results(tmp_path):
