@@ -120,29 +120,31 @@ def parse_event(line):
 # -- the processes of one sandbox ---------------------------------------------------
 
 
-def _proc_stat(pid):
-    """(utime + stime + cutime + cstime) in seconds of one process, or None when it is gone."""
+def _stat_fields(pid):
+    """The fields of /proc/PID/stat after the name (field 3, the state, first), or None when it is gone.
+    The name may hold anything, even ')' and invalid UTF-8, so the split starts after the last ')'."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             raw = f.read()
     except OSError:
         return None
-    rest = raw[raw.rfind(b")") + 2:].split()  # the name may hold anything, even ')' and invalid UTF-8
+    return raw[raw.rfind(b")") + 2:].split()
+
+
+def _proc_stat(pid):
+    """(utime + stime + cutime + cstime) in seconds of one process, or None when it is gone."""
+    rest = _stat_fields(pid)
     try:
         ticks = sum(int(rest[i]) for i in (11, 12, 13, 14))
-    except (IndexError, ValueError):
+    except (TypeError, IndexError, ValueError):
         return None
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def running(pid):
     """Whether pid is a process that can still run: not gone, and not a zombie (dead, waiting to be reaped)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            raw = f.read()
-    except OSError:
-        return False
-    return raw[raw.rfind(b")") + 2:raw.rfind(b")") + 3] not in (b"Z", b"X")
+    rest = _stat_fields(pid)
+    return bool(rest) and rest[0] not in (b"Z", b"X")
 
 
 def scan(match):
