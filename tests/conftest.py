@@ -9,6 +9,7 @@ real_mnist_dir(). When they are not found:
 
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -18,7 +19,16 @@ from grader.data.locate import cache_dir, missing_files
 from grader.submission import MODULES  # noqa: F401  (shared: the five modules of a submission)
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# A runner started in the background by a script (`cmd &`) ignores SIGINT, and every process it starts inherits
+# that, so the tests that interrupt a grade with SIGINT would wait in vain. Restore Python's own handler: after
+# exec the children then start with the default disposition, as from a terminal.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 FETCH_MNIST = "./dev grader data download"
+TEST_RUBRIC = ROOT / "tests" / "corpus" / "rubric.toml"  # the corpus rubric: 1 training epoch, so a whole grade
+# takes about 6 s instead of the default rubric's 10 s; for tests about what fails, not about the default rubric
 
 
 def mnist_places(env):

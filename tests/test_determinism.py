@@ -56,18 +56,15 @@ def assert_same(first, second):
 
 @pytest.fixture(scope="module")
 def reference_runs(tmp_path_factory):
+    """Two grades of the reference, the second with 2 BLAS threads: equal results show both that a grade
+    repeats and that the thread count changes nothing (a third grade would cost 15 s and show no more)."""
     out = tmp_path_factory.mktemp("reference")
-    return {name: grade("reference/", out / name, threads) for name, threads in
-            (("first", 1), ("second", 1), ("two_threads", 2))}
+    return {name: grade("reference/", out / name, threads) for name, threads in (("first", 1), ("second", 2))}
 
 
-def test_grading_the_reference_twice_gives_identical_results(reference_runs):
+def test_grading_the_reference_twice_with_1_then_2_blas_threads_gives_identical_results(reference_runs):
     assert reference_runs["first"]["score"] == 100
     assert_same(reference_runs["first"], reference_runs["second"])
-
-
-def test_the_number_of_blas_threads_does_not_change_the_results(reference_runs):
-    assert_same(reference_runs["first"], reference_runs["two_threads"])
 
 
 def test_only_the_clock_fields_are_ignored(reference_runs):

@@ -141,9 +141,11 @@ def grade_case(case, out_dir, timeout=GRADE_TIMEOUT, rubric=CORPUS_RUBRIC):
         budget = case.budget_s or rubric_budget(rubric)
         with Listener(case.listen) as heard:
             exit_code, seconds = run_grader(submission, out, tmp, timeout, rubric, case.budget_s)
-            time.sleep(GRACE)
+            watch = case.kind == "hostile"  # only hostile code tries to outlive its grade; for honest code one
+            if watch:                       # scan checks that the grader itself left no process behind
+                time.sleep(GRACE)
             needles = [str(work), case.tag]
-            strays = find_strays(needles)
+            strays = find_strays(needles, SCAN_SECONDS if watch else 0.0)
             stop(strays, needles)
         results, error = read_results(out / "results.json")
         if results is None and exit_code is None:
