@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -101,7 +101,10 @@ CORPUS_RUBRIC = corpus.CORPUS_DIR / "rubric.toml"
 
 
 def run_corpus(cases, jobs, out_dir, timeout=GRADE_TIMEOUT, progress=print, rubric=CORPUS_RUBRIC):
-    """Grade the reference, then every case (jobs at a time). None when the reference cannot be graded."""
+    """Grade the reference, then every case (jobs at a time). None when the reference cannot be graded.
+
+    A case holds one of the jobs only while it is graded: the watch for its strays afterwards
+    (mostly waiting, see settle) runs beside the next case's grading."""
     t0 = time.monotonic()
     out_dir = Path(out_dir)
     evidence = grade_case(corpus.REFERENCE_CASE, out_dir, timeout, rubric)
@@ -112,12 +115,20 @@ def run_corpus(cases, jobs, out_dir, timeout=GRADE_TIMEOUT, progress=print, rubr
     reference = corpus.evaluate(corpus.REFERENCE_CASE, evidence, known)
     progress(line(0, len(cases), corpus.REFERENCE_CASE, reference))
     outcomes = {}
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(grade_case, case, out_dir, timeout, rubric): case for case in cases}
-        for done, future in enumerate(as_completed(futures), 1):
-            case = futures[future]
-            outcomes[case.name] = corpus.evaluate(case, future.result(), known)
-            progress(line(done, len(cases), case, outcomes[case.name]))
+    with ThreadPoolExecutor(max_workers=jobs) as graders, ThreadPoolExecutor(max_workers=jobs) as watchers:
+        grading = {graders.submit(start_case, case, out_dir, timeout, rubric): case for case in cases}
+        settling, pending = {}, set(grading)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                if future in grading:
+                    watch = watchers.submit(settle, future.result())
+                    settling[watch] = grading[future]
+                    pending.add(watch)
+                    continue
+                case = settling[future]
+                outcomes[case.name] = corpus.evaluate(case, future.result(), known)
+                progress(line(len(outcomes), len(cases), case, outcomes[case.name]))
     ordered = [outcomes[c.name] for c in cases]
     return CorpusRun(reference, ordered, corpus.figures(ordered), time.monotonic() - t0)
 
@@ -127,9 +138,29 @@ def line(done, total, case, outcome):
     return f"[{done}/{total}] {case.label}: {outcome.actual} -- {verdict}"
 
 
+@dataclass
+class Started:
+    """A case just graded, not yet watched for strays: what settle needs (the listener still open)."""
+    case: corpus.Case
+    work: Path  # the case's temporary folder: removed by settle
+    out: Path  # where its results.json was written
+    timeout: float
+    before: dict  # snapshot of the files it must leave untouched
+    heard: "Listener"
+    exit_code: int | None
+    seconds: float
+    budget: float | None  # the time budget it was graded with
+
+
 def grade_case(case, out_dir, timeout=GRADE_TIMEOUT, rubric=CORPUS_RUBRIC):
     """Grade one case in a fresh `python -m grader grade`; returns what was observed."""
+    return settle(start_case(case, out_dir, timeout, rubric))
+
+
+def start_case(case, out_dir, timeout=GRADE_TIMEOUT, rubric=CORPUS_RUBRIC):
+    """Materialize the case and grade it, with its listener open; the Started case, for settle."""
     work = Path(tempfile.mkdtemp(prefix=f"corpus-{case.name}-"))
+    heard = None
     try:
         submission, tmp = prepare(case, work)
         out = Path(out_dir).resolve() / "cases" / case.name
@@ -138,22 +169,36 @@ def grade_case(case, out_dir, timeout=GRADE_TIMEOUT, rubric=CORPUS_RUBRIC):
         if case.max_seconds:
             timeout = min(timeout, 3 * case.max_seconds)
         before = snapshot(case.untouched)
-        budget = case.budget_s or rubric_budget(rubric)
-        with Listener(case.listen) as heard:
-            exit_code, seconds = run_grader(submission, out, tmp, timeout, rubric, case.budget_s)
-            watch = case.kind == "hostile"  # only hostile code tries to outlive its grade; for honest code one
-            if watch:                       # scan checks that the grader itself left no process behind
-                time.sleep(GRACE)
-            needles = [str(work), case.tag]
-            strays = find_strays(needles, SCAN_SECONDS if watch else 0.0)
-            stop(strays, needles)
-        results, error = read_results(out / "results.json")
-        if results is None and exit_code is None:
-            error = f"`grader grade` did not finish within {timeout:g} s"
-        return corpus.Evidence(results, error, seconds, tuple(s.text for s in strays), changed(before, snapshot(case.untouched)), exit_code,
-                               tuple(heard.connections), heard.error, budget)
-    finally:
+        heard = Listener(case.listen).__enter__()
+        exit_code, seconds = run_grader(submission, out, tmp, timeout, rubric, case.budget_s)
+        return Started(case, work, out, timeout, before, heard, exit_code, seconds, case.budget_s or rubric_budget(rubric))
+    except BaseException:
+        if heard is not None:
+            heard.__exit__(None, None, None)
         shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def settle(started):
+    """What grading a case left behind, then the Evidence: a hostile case gets GRACE seconds for escaped
+    helpers to act and a SCAN_SECONDS watch of /proc; honest code one scan, which checks that the grader
+    itself left no process behind. Strays are stopped, the listener closed and the case's folder removed."""
+    case = started.case
+    try:
+        watch = case.kind == "hostile"
+        if watch:
+            time.sleep(GRACE)
+        needles = [str(started.work), case.tag]
+        strays = find_strays(needles, SCAN_SECONDS if watch else 0.0)
+        stop(strays, needles)
+    finally:
+        started.heard.__exit__(None, None, None)
+        shutil.rmtree(started.work, ignore_errors=True)
+    results, error = read_results(started.out / "results.json")
+    if results is None and started.exit_code is None:
+        error = f"`grader grade` did not finish within {started.timeout:g} s"
+    return corpus.Evidence(results, error, started.seconds, tuple(s.text for s in strays), changed(started.before, snapshot(case.untouched)),
+                           started.exit_code, tuple(started.heard.connections), started.heard.error, started.budget)
 
 
 def prepare(case, work):
