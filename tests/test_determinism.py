@@ -17,18 +17,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MNIST_DIR, MNIST_MISSING, ROOT
+from conftest import MNIST_DIR, MNIST_MISSING, ROOT, TEST_RUBRIC
 
 pytestmark = pytest.mark.slow
 
 
-def grade(path, out, threads=1):
-    """results.json of `grader grade PATH --threads N`, as a dict."""
+def grade(path, out, threads=1, *extra):
+    """results.json of `grader grade PATH --threads N EXTRA...`, as a dict."""
     env = dict(os.environ)
     if not MNIST_MISSING:
         env["MNIST_DIR"] = str(MNIST_DIR)
     proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(path), "--out", str(out),
-                           "--threads", str(threads), "--quiet"],
+                           "--threads", str(threads), "--quiet", *map(str, extra)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     return json.loads((Path(out) / "results.json").read_text())
@@ -83,7 +83,7 @@ def test_grading_a_buggy_submission_twice_gives_identical_results(tmp_path):
     correct = "return e / e.sum(axis=-1, keepdims=True)"
     assert source.count(correct) == 1
     (buggy / "softmax.py").write_text(source.replace(correct, "return e / e.sum(axis=0, keepdims=True)"))
-    first, second = grade(buggy, tmp_path / "first"), grade(buggy, tmp_path / "second")
+    first, second = (grade(buggy, tmp_path / run, 1, "--rubric", TEST_RUBRIC) for run in ("first", "second"))
     failed = [t["name"] for t in first["tests"] if t["status"] == "failed"]
     assert any(name.startswith("softmax.softmax:") for name in failed)
     assert first["score"] < 100
