@@ -212,3 +212,22 @@ def unchanged(label, before, after):
     if np.shape(before) != np.shape(after) or not np.array_equal(np.asarray(before), np.asarray(after), equal_nan=True):
         return f"{label} modified its input in place; work on a copy (for example x = x - m, not x -= m)"
     return None
+
+
+def repeat_problem(s, keys, rtol, atol):
+    """None when a second forward on the same network (outputs "again.*" of the net_forward probe with repeat)
+    gave the first call's loss, accuracy and gradients (keys); else a message. Whether they are right is
+    the other checks' question: a wrong but stateless forward passes here."""
+    problem = None
+    for i, what in ((0, "loss"), (1, "accuracy")):
+        first, second = result_value(s, f"result.{i}"), result_value(s, f"again.result.{i}")
+        if first is not None and second is not None:
+            problem = problem or compare_scalar(f"forward(X, y) {what} (the first call gave {float(first):.6g})", first, second, rtol, atol)
+    for k in keys:
+        first, second = result_value(s, f"gradients.{k}"), result_value(s, f"again.gradients.{k}")
+        if first is not None:
+            problem = problem or compare_array(f"gradients[{k!r}] (against the first call's)", first, second, rtol, atol)
+    if problem:
+        return (f"a second forward(X, y) on the same network, with the same X and y, differs from the first: {problem}; "
+                "state must not carry over from one call to the next")
+    return None

@@ -18,7 +18,7 @@ from ..challenge import gradcheck_points
 from ..contract import INPUT_SIZE, KEYS, NUM_CLASSES, grad_fill
 from .base import Probe, Verdict
 from .common import add, rng_for
-from .compare import compare_array, compare_scalar, gradcheck_problem, result_value, unchanged
+from .compare import compare_array, compare_scalar, gradcheck_problem, repeat_problem, result_value, unchanged
 
 M = "two_layer_net"
 GROUP = "two_layer_net.TwoLayerNet.forward"
@@ -126,22 +126,9 @@ def gradient_of(key, rule):
 def repeatable(rule):
     """Judge: a second forward on the same object gives the same loss and gradients as the first call
     (whether they are right is the other checks' question: a wrong but stateless forward passes here)."""
-    RTOL, ATOL = rule.rtol, rule.atol
-
     def judge(s, r, p):
-        problem = None
-        for i, what in ((0, "loss"), (1, "accuracy")):
-            first, second = result_value(s, f"result.{i}"), result_value(s, f"again.result.{i}")
-            if first is not None and second is not None:
-                problem = problem or compare_scalar(f"forward(X, y) {what} (the first call gave {float(first):.6g})", first, second, RTOL, ATOL)
-        for k in KEYS:
-            first, second = result_value(s, f"gradients.{k}"), result_value(s, f"again.gradients.{k}")
-            if first is not None:
-                problem = problem or compare_array(f"gradients[{k!r}] (against the first call's)", first, second, RTOL, ATOL)
-        if problem:
-            return Verdict(False, f"a second forward(X, y) on the same network, with the same X and y, differs from the first: {problem}; "
-                                  "state must not carry over from one call to the next")
-        return Verdict(True, "a second call gives the same loss and gradients as the first")
+        problem = repeat_problem(s, KEYS, rule.rtol, rule.atol)
+        return Verdict(problem is None, problem or "a second call gives the same loss and gradients as the first")
     return judge
 
 

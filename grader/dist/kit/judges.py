@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .compare import (compare_array, compare_form, compare_scalar, gradcheck_problem, numeric_value, relative_error, result_value,
-                      returned_type, unchanged)
+                      repeat_problem, returned_type, unchanged)
 from .contract import GATES, KEYS, TRUTH_X, XOR_PROOF, grad_fill
 from .results import Verdict
 from .standins import first_difference
@@ -288,20 +288,8 @@ def repeatable(params, s, r, p):
     (whether they are right is the other checks' question, as in the grader)."""
     if not s.ok:
         return Verdict(False, s.message)
-    RTOL, ATOL = params["rtol"], params["atol"]
-    problem = None
-    for i, what in ((0, "loss"), (1, "accuracy")):
-        first, second = result_value(s, f"result.{i}"), result_value(s, f"again.result.{i}")
-        if first is not None and second is not None:
-            problem = problem or compare_scalar(f"forward(X, y) {what} (the first call gave {float(first):.6g})", first, second, RTOL, ATOL)
-    for k in KEYS:
-        first, second = result_value(s, f"gradients.{k}"), result_value(s, f"again.gradients.{k}")
-        if first is not None:
-            problem = problem or compare_array(f"gradients[{k!r}] (against the first call's)", first, second, RTOL, ATOL)
-    if problem:
-        return Verdict(False, f"a second forward(X, y) on the same network, with the same X and y, differs from the first: {problem}; "
-                              "state must not carry over from one call to the next")
-    return Verdict(True, "a second call gives the same loss and gradients as the first")
+    problem = repeat_problem(s, KEYS, params["rtol"], params["atol"])
+    return Verdict(problem is None, problem or "a second call gives the same loss and gradients as the first")
 
 
 def any_shape(params, s, r, p):
