@@ -181,7 +181,7 @@ def load_data(rubric, options, progress):
 
 
 def judge(checks, runs, budget):
-    """({check name: Verdict}, [grader faults]): each check judged on its results (and explained by its
+    """({check id: Verdict}, [grader faults]): each check judged on its results (and explained by its
     substitution runs), a check the budget left out failed as not run, then the requirements applied."""
     verdicts, faults, not_run = {}, [], not_run_verdict(budget, checks, runs.student)
     for c in checks:
@@ -190,25 +190,23 @@ def judge(checks, runs, budget):
             faults.append(fault)
         if not verdict.passed and any(r.status == "not_run" for r in runs.student[c.name]):
             verdict = not_run
-        verdicts[c.name] = verdict
-    by_id = {c.id: verdicts[c.name] for c in checks}
-    return {c.name: with_requirements(c, verdicts[c.name], by_id) for c in checks}, faults
+        verdicts[c.id] = verdict
+    return {c.id: with_requirements(c, verdicts[c.id], verdicts) for c in checks}, faults
 
 
 def assemble(submission, rubric, options, every_check, checks, runs, verdicts, faults, dataset_text, budget, seconds):
     """The GradingResult: each check's points, feedback, hint and note, and what the run left out."""
     points = scoring.allocate({g: r.points for g, r in rubric.groups.items()}, [(c.id, c.group) for c in every_check],
                               rubric.fixed_points())
-    by_id = {c.id: verdicts[c.name] for c in checks}
     results = []
     for c in checks:
-        v = verdicts[c.name]
-        note = " ".join(n for n in (v.note, "" if v.passed or c.kind == "unit" else blame.downstream_note(by_id, c.group)) if n)
+        v = verdicts[c.id]
+        note = " ".join(n for n in (v.note, "" if v.passed or c.kind == "unit" else blame.downstream_note(verdicts, c.group)) if n)
         max_score = points[c.id]
         results.append(CheckResult(c.name, c.group, c.area, rubric.visibility(c.id, c.group), max_score,
                                    max_score if v.passed else 0.0, v.passed, v.message, situational_hint(v, c, rubric.hints), note,
                                    sum(r.seconds for r in runs.student[c.name]), c.id, rubric.advice(c.id)))
-    skipped = sum(not verdicts[c.name].passed and any(r.status == "not_run" for r in runs.student[c.name]) for c in checks)
+    skipped = sum(not verdicts[c.id].passed and any(r.status == "not_run" for r in runs.student[c.name]) for c in checks)
     chosen = {c.id for c in checks}
     unseen = sum(points[c.id] for c in select(every_check, rubric, replace(options, visible_only=False)) if c.id not in chosen)
     return GradingResult(submission.name, dataset_text, tuple(results), seconds, tuple(faults), submission.missing, runs.output,
