@@ -1,6 +1,7 @@
 """The self-check, in order:
 
-1. find the student's modules in PATH (missing ones fail their own checks);
+1. find the student's modules in PATH (missing ones fail their own checks), and the helper modules that
+   fail to import (preflight.py; they fail theirs too, and the network gets the kit's stand-ins for both);
 2. read the kit's checks (checks.json, checks.npz: public inputs and the reference's values);
 3. add the training and performance checks (data found on this machine);
 4. run every probe in a subprocess (runner.py), as submitted and with recorded helpers where the grader does;
