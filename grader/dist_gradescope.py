@@ -40,11 +40,12 @@ R="${AUTOGRADER_ROOT:-/autograder}"
 SRC="$R/source"
 VENV="$R/venv"
 
-# The python that has the grader's dependencies: $AUTOGRADER_PYTHON, the bundle's venv, or the system's.
+# The python that runs the bundled grader (its dependencies, tomli on 3.10, included): $AUTOGRADER_PYTHON,
+# the bundle's venv, or the system's.
 find_python() {
     local py
     for py in "${AUTOGRADER_PYTHON:-}" "$VENV/bin/python" "$(command -v python3 || true)"; do
-        if [ -n "$py" ] && [ -x "$py" ] && "$py" -c 'import numpy, tabulate' 2>/dev/null; then
+        if [ -n "$py" ] && [ -x "$py" ] && (cd "$SRC" && "$py" -c 'import numpy, tabulate, grader.cli, grader.rubric') 2>/dev/null; then
             echo "$py"
             return 0
         fi
@@ -57,7 +58,7 @@ if [ "${AUTOGRADER_SETUP_CHECK:-}" = 1 ]; then
     if py=$(find_python); then
         echo "setup check: python: $py ($("$py" --version 2>&1), numpy $("$py" -c 'import numpy; print(numpy.__version__)'))"
     else
-        echo "setup check: python3 with numpy and tabulate: MISSING"
+        echo "setup check: python3 that imports the grader (numpy, tabulate, tomli on 3.10): MISSING"
         missing=1
     fi
     if command -v bwrap >/dev/null; then
@@ -77,6 +78,10 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y bubblewrap python3 python3-venv python3-pip
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+    echo "setup.sh: python3 is $(python3 --version 2>&1); the grader needs 3.10 or newer (choose Ubuntu 22.04 or later as the autograder's base image)" >&2
+    exit 1
+fi
 python3 -m venv "$VENV"
 # Build from a copy holding the grader alone, so that nothing else is ever packaged or written into source/.
 build=$(mktemp -d)

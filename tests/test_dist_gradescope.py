@@ -134,6 +134,40 @@ def test_setup_installs_bubblewrap_python_and_the_bundled_grader_non_editable(bu
     assert "pip\" install --no-cache-dir \"$build\"" in setup and "-e " not in setup
 
 
+def shim(folder, name, text):
+    """An executable script folder/name (a stand-in for a system command on PATH)."""
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text("#!/bin/sh\n" + text)
+    (folder / name).chmod(0o755)
+
+
+def test_setup_stops_with_a_clear_message_when_the_images_python_is_too_old(bundle, tmp_path):
+    """Is an old base image (python3 < 3.10) named in setup.sh's error, before pip fails on requires-python?"""
+    shim(tmp_path / "bin", "apt-get", 'echo "apt-get $*" >> "$SHIM_LOG"\n')
+    shim(tmp_path / "bin", "python3", '[ "$1" = --version ] && echo "Python 3.8.10"; exit 1\n')
+    (tmp_path / "root" / "source").mkdir(parents=True)
+    (tmp_path / "setup.sh").write_text(read(bundle, "setup.sh"))
+    environ = {**os.environ, "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}", "AUTOGRADER_ROOT": str(tmp_path / "root"),
+               "SHIM_LOG": str(tmp_path / "apt.log")}
+    done = subprocess.run(["bash", str(tmp_path / "setup.sh")], capture_output=True, text=True, env=environ, timeout=60)
+    assert done.returncode == 1
+    assert "python3 is Python 3.8.10; the grader needs 3.10 or newer" in done.stderr
+    assert "install -y bubblewrap" in (tmp_path / "apt.log").read_text() and not (tmp_path / "root" / "venv").exists()
+
+
+def test_setup_check_asks_the_grader_itself_to_import(bundle, tmp_path):
+    """A python with numpy and tabulate but without the grader's other imports is reported missing."""
+    root = tmp_path / "root"
+    (root / "source" / "grader").mkdir(parents=True)
+    (root / "source" / "grader" / "__init__.py").write_text("")
+    (root / "source" / "grader" / "cli.py").write_text("import tomli_that_is_missing\n")
+    (tmp_path / "setup.sh").write_text(read(bundle, "setup.sh"))
+    environ = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable, "AUTOGRADER_SETUP_CHECK": "1",
+               "PATH": f"{tmp_path / 'empty'}{os.pathsep}/usr/bin:/bin"}
+    done = subprocess.run(["bash", str(tmp_path / "setup.sh")], capture_output=True, text=True, env=environ, timeout=60)
+    assert done.returncode == 1 and "imports the grader" in done.stdout and "MISSING" in done.stdout
+
+
 def test_the_cli_builds_it_and_says_it_is_secret(tmp_path):
     done = subprocess.run([sys.executable, "-m", "grader", "dist", "gradescope", "--out", str(tmp_path / "gs")],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)

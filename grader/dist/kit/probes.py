@@ -241,7 +241,15 @@ def timed_epochs(impl, spec, inputs):
     return {"times": np.array(times), "flops_per_s": flops_per_s, **finals}
 
 
+def imports(impl, spec, inputs):
+    """Import the modules spec["modules"] and nothing else (preflight.py: does a helper module import?)."""
+    for name in spec["modules"]:
+        impl.module(name)
+    return {}
+
+
 PROBES = {
+    "imports": imports,
     "call": call,
     "net_forward": net_forward,
     "net_losses": net_losses,

@@ -19,9 +19,11 @@ from pathlib import Path
 
 from .contract import MODULES
 from .results import CallResult
+from .standins import module_source
 
 IMPORT_TIMEOUT = 15.0  # seconds to import the modules a call needs
 KIT_ROOT = Path(__file__).resolve().parent.parent  # the folder holding the checker package
+KIT_PACKAGE = __name__.rpartition(".")[0]  # "checker" in a kit
 
 
 @dataclass(frozen=True)
@@ -36,13 +38,16 @@ class Call:
     timeout: float
 
 
-def stage_package(modules, dest):
-    """Copy the student's module files {name: Path} into dest/submission/ as a package. Returns dest."""
+def stage_package(modules, dest, stand_ins=()):
+    """Copy the student's module files {name: Path} into dest/submission/ as a package, and write the kit's
+    stand-in module for each helper module in stand_ins (missing or failing to import). Returns dest."""
     package = Path(dest) / "submission"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
     for name, path in modules.items():
         shutil.copyfile(path, package / f"{name}.py")
+    for name in stand_ins:
+        (package / f"{name}.py").write_text(module_source(name, KIT_PACKAGE))
     return Path(dest)
 
 
@@ -83,15 +88,16 @@ def output_tail(path, limit=400):
     return text[-limit:].strip()
 
 
-def run_calls(modules, calls, threads=1, on_call=None):
+def run_calls(modules, calls, threads=1, on_call=None, stand_ins=()):
     """Run calls (a list of Call) on the student's modules {name: Path}. Returns [CallResult] in order.
 
     on_call(n, result): optional callback after each call, for progress.
+    stand_ins: helper modules replaced by the kit's stand-ins (stage_package).
     """
     results = [None] * len(calls)
     with tempfile.TemporaryDirectory(prefix="kit-check-") as tmp:
         tmp = Path(tmp)
-        package_dir = stage_package(modules, tmp / "pkg")
+        package_dir = stage_package(modules, tmp / "pkg", stand_ins)
         start = 0
         while start < len(calls):
             run = tmp / f"run{start}"

@@ -1,6 +1,7 @@
 """The self-check, in order:
 
-1. find the student's modules in PATH (missing ones fail their own checks);
+1. find the student's modules in PATH (missing ones fail their own checks), and the helper modules that
+   fail to import (preflight.py; they fail theirs too, and the network gets the kit's stand-ins for both);
 2. read the kit's checks (checks.json, checks.npz: public inputs and the reference's values);
 3. add the training and performance checks (data found on this machine);
 4. run every probe in a subprocess (runner.py), as submitted and with recorded helpers where the grader does;
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets, judges, standins
+from . import datasets, judges, preflight, standins
 from .contract import KEYS
 from .data.errors import DataError
 from .results import CallResult, CheckResult
@@ -170,18 +171,23 @@ def judge_all(checks, modules, missing, threads, progress, training=None):
     training: the manifest's training entry (its helper groups and trajectory check name), for the
     grader's rule on helper bugs (judges.as_the_grader_retrains).
     """
+    # As in the grader: helper modules that fail to import are found first, and replaced like missing ones.
+    broken = preflight.find_broken(modules, threads) if any(preflight.uses_helpers(c.needs) for c in checks) else {}
+    modules = {m: p for m, p in modules.items() if m not in broken}
+    stand_ins = preflight.stood_in(missing, broken)
     calls, owner = [], []
     student = {}
     for c in checks:
-        gone = [m for m in c.needs if m in missing]
+        gone = [m for m in c.needs if m in missing or m in broken]
         if gone:
-            student[c.name] = [CallResult("missing", f"missing file: {gone[0]}.py was not found") for _ in c.probes]
+            student[c.name] = [preflight.broken_result(gone[0], broken[gone[0]]) if gone[0] in broken else
+                               preflight.missing_result(gone[0]) for _ in c.probes]
             continue
         for j, p in enumerate(c.probes):
             calls.append(Call(p.probe, p.spec, c.arrays, c.prefixes[j], c.needs, c.timeout))
             owner.append(c.name)
     progress(f"running {len(checks)} checks")
-    got = run_calls(modules, calls, threads)
+    got = run_calls(modules, calls, threads, stand_ins=stand_ins)
     for name, result in zip(owner, got):
         student.setdefault(name, []).append(result)
     verdicts = {c.name: judges.judge(c.kind, c.params, list(c.probes), student[c.name], list(c.expected)) for c in checks}
@@ -189,10 +195,22 @@ def judge_all(checks, modules, missing, threads, progress, training=None):
     training = training or {}
     for c in checks:
         if c.kind == "accuracy":
-            helpers_failed = [g for g in training.get("helper_groups", ()) if g in failed_groups]
+            helpers_failed = [g for g in training.get("helper_groups", ()) if g in failed_groups and g.split(".")[0] not in stand_ins]
+            helpers_failed += [f"{m}.py" for m in stand_ins]  # missing or failing to import: its checks failed too
             trajectory = verdicts.get(training.get("trajectory"))
             verdicts[c.name] = judges.requiring_trajectory(
                 judges.as_the_grader_retrains(verdicts[c.name], student[c.name][0], helpers_failed, trajectory), trajectory)
     # No note from a fixed list of dependencies: only the grader's substitution runs may blame another part.
-    return [CheckResult(c.name, c.group, c.points, verdicts[c.name].passed, verdicts[c.name].message, c.hint, "",
+    note = stand_in_note(stand_ins, broken)
+    return [CheckResult(c.name, c.group, c.points, verdicts[c.name].passed, verdicts[c.name].message, c.hint,
+                        note if preflight.uses_helpers(c.needs) and c.name in owner else "",
                         sum(r.seconds for r in student[c.name]), c.id, c.advice) for c in checks]
+
+
+def stand_in_note(stand_ins, broken):
+    """The note on the checks run with stand-ins for helper modules missing or failing to import ("" when none)."""
+    if not stand_ins:
+        return ""
+    why = ", ".join(f"{m}.py {'fails to import' if m in broken else 'is missing'}" for m in stand_ins)
+    return (f"({why}: this check ran with the kit's stand-in helpers in its place, as the grader runs it with correct "
+            "ones; fix that first to check your network with your own helpers.)")

@@ -61,10 +61,10 @@ def main(job_path):
                     import_errors[name] = describe_exception(exc, os.path.join(package_dir, "submission"))
         print(f"start {n}", file=protocol)
         try:
-            if call["arrays"] not in arrays:
+            if call["arrays"] and call["arrays"] not in arrays:
                 arrays[call["arrays"]] = np.load(call["arrays"], allow_pickle=False)
-            npz, prefix = arrays[call["arrays"]], call["prefix"]
-            inputs = {k[len(prefix):]: npz[k] for k in npz.files if k.startswith(prefix)}
+            npz, prefix = arrays.get(call["arrays"]), call["prefix"]
+            inputs = {k[len(prefix):]: npz[k] for k in npz.files if k.startswith(prefix)} if npz is not None else {}
             helpers = call["spec"].get("helpers")
             patch = (impl.recorded_helpers(call["spec"], inputs) if helpers == "provided" else
                      impl.timing_helpers() if helpers == "timing" else contextlib.nullcontext())
