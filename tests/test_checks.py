@@ -290,3 +290,39 @@ def test_repeatable_compares_the_second_call_with_the_first_not_with_the_referen
     drifted = [with_arrays(r, again__gradients__W1=r.arrays["again.gradients.W1"] + 1.0) for r in reference_results[check.id]]
     verdict = check.judge(drifted, reference_results[check.id])
     assert not verdict.passed and "differs from the first" in verdict.message and "gradients['W1']" in verdict.message
+
+
+# -- how the grader gives a network its weights and gradient buffers (contract.set_arrays) ---------------
+
+def net_holding_its_arrays():
+    """A network whose __init__ keeps aliases: a second name for the dict and attributes for the arrays."""
+    import types
+    net = types.SimpleNamespace(weights={"W1": np.zeros((3, 2)), "b1": np.zeros(2)})
+    net.params, net.W1 = net.weights, net.weights["W1"]
+    return net
+
+
+def test_the_grader_writes_weights_into_the_arrays_a_network_holds_so_aliases_see_them():
+    from grader.contract import set_arrays
+    net = net_holding_its_arrays()
+    set_arrays(net, "weights", {"W1": np.full((3, 2), 0.5), "b1": np.ones(2)})
+    assert net.params is net.weights and net.W1 is net.weights["W1"]
+    assert net.W1.tolist() == [[0.5, 0.5]] * 3 and net.params["b1"].tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("held", [np.zeros((2, 2)), np.zeros((3, 2), dtype=np.float32), "not an array"],
+                         ids=["another shape", "float32", "not an array"])
+def test_an_entry_that_cannot_take_the_values_exactly_is_replaced(held):
+    from grader.contract import set_arrays
+    net = net_holding_its_arrays()
+    net.weights["W1"] = held
+    set_arrays(net, "weights", {"W1": np.full((3, 2), 0.5)})
+    assert net.weights["W1"].dtype == np.float64 and net.weights["W1"].tolist() == [[0.5, 0.5]] * 3
+
+
+def test_a_network_without_a_weights_dict_gets_a_new_one():
+    import types
+    from grader.contract import set_arrays
+    net = types.SimpleNamespace(weights=None)
+    set_arrays(net, "weights", {"W1": np.ones((1, 1))})
+    assert net.weights == {"W1": np.ones((1, 1))}

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import helpers
 from .train_config import TrainConfig
-from .contract import KEYS, grad_fill
+from .contract import KEYS, grad_fill, set_arrays
 from .training import at_powers_of_two, train, train_epoch
 
 
@@ -97,8 +97,8 @@ def new_net(impl, spec, inputs):
         weights = {k: inputs["w." + k].copy() for k in KEYS}
     else:
         weights = init_weights(spec["input_size"], spec["hidden_size"], spec["num_classes"], spec.get("seed", 0))
-    net.weights = weights
-    net.gradients = {k: grad_fill(spec, k, v.shape) for k, v in weights.items()}
+    set_arrays(net, "weights", weights)
+    set_arrays(net, "gradients", {k: grad_fill(spec, k, v.shape) for k, v in weights.items()})
     return net
 
 
@@ -225,7 +225,7 @@ def forward_along(impl, spec, inputs):
     for t in range(spec["steps"]):
         if spec.get("fresh"):
             net = new_net(impl, spec, {f"w.{k}": inputs[f"w{t}.{k}"] for k in KEYS})
-        net.weights = _weights_at(inputs, t)
+        set_arrays(net, "weights", _weights_at(inputs, t))
         outputs[f"loss{t}"] = net.forward(inputs[f"X{t}"].copy(), inputs[f"y{t}"].copy(), "train")[0]
         outputs[f"grad{t}"] = _copies(net.gradients)
     return outputs

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .contract import set_entry
 from .train_config import TrainConfig
 
 
@@ -84,7 +85,7 @@ def train(model, optimizer, data, config=TrainConfig(), on_epoch=None, on_batch=
             best_acc, best_epoch = record.val_accuracy, epoch
             best_weights = {k: np.array(v, dtype=np.float64, copy=True) for k, v in model.weights.items()}
     for k, v in best_weights.items():
-        model.weights[k] = v.copy()
+        set_entry(model.weights, k, v.copy())  # into the net's own arrays, which its forward may hold
     test_loss, test_acc = model.forward(data.X_test, data.y_test, "eval")
     return TrainResult(
         history=tuple(history),

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .contract import KEYS, grad_fill
+from .contract import KEYS, grad_fill, set_arrays
 from .lookup import HELPERS, table_helpers
 from .standins import TIMING_STAND_INS
 from .train_config import TrainConfig
@@ -93,8 +93,8 @@ def new_net(impl, spec, inputs):
         weights = {k: inputs["w." + k].copy() for k in KEYS}
     else:
         weights = init_weights(spec["input_size"], spec["hidden_size"], spec["num_classes"], spec.get("seed", 0))
-    net.weights = weights
-    net.gradients = {k: grad_fill(spec, k, v.shape) for k, v in weights.items()}
+    set_arrays(net, "weights", weights)
+    set_arrays(net, "gradients", {k: grad_fill(spec, k, v.shape) for k, v in weights.items()})
     return net
 
 
