@@ -326,3 +326,18 @@ def test_a_network_without_a_weights_dict_gets_a_new_one():
     net = types.SimpleNamespace(weights=None)
     set_arrays(net, "weights", {"W1": np.ones((1, 1))})
     assert net.weights == {"W1": np.ones((1, 1))}
+
+
+@pytest.mark.parametrize("returned, read", [(np.float64(-1.5), -1.5), (np.array([-1.5]), -1.5), (np.array([[2.0]]), 2.0)],
+                         ids=["a number", "a (1,) array", "a (1, 1) array"])
+def test_a_bias_returned_as_a_one_element_array_reads_as_the_number_it_holds(returned, read):
+    from grader.checks.compare import scalar_value
+    from grader.sandbox import CallResult
+    value = scalar_value(CallResult("ok", "", {}, {"result.1": np.asarray(returned)}, 0.0), "result.1")
+    assert np.ndim(value) == 0 and float(value) == read
+
+
+def test_an_array_of_several_numbers_is_not_read_as_a_number():
+    from grader.checks.compare import scalar_value
+    from grader.sandbox import CallResult
+    assert np.shape(scalar_value(CallResult("ok", "", {}, {"result.1": np.zeros(2)}, 0.0), "result.1")) == (2,)

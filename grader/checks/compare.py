@@ -42,6 +42,13 @@ def numeric_value(result, name="result"):
     return np.array(items)
 
 
+def scalar_value(result, name="result"):
+    """numeric_value made a 0-d array when it holds exactly one number: b = np.zeros(1) is as good a bias
+    as b = 0.0 wherever NumPy broadcasts it. Anything else is returned as it is (None included)."""
+    value = numeric_value(result, name)
+    return value.reshape(()) if isinstance(value, np.ndarray) and value.size == 1 else value
+
+
 def returned_type(result, name="result"):
     meta = result.meta.get(name, {})
     if meta.get("type") == "other":

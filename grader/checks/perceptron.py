@@ -5,7 +5,8 @@ import numpy as np
 from .. import blame
 from .base import Verdict
 from .common import add, call, requires_ok, rng_for, values_match
-from .compare import numeric_value, result_value
+from .common import signature
+from .compare import numeric_value, result_value, scalar_value
 from ..contract import GATES, TRUTH_X, XOR_PROOF
 
 M = "perceptron"
@@ -21,7 +22,7 @@ def linear_outputs(w, b):
 
 def read_linear(result):
     """(w, b) from a (w, b) or (w, b, converged) return value, or an error message."""
-    w, b = numeric_value(result, "result.0"), result_value(result, "result.1")
+    w, b = numeric_value(result, "result.0"), scalar_value(result, "result.1")
     if w is None or b is None:
         return None, "should return a tuple (w, b): w an array of shape (2,), b a number"
     if np.shape(w) != (2,) or np.ndim(b) != 0 or not np.all(np.isfinite(w)) or not np.isfinite(b):
@@ -54,7 +55,7 @@ def trains_judge(gate):
         wb, verdict = linear_or_verdict(student)
         if verdict:
             return verdict
-        converged = result_value(student[0], "result.2")
+        converged = scalar_value(student[0], "result.2")
         if converged is None or converged.dtype.kind not in "biu" or converged.ndim != 0:
             return Verdict(False, "should return (w, b, converged) with converged a bool")
         got = linear_outputs(*wb)
@@ -66,25 +67,32 @@ def trains_judge(gate):
     return judge
 
 
+TRACE_DATA = ("the AND truth table, lr=0.5, max_epochs=3", "12 random points in 3-D, lr=1.0, max_epochs=50")  # its probes
+
+
 def rule_trace_judge(rule):
     @requires_ok
     def judge(student, reference, probes):
-        for s, r, p in zip(student, reference, probes):
-            w, b = numeric_value(s, "result.0"), result_value(s, "result.1")
+        for i, (s, r, p) in enumerate(zip(student, reference, probes)):
+            w, b = numeric_value(s, "result.0"), scalar_value(s, "result.1")
             ew, eb = result_value(r, "result.0"), result_value(r, "result.1")
-            if w is None or b is None or np.shape(w) != np.shape(ew) or np.ndim(b) != 0:
-                return Verdict(False, f"train_perceptron should return (w, b, converged) with w of shape {np.shape(ew)}")
+            call = f"{signature(p)} (call {i + 1} of {len(probes)}: {TRACE_DATA[i]})"
+            if w is None or np.shape(w) != np.shape(ew):
+                return Verdict(False, f"{call} returned w of shape {np.shape(w) if w is not None else None}; expected (w, b, converged) "
+                                      f"with w of shape {np.shape(ew)}")
+            if b is None or np.ndim(b) != 0:
+                return Verdict(False, f"{call} returned b of shape {np.shape(b) if b is not None else None}; expected a number")
             if not (np.allclose(w, ew, rtol=rule.rtol, atol=rule.atol) and np.isclose(b, eb, rtol=rule.rtol, atol=rule.atol)):
-                lr = p.spec["args"][2]["value"] if len(p.spec["args"]) > 2 else 1.0
-                return Verdict(False, f"after training with lr={lr} got w={np.round(w, 4).tolist()}, b={float(b):.4g}; "
-                               f"Rosenblatt's rule from w=0, b=0 in the given order gives w={np.round(ew, 4).tolist()}, b={float(eb):.4g}")
+                return Verdict(False, f"{call} returned w={np.round(w, 4).tolist()}, b={float(b):.4g}; Rosenblatt's rule from w=0, b=0, "
+                                      f"visiting the samples in the given order for at most max_epochs epochs, gives "
+                                      f"w={np.round(ew, 4).tolist()}, b={float(eb):.4g}")
         return Verdict(True, "follows Rosenblatt's rule update for update")
     return judge
 
 
 @requires_ok
 def xor_converged_judge(student, reference, probes):
-    converged = result_value(student[0], "result.2")
+    converged = scalar_value(student[0], "result.2")
     if converged is None or converged.dtype.kind not in "biu" or converged.ndim != 0:
         return Verdict(False, "should return (w, b, converged) with converged a bool")
     if bool(converged):
@@ -94,7 +102,7 @@ def xor_converged_judge(student, reference, probes):
 
 @requires_ok
 def xor_network_judge(student, reference, probes):
-    parts = {k: numeric_value(student[0], f"result.{k}") for k in ("W1", "b1", "W2", "b2")}
+    parts = {k: (scalar_value if k == "b2" else numeric_value)(student[0], f"result.{k}") for k in ("W1", "b1", "W2", "b2")}
     missing = [k for k, v in parts.items() if v is None]
     if missing:
         return Verdict(False, f'xor_network() should return a dict with numeric "W1", "b1", "W2", "b2"; missing or not numeric: {", ".join(missing)}')
@@ -138,10 +146,10 @@ def checks(rubric):
     r = rng_for(seed, id)
     X = r.normal(0, 1, (12, 3))
     y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3 > 0).astype(np.int64)
-    probes = [call(M, "train_perceptron", TRUTH_X, GATES["AND"], 0.5, 3), call(M, "train_perceptron", X, y, 1.0, 50)]
+    probes = [call(M, "train_perceptron", TRUTH_X, GATES["AND"], 0.5, 3), call(M, "train_perceptron", X, y, 1.0, 50)]  # TRACE_DATA
     add(out, id, "follows Rosenblatt's rule step for step", probes, rule_trace_judge(rule("perceptron.train_perceptron")),
         "start from w = 0, b = 0; on a mistake add lr (y - y_hat) x to w and lr (y - y_hat) to b",
-        "visit the samples in the given order and update only on a mistake, scaled by the learning rate",
+        "visit the samples in the given order, update only on a mistake, scaled by the learning rate, and stop after max_epochs epochs",
         diagnose=predict_blamed(probes, rule_trace_judge(rule("perceptron.train_perceptron"))))
 
     probes = [call(M, "train_perceptron", TRUTH_X, GATES["XOR"], 1.0, 50)]

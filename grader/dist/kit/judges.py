@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .compare import (compare_array, compare_form, compare_scalar, gradcheck_problem, numeric_value, relative_error, result_value,
-                      repeat_problem, returned_type, unchanged)
+                      repeat_problem, returned_type, scalar_value, unchanged)
 from .contract import GATES, KEYS, TRUTH_X, XOR_PROOF, grad_fill
 from .results import Verdict
 from .standins import first_difference
@@ -145,7 +145,7 @@ def linear_or_verdict(student):
     failed = first_failure(student)
     if failed:
         return None, Verdict(False, failed)
-    w, b = numeric_value(student[0], "result.0"), result_value(student[0], "result.1")
+    w, b = numeric_value(student[0], "result.0"), scalar_value(student[0], "result.1")
     if w is None or b is None:
         return None, Verdict(False, "should return a tuple (w, b): w an array of shape (2,), b a number")
     if np.shape(w) != (2,) or np.ndim(b) != 0 or not np.all(np.isfinite(w)) or not np.isfinite(b):
@@ -164,7 +164,7 @@ def gate(params, probes, student, expected):
 
 
 def converged_flag(result):
-    flag = result_value(result, "result.2")
+    flag = scalar_value(result, "result.2")
     return None if flag is None or flag.dtype.kind not in "biu" or flag.ndim != 0 else bool(flag)
 
 
@@ -188,15 +188,20 @@ def rule_trace(params, probes, student, expected):
     if failed:
         return Verdict(False, failed)
     rtol, atol = params["rtol"], params["atol"]
-    for s, r, p in zip(student, expected, probes):
-        w, b = numeric_value(s, "result.0"), result_value(s, "result.1")
+    for i, (s, r, p) in enumerate(zip(student, expected, probes)):
+        w, b = numeric_value(s, "result.0"), scalar_value(s, "result.1")
         ew, eb = result_value(r, "result.0"), result_value(r, "result.1")
-        if w is None or b is None or np.shape(w) != np.shape(ew) or np.ndim(b) != 0:
-            return Verdict(False, f"train_perceptron should return (w, b, converged) with w of shape {np.shape(ew)}")
+        scalars = ", ".join(repr(a["value"]) for a in p.spec.get("args", []) if "value" in a)
+        call = f"call {i + 1} of {len(probes)} (lr, max_epochs = {scalars})"
+        if w is None or np.shape(w) != np.shape(ew):
+            return Verdict(False, f"{call} returned w of shape {np.shape(w) if w is not None else None}; expected (w, b, converged) "
+                                  f"with w of shape {np.shape(ew)}")
+        if b is None or np.ndim(b) != 0:
+            return Verdict(False, f"{call} returned b of shape {np.shape(b) if b is not None else None}; expected a number")
         if not (np.allclose(w, ew, rtol=rtol, atol=atol) and np.isclose(b, eb, rtol=rtol, atol=atol)):
-            lr = p.spec["args"][2]["value"] if len(p.spec["args"]) > 2 else 1.0
-            return Verdict(False, f"after training with lr={lr} got w={np.round(w, 4).tolist()}, b={float(b):.4g}; "
-                                  f"Rosenblatt's rule from w=0, b=0 in the given order gives w={np.round(ew, 4).tolist()}, b={float(eb):.4g}")
+            return Verdict(False, f"{call} returned w={np.round(w, 4).tolist()}, b={float(b):.4g}; Rosenblatt's rule from w=0, b=0, "
+                                  f"visiting the samples in the given order for at most max_epochs epochs, gives "
+                                  f"w={np.round(ew, 4).tolist()}, b={float(eb):.4g}")
     return Verdict(True, "follows Rosenblatt's rule update for update")
 
 
@@ -216,7 +221,7 @@ def xor_network(params, probes, student, expected):
     failed = first_failure(student)
     if failed:
         return Verdict(False, failed)
-    parts = {k: numeric_value(student[0], f"result.{k}") for k in KEYS}
+    parts = {k: (scalar_value if k == "b2" else numeric_value)(student[0], f"result.{k}") for k in KEYS}
     missing = [k for k, v in parts.items() if v is None]
     if missing:
         return Verdict(False, f'xor_network() should return a dict with numeric "W1", "b1", "W2", "b2"; missing or not numeric: {", ".join(missing)}')
