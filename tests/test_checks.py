@@ -341,3 +341,10 @@ def test_an_array_of_several_numbers_is_not_read_as_a_number():
     from grader.checks.compare import scalar_value
     from grader.sandbox import CallResult
     assert np.shape(scalar_value(CallResult("ok", "", {}, {"result.1": np.zeros(2)}, 0.0), "result.1")) == (2,)
+
+
+def test_a_failed_comparison_never_prints_got_and_expected_alike():
+    from grader.checks.compare import compare_scalar, first_mismatch
+    message = compare_scalar("cross_entropy_loss(...)", 2.99643, 2.996434, 1e-6, 1e-9)
+    assert "returned 2.996434, expected 2.99643 (relative difference 1.3e-06; the tolerance is rtol=1e-06, atol=1e-09)" in message
+    assert first_mismatch(np.array([0.1234567]), np.array([0.1234569]), 1e-9, 0.0).text() == "got 0.1234569, expected 0.1234567"

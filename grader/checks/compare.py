@@ -100,7 +100,8 @@ class Mismatch:
     def text(self):
         """'got 1, expected 0 (2 of 9 elements differ; largest difference 1)'"""
         extent = f" ({self.count} of {self.size} elements differ; largest difference {self.largest:.3g})" if self.size > 1 else ""
-        return f"got {self.got:.6g}, expected {self.expected:.6g}{extent}"
+        got, expected = distinct(self.got, self.expected)
+        return f"got {got}, expected {expected}{extent}"
 
 
 def first_mismatch(expected, got, rtol, atol):
@@ -153,8 +154,19 @@ def compare_scalar(label, expected, got, rtol, atol, got_type=None):
     if not np.isfinite(got):
         return f"{label} returned {got}, expected {float(expected):.6g}"
     if not np.isclose(got, float(expected), rtol=rtol, atol=atol):
-        return f"{label} returned {got:.6g}, expected {float(expected):.6g}"
+        shown, wanted = distinct(got, float(expected))
+        off = abs(got - float(expected)) / max(abs(float(expected)), 1e-300)
+        return f"{label} returned {shown}, expected {wanted} (relative difference {off:.2g}; the tolerance is rtol={rtol:g}, atol={atol:g})"
     return None
+
+
+def distinct(a, b):
+    """a and b printed with 6 significant digits, or with more when 6 would show them equal (up to 17)."""
+    for digits in (6, 8, 10, 13, 17):
+        shown = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if shown[0] != shown[1]:
+            return shown
+    return shown
 
 
 def relative_error(analytic, numeric):
