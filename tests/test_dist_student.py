@@ -238,6 +238,20 @@ def test_a_crash_in_one_function_fails_its_checks_and_the_rest_still_run(kit, tm
     assert verdicts["softmax.accuracy/values"] == "passed"
 
 
+def test_a_flat_layouts_absolute_imports_pass_the_kits_network_checks(kit, tmp_path):
+    """Does the kit import the student's modules as the grader does, so that `import softmax` and
+    `from activations import sigmoid` in two_layer_net.py work (the corpus case absolute_imports)?"""
+    work = tmp_path / "work"
+    shutil.copytree(kit.folder / "assignment", work)
+    for name in ("softmax", "activations"):
+        shutil.copyfile(REFERENCE_DIR / f"{name}.py", work / f"{name}.py")
+    shutil.copyfile(ROOT / "tests" / "corpus" / "alternatives" / "absolute_imports" / "two_layer_net.py", work / "two_layer_net.py")
+    status, out = kit_check(kit.folder, work, "--only", "two_layer_net.TwoLayerNet.forward/loss", "--out", tmp_path / "out")
+    tests = json.loads((tmp_path / "out" / "results.json").read_text())["tests"]
+    assert status == 0
+    assert [(t["id"], t["status"]) for t in tests] == [("two_layer_net.TwoLayerNet.forward/loss", "passed")], tests
+
+
 @pytest.mark.slow
 def test_end_to_end_the_unzipped_kit_checks_the_skeleton_then_the_reference(kit, tmp_path):
     """Unzipped elsewhere: every visible check fails on the skeleton with its message, exit 0; every one

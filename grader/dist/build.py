@@ -31,6 +31,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 COPIED = {  # path in checker/ -> the grader's pure module it is copied from (NumPy and the standard library only)
     "compare.py": GRADER_DIR / "checks" / "compare.py",
     "wire.py": GRADER_DIR / "harness" / "wire.py",
+    "aliases.py": GRADER_DIR / "harness" / "aliases.py",
     "contract.py": GRADER_DIR / "harness" / "contract.py",
     "training.py": GRADER_DIR / "harness" / "training.py",
     "train_config.py": GRADER_DIR / "harness" / "train_config.py",

@@ -73,6 +73,8 @@ class Implementation:
                 except BaseException:  # a missing or broken module: nothing to patch there
                     continue
                 for name in names:
+                    if isinstance(target.__dict__.get(name), types.ModuleType):
+                        continue  # `import softmax` binds the module: its own attribute is patched instead
                     saved.append((target, name, target.__dict__.get(name, _ABSENT)))
                     setattr(target, name, getattr(helpers, name))
         try:
