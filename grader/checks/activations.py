@@ -3,7 +3,7 @@
 import numpy as np
 
 from .base import Verdict
-from .common import add, call, dtype_is, requires_ok, rng_for, values_match, warning_free
+from .common import add, add_input_check, call, dtype_is, requires_ok, rng_for, values_match, warning_free
 from .compare import compare_form, relative_error, result_value, returned_type
 
 M = "activations"
@@ -83,4 +83,7 @@ def checks(rubric):
     id = "activations.relu_grad/float"
     add(out, id, "returns floats", [call(M, "relu_grad", rng_for(seed, id).normal(0, 2, (6,)))], dtype_is("f", "a float array"),
         "convert with .astype(np.float64)", "a gradient is a real-valued array; a bool or int mask only works through NumPy's promotion")
+    for fn in ("sigmoid", "sigmoid_grad", "relu", "relu_grad"):
+        group = f"{M}.{fn}"
+        add_input_check(out, group, call(M, fn, rng_for(seed, f"{group}/input-unchanged").normal(0, 3, (3, 4))))
     return out
