@@ -307,6 +307,26 @@ def checker(kit):
             del sys.modules[name]
 
 
+def test_the_kit_picks_the_hint_by_the_kind_of_failure_as_the_grader_does(kit):
+    """The zero-probability check's hint about 0 * log(0) only for a nan loss; a finite wrong loss gets the ordinary one."""
+    import numpy as np
+    sys.path.insert(0, str(kit.folder))
+    try:
+        from checker import selfcheck
+        from checker.results import CallResult as KitResult
+        manifest = json.loads((kit.folder / "checker" / "checks.json").read_text())
+        checks = {c.id: c for c in selfcheck.stored_checks(manifest, kit.folder / "checker" / "checks.npz")}
+        check = checks["softmax.cross_entropy_loss/zero-probability"]
+        nan = selfcheck.kit_hint(check, [KitResult("ok", "", {}, {"result": np.asarray(np.nan)})], False)
+        finite = selfcheck.kit_hint(check, [KitResult("ok", "", {}, {"result": np.asarray(99.0)})], False)
+        assert "0 * log(0)" in nan and nan == check.kind_hints["nonfinite"]
+        assert finite == check.hint and "log(0)" not in finite
+    finally:
+        sys.path.remove(str(kit.folder))
+        for name in [m for m in sys.modules if m == "checker" or m.startswith("checker.")]:
+            del sys.modules[name]
+
+
 def test_recorded_helpers_answer_the_recorded_calls_and_pass_the_others_on(checker):
     import numpy as np
     z = np.array([[0.5, -1.0]])

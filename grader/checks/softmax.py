@@ -129,8 +129,10 @@ def checks(rubric):
     id = f"{group}/zero-probability"
     add(out, id, "is finite when a wrong class has probability exactly 0",
         [call(M, "cross_entropy_loss", zero_probabilities(rng_for(seed, id)), np.array([2, 0, 1, 1]))],
-        values_match(rule(group), scalar=True), "pick probs[np.arange(N), y] first, then take the log; never log the whole array",
-        "only the true class's probability enters the loss: 0 * log(0) is nan in floating point, not 0", calls=SOFTMAX)
+        values_match(rule(group), scalar=True), "-np.mean(np.log(probs[np.arange(N), y]))",
+        "the mean over rows of -log of the probability given to the true class", calls=SOFTMAX,
+        kind_hints={"nonfinite": ("pick probs[np.arange(N), y] first, then take the log; never log the whole array",
+                                  "only the true class's probability enters the loss: 0 * log(0) is nan in floating point, not 0")})
     r = rng_for(seed, f"{group}/input-unchanged")
     add_input_check(out, group, call(M, "cross_entropy_loss", true_softmax(r.normal(0, 2, (5, 4))), r.integers(0, 4, 5)))
 
