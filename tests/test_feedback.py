@@ -2,6 +2,8 @@
 the hint that fits the failure, and the function at fault named. Results are written by hand, except where a
 substitution rerun is run in a sandbox on a corpus file."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -171,16 +173,27 @@ CORPUS = PROJECT_DIR / "tests" / "corpus"
 UNIT = {c.id: c for c in catalog.unit_checks(load_rubric(RUBRIC_FILE))}
 
 
+def calls(probes, module):
+    return [Call(i, p.probe, p.spec, p.inputs, 10.0, (module,)) for i, p in enumerate(probes)]
+
+
+@functools.lru_cache(maxsize=None)
+def reference_of(id):
+    """The reference's results of the unit check id (computed once)."""
+    check = UNIT[id]
+    if not check.run_reference:
+        return []
+    with Sandbox({check.area: REFERENCE_DIR / f"{check.area}.py"}) as box:
+        return box.run(calls(check.probes, check.area), [])
+
+
 def run_check_and_its_diagnosis(check, module, path):
-    """(the explained verdict of check on the module file at path, which reruns it with the correct part patched in)."""
-    def calls(probes):
-        return [Call(i, p.probe, p.spec, p.inputs, 10.0, (module,)) for i, p in enumerate(probes)]
-    with Sandbox({module: REFERENCE_DIR / f"{module}.py"}) as box:
-        reference = box.run(calls(check.probes), []) if check.run_reference else []
+    """The explained verdict of check on the module file at path, which reruns it with the correct part patched in."""
+    reference = reference_of(check.id)
     with Sandbox({module: path}) as box:
-        student = box.run(calls(check.probes), [])
+        student = box.run(calls(check.probes, module), [])
         verdict = check.judge(student, reference)
-        substituted = box.run(calls(check.diagnose.probes(student, reference)), []) if not verdict.passed else []
+        substituted = box.run(calls(check.diagnose.probes(student, reference), module), []) if not verdict.passed else []
     return blame.explained(check, verdict, substituted, student, reference)
 
 
