@@ -444,7 +444,11 @@ def short_name(group):
 
 def names(text, function):
     """Whether text names the function (its short name) as a word of its own: "sigmoid" is not named by
-    "sigmoid_grad(array ...)", nor "softmax" by "softmax_jacobian(...)" or "(at softmax.py line 9)"."""
+    "sigmoid_grad(array ...)", nor "softmax" by "softmax_jacobian(...)" or "(at softmax.py line 9)". A module
+    that fails to import is at fault as a whole: "softmax.py failed to import" names each of its functions."""
+    module = re.escape(area_of(function))
+    if re.search(rf"(?<!\w){module}\.py\b[^.]*\bto import\b|\bimport(ing)? {module}\.py\b", text):
+        return True
     return re.search(rf"(?<!\w){re.escape(short_name(function))}(?!\w|\.py\b)", text) is not None
 
 

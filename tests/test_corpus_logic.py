@@ -462,6 +462,9 @@ def test_a_function_is_named_only_as_a_word_of_its_own():
     named = {"tests": [failed("activations.sigmoid_grad: values", "sigmoid_grad(...) has wrong values. Note: with a correct "
                               "sigmoid patched in, this check passes")]}
     assert corpus.blame_problems(case, named) == []
+    unimportable = {"tests": [failed("activations.sigmoid_grad: values", "activations.py failed to import, so its checks could "
+                                     "not run: raised SyntaxError")]}
+    assert corpus.blame_problems(case, unimportable) == [], "a module that does not import is at fault as a whole"
 
 
 def test_a_function_is_named_by_its_short_name():
