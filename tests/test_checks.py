@@ -202,11 +202,11 @@ def check_result(check):
 
 def test_every_helper_has_one_input_check_advice_where_the_assignment_never_reuses_the_input():
     """softmax and the activations: advice (forward never reuses what it passes them); cross_entropy_loss and accuracy
-    (forward reuses probs as the gradient) and predict (train_perceptron reuses X): points."""
+    (forward reuses probs as the gradient, and the network's checks pass with correct helpers): points."""
     groups = {id.split("/")[0]: RUBRIC.advice(id) for id in catalog.check_ids(RUBRIC) if id.endswith("/input-unchanged")}
     assert groups == {"activations.sigmoid": True, "activations.sigmoid_grad": True, "activations.relu": True,
                       "activations.relu_grad": True, "softmax.softmax": True, "softmax.softmax_jacobian": True,
-                      "softmax.cross_entropy_loss": False, "softmax.accuracy": False, "perceptron.predict": False}
+                      "softmax.cross_entropy_loss": False, "softmax.accuracy": False}
     corpus = load_rubric(ROOT / "tests" / "corpus" / "rubric.toml")
     assert {id: corpus.advice(id) for id in catalog.check_ids(corpus) if id.endswith("/input-unchanged")} == \
         {f"{g}/input-unchanged": a for g, a in groups.items()}
