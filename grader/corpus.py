@@ -442,6 +442,16 @@ def short_name(group):
     return ".".join(parts[-2:]) if len(parts) > 1 else parts[0]
 
 
+def names(text, function):
+    """Whether text names the function (its short name) as a word of its own: "sigmoid" is not named by
+    "sigmoid_grad(array ...)", nor "softmax" by "softmax_jacobian(...)" or "(at softmax.py line 9)". A module
+    that fails to import is at fault as a whole: "softmax.py failed to import" names each of its functions."""
+    module = re.escape(area_of(function))
+    if re.search(rf"(?<!\w){module}\.py\b[^.]*\bto import\b|\bimport(ing)? {module}\.py\b", text):
+        return True
+    return re.search(rf"(?<!\w){re.escape(short_name(function))}(?!\w|\.py\b)", text) is not None
+
+
 def blame_problems(case, results):
     """The failed checks whose feedback names none of case.blame (and that are not of a blamed group)."""
     if not case.blame:
@@ -451,7 +461,7 @@ def blame_problems(case, results):
         if not isinstance(t, dict) or not _lost(t):
             continue
         name, output = str(t.get("name", "")), str(t.get("output", ""))
-        if any(name.startswith(b + ":") or short_name(b) in output for b in case.blame):
+        if any(name.startswith(b + ":") or names(output, b) for b in case.blame):
             continue
         problems.append(f"blame: the failed check {name!r} does not name {' or '.join(short_name(b) for b in case.blame)} "
                         f"in its feedback: {output[:160]!r}")

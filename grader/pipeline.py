@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from . import blame, budget as budgets, challenge, preflight, scoring
-from .checks import catalog
+from .checks import catalog, hints
 from .checks.base import Verdict, display_name, with_requirements
 from .pace import Pace, too_slow_message
 from .contract import HELPER_MODULES, HELPER_USERS, MODULES
@@ -112,7 +112,7 @@ def missing_result(module):
 def judge_safely(check, student, reference, substituted=()):
     """A missing file is the submission's failure; a judge's own exception is the grader's fault.
     substituted: the results of the check's blame-by-substitution runs, which explain a failure."""
-    missing = [r for r in student if r.status == "missing"]
+    missing = [r for r in student if r.status in ("missing", "import_error")]
     if missing:
         return Verdict(False, missing[0].message), None
     try:
@@ -204,19 +204,13 @@ def assemble(submission, rubric, options, every_check, checks, runs, verdicts, f
         note = " ".join(n for n in (v.note, "" if v.passed or c.kind == "unit" else blame.downstream_note(verdicts, c.group)) if n)
         max_score = points[c.id]
         results.append(CheckResult(c.name, c.group, c.area, rubric.visibility(c.id, c.group), max_score,
-                                   max_score if v.passed else 0.0, v.passed, v.message, situational_hint(v, c, rubric.hints), note,
+                                   max_score if v.passed else 0.0, v.passed, v.message, hints.pick(v, c, rubric.hints, runs.student[c.name], runs.reference.get(c.name, [])), note,
                                    sum(r.seconds for r in runs.student[c.name]), c.id, rubric.advice(c.id)))
     skipped = sum(not verdicts[c.id].passed and any(r.status == "not_run" for r in runs.student[c.name]) for c in checks)
     chosen = {c.id for c in checks}
     unseen = sum(points[c.id] for c in select(every_check, rubric, replace(options, visible_only=False)) if c.id not in chosen)
     return GradingResult(submission.name, dataset_text, tuple(results), seconds, tuple(faults), submission.missing, runs.output,
                          options.isolation, budget.seconds, skipped, round(unseen, 2))
-
-
-def situational_hint(verdict, check, level):
-    """The hint a report shows: the verdict's own, for a failure that needs another one (a crash, not slowness),
-    else the check's at the rubric's level; none at all with hints = "none"."""
-    return "" if level == "none" else (verdict.hint or check.hint_at(level))
 
 
 def not_run_verdict(budget, checks, student_results):

@@ -38,4 +38,4 @@ def find_broken(modules, limits, isolation_mode):
 
 def broken_result(module, reason):
     """What every check of a module that fails to import gets: the module's failure, not the check's."""
-    return CallResult("missing", f"{module}.py failed to import, so its checks could not run: {reason}", {}, {}, 0.0)
+    return CallResult("import_error", f"{module}.py failed to import, so its checks could not run: {reason}", {}, {}, 0.0)

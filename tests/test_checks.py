@@ -18,7 +18,7 @@ from grader.checks.common import add, call, requires_ok
 from grader.checks.performance import ratio_judge
 from grader.checks.training import accuracy_judge
 from grader.contract import grad_fill
-from grader.paths import REFERENCE_DIR, RUBRIC_FILE
+from grader.paths import PROJECT_DIR as ROOT, REFERENCE_DIR, RUBRIC_FILE
 from grader.pipeline import run_unit_probes
 from grader.rubric import load_rubric
 from grader.sandbox import CallResult, Sandbox
@@ -166,12 +166,50 @@ def test_nan_for_large_inputs_still_fails_the_value_check(reference_results):
 def test_the_default_rubric_makes_strictness_advice_and_keeps_the_total_at_100():
     advice = {id for id in catalog.check_ids(RUBRIC) if RUBRIC.advice(id)}
     assert advice == {"activations.sigmoid/warning-free", "activations.relu_grad/at-zero", "activations.relu_grad/float", "two_layer_net.TwoLayerNet.forward/any-shape",
-                      "softmax.softmax/one-dim", "softmax.softmax/warning-free"}
+                      "softmax.softmax/one-dim", "softmax.softmax/warning-free",
+                      *(f"{g}/input-unchanged" for g in ("activations.sigmoid", "activations.sigmoid_grad", "activations.relu",
+                                                         "activations.relu_grad", "softmax.softmax", "softmax.softmax_jacobian"))}
     from grader import scoring
     points = scoring.allocate({g: r.points for g, r in RUBRIC.groups.items()},
                               [(id, id.split("/")[0]) for id in catalog.check_ids(RUBRIC)], RUBRIC.fixed_points())
     assert all(points[id] == 0 for id in advice)
     assert round(sum(points.values()), 6) == 100
+
+
+def in_place(result, probe):
+    """The result of a call whose function changed its first array argument in place (as z -= z.max(...) does)."""
+    return with_arrays(result, arg0=probe.inputs["a0"] - 1.0)
+
+
+def test_a_value_check_judges_values_only_so_an_in_place_change_costs_one_check(reference_results):
+    """A softmax that shifts its scores in place returns the right values: every value check passes, and only its
+    group's input-unchanged check fails, naming the call."""
+    for id in ("softmax.softmax/values", "softmax.softmax/large-scores", "softmax.softmax_jacobian/values",
+               "activations.sigmoid/values", "softmax.cross_entropy_loss/values", "perceptron.predict/values"):
+        check = by_id(id)
+        modified = [in_place(r, p) for r, p in zip(reference_results[id], check.probes)]
+        assert check.judge(modified, reference_results[id]).passed, id
+    check = by_id("softmax.softmax/input-unchanged")
+    verdict = check.judge([in_place(check_result(check), check.probes[0])], [])
+    assert not verdict.passed and "softmax(array of shape (4, 6)) modified its input in place" in verdict.message
+    assert check.judge([check_result(check)], []).passed
+
+
+def check_result(check):
+    """A completed call that returned nothing of note and left its arguments as they were."""
+    return CallResult("ok", "", {}, {"result": np.zeros(1), **{f"arg{k[1:]}": v for k, v in check.probes[0].inputs.items()}}, 0.0)
+
+
+def test_every_helper_has_one_input_check_advice_where_the_assignment_never_reuses_the_input():
+    """softmax and the activations: advice (forward never reuses what it passes them); cross_entropy_loss and accuracy
+    (forward reuses probs as the gradient, and the network's checks pass with correct helpers): points."""
+    groups = {id.split("/")[0]: RUBRIC.advice(id) for id in catalog.check_ids(RUBRIC) if id.endswith("/input-unchanged")}
+    assert groups == {"activations.sigmoid": True, "activations.sigmoid_grad": True, "activations.relu": True,
+                      "activations.relu_grad": True, "softmax.softmax": True, "softmax.softmax_jacobian": True,
+                      "softmax.cross_entropy_loss": False, "softmax.accuracy": False}
+    corpus = load_rubric(ROOT / "tests" / "corpus" / "rubric.toml")
+    assert {id: corpus.advice(id) for id in catalog.check_ids(corpus) if id.endswith("/input-unchanged")} == \
+        {f"{g}/input-unchanged": a for g, a in groups.items()}
 
 
 # ---------------------------------------------------------------- states that reveal bugs

@@ -453,6 +453,20 @@ def test_every_failed_check_must_name_the_blamed_function_in_its_feedback():
     assert "does not name TwoLayerNet.forward" in problem and "training: trajectory" in problem
 
 
+def test_a_function_is_named_only_as_a_word_of_its_own():
+    """sigmoid_grad's message does not name sigmoid, nor does a file name: only the function itself does."""
+    case = blamed_case("activations.sigmoid")
+    unnamed = {"tests": [failed("activations.sigmoid_grad: values", "sigmoid_grad(array of shape (3, 6)) has wrong values "
+                                "(at activations.py line 9)")]}
+    assert len(corpus.blame_problems(case, unnamed)) == 1
+    named = {"tests": [failed("activations.sigmoid_grad: values", "sigmoid_grad(...) has wrong values. Note: with a correct "
+                              "sigmoid patched in, this check passes")]}
+    assert corpus.blame_problems(case, named) == []
+    unimportable = {"tests": [failed("activations.sigmoid_grad: values", "activations.py failed to import, so its checks could "
+                                     "not run: raised SyntaxError")]}
+    assert corpus.blame_problems(case, unimportable) == [], "a module that does not import is at fault as a whole"
+
+
 def test_a_function_is_named_by_its_short_name():
     assert corpus.short_name("two_layer_net.TwoLayerNet.forward") == "TwoLayerNet.forward"
     assert corpus.short_name("softmax.cross_entropy_loss") == "cross_entropy_loss"

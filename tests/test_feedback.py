@@ -1,17 +1,22 @@
 """Feedback that points at the right code: the first differing element, the warning and its line,
-the hint that fits the failure, and the function at fault named. Pure: results are written by hand."""
+the hint that fits the failure, and the function at fault named. Results are written by hand, except where a
+substitution rerun is run in a sandbox on a corpus file."""
+
+import functools
 
 import numpy as np
 import pytest
 
 from grader import blame, preflight
+from grader.checks import catalog
 from grader.checks.base import Probe, Verdict
 from grader.checks.compare import compare_array, warnings_text
 from grader.checks.network import loss_and_accuracy
 from grader.checks.performance import ReferenceUntimed, ratio_judge
 from grader.harness.worker import warning_record
-from grader.rubric import GroupRule
-from grader.sandbox import Call, CallResult, warning_texts
+from grader.paths import PROJECT_DIR, REFERENCE_DIR, RUBRIC_FILE
+from grader.rubric import GroupRule, load_rubric
+from grader.sandbox import Call, CallResult, Sandbox, warning_texts
 
 RULE = GroupRule(points=1.0, rtol=1e-6, atol=1e-9)
 
@@ -160,3 +165,68 @@ def test_a_non_finite_value_is_shown_with_the_input_that_produced_it():
     got = np.array([0.0, 0.5, np.nan])
     message = compare_array("sigmoid(array of shape (3,))", np.array([0.0, 0.5, 1.0]), got, 1e-6, 1e-9, inputs=x)
     assert message == "sigmoid(array of shape (3,)) contains NaN or inf at index (2,) (input 10000): got nan"
+
+
+# -- same-module blame: a function that calls a wrong helper of its own module ------------
+
+CORPUS = PROJECT_DIR / "tests" / "corpus"
+UNIT = {c.id: c for c in catalog.unit_checks(load_rubric(RUBRIC_FILE))}
+
+
+def calls(probes, module):
+    return [Call(i, p.probe, p.spec, p.inputs, 10.0, (module,)) for i, p in enumerate(probes)]
+
+
+@functools.lru_cache(maxsize=None)
+def reference_of(id):
+    """The reference's results of the unit check id (computed once)."""
+    check = UNIT[id]
+    if not check.run_reference:
+        return []
+    with Sandbox({check.area: REFERENCE_DIR / f"{check.area}.py"}) as box:
+        return box.run(calls(check.probes, check.area), [])
+
+
+def run_check_and_its_diagnosis(check, module, path):
+    """The explained verdict of check on the module file at path, which reruns it with the correct part patched in."""
+    reference = reference_of(check.id)
+    with Sandbox({module: path}) as box:
+        student = box.run(calls(check.probes, module), [])
+        verdict = check.judge(student, reference)
+        substituted = box.run(calls(check.diagnose.probes(student, reference), module), []) if not verdict.passed else []
+    return blame.explained(check, verdict, substituted, student, reference)
+
+
+@pytest.mark.parametrize("case, module, id, culprit", [
+    ("bugs/sigmoid_precedence_breaks_grad", "activations", "activations.sigmoid_grad/values", blame.SIGMOID),
+    ("bugs/sigmoid_precedence_breaks_grad", "activations", "activations.sigmoid_grad/central-differences", blame.SIGMOID),
+    ("bugs/softmax_2d_only_breaks_jacobian", "softmax", "softmax.softmax_jacobian/values", blame.SOFTMAX),
+    ("bugs/softmax_2d_only_breaks_jacobian", "softmax", "softmax.softmax_jacobian/central-differences", blame.SOFTMAX),
+    ("bugs/softmax_rejects_1d", "softmax", "softmax.softmax_jacobian/values", blame.SOFTMAX),  # raises on 1-D z
+    ("alternatives/softmax_modifies_scores", "softmax", "softmax.softmax_jacobian/input-unchanged", blame.SOFTMAX),
+])
+def test_a_function_that_calls_a_wrong_helper_of_its_own_module_names_the_helper(case, module, id, culprit):
+    """sigmoid_grad calling a wrong sigmoid, softmax_jacobian calling a softmax that fails on 1-D z: rerun with a
+    correct helper patched into the student's own module, the check passes, so the feedback names the helper."""
+    verdict = run_check_and_its_diagnosis(UNIT[id], module, CORPUS / case / f"{module}.py")
+    short = blame.SHORT[culprit]
+    assert not verdict.passed and verdict.culprits == (culprit,)
+    assert f"with a correct {short} patched in, this check passes" in verdict.note and f"fix {short} first" in verdict.hint
+
+
+@pytest.mark.parametrize("case, module, id", [
+    ("bugs/sigmoid_grad_of_activation", "activations", "activations.sigmoid_grad/values"),  # sigmoid_grad's own bug
+    ("bugs/jacobian_offdiagonal_sign", "softmax", "softmax.softmax_jacobian/values"),
+])
+def test_a_function_wrong_in_itself_is_not_blamed_on_the_helper_it_calls(case, module, id):
+    verdict = run_check_and_its_diagnosis(UNIT[id], module, CORPUS / case / f"{module}.py")
+    assert not verdict.passed and verdict.culprits == () and "patched in" not in verdict.note
+
+
+@pytest.mark.parametrize("status", ["missing", "import_error"])
+def test_no_substitution_runs_for_a_module_that_is_missing_or_fails_to_import(status):
+    """Its stand-in holds correct helpers: a rerun there would blame a helper for what the import error did."""
+    check = UNIT["softmax.softmax_jacobian/values"]
+    student = {check.name: [CallResult(status, "softmax.py failed to import", {}, {}, 0.0)]}
+    assert blame.wanted([check], student, {}) == {}
+    assert blame.wanted([check], {check.name: [failed("raised AxisError")]}, {}) != {}

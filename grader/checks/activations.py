@@ -2,8 +2,9 @@
 
 import numpy as np
 
+from ..blame import RELU, SIGMOID
 from .base import Verdict
-from .common import add, call, dtype_is, requires_ok, rng_for, values_match, warning_free
+from .common import add, add_input_check, call, dtype_is, requires_ok, rng_for, values_match, warning_free
 from .compare import compare_form, relative_error, result_value, returned_type
 
 M = "activations"
@@ -59,12 +60,13 @@ def checks(rubric):
     id = "activations.sigmoid_grad/values"
     add(out, id, "matches the reference at the pre-activation", [call(M, "sigmoid_grad", rng_for(seed, id).normal(0, 3, (3, 6)))],
         values_match(rule("activations.sigmoid_grad")),
-        "sigmoid_grad(x) is sigmoid(x) * (1 - sigmoid(x)), computed from x", "sigmoid_grad takes the pre-activation x, not the sigmoid's output")
+        "sigmoid_grad(x) is sigmoid(x) * (1 - sigmoid(x)), computed from x", "sigmoid_grad takes the pre-activation x, not the sigmoid's output",
+        calls=SIGMOID)
     id = "activations.sigmoid_grad/central-differences"
     add(out, id, "agrees with central differences of the sigmoid", [call(M, "sigmoid_grad", rng_for(seed, id).normal(0, 2, (10,)))],
         gradcheck_judge(rule("activations.sigmoid_grad"), reference_sigmoid),
         "the derivative of the sigmoid at x is s(x) * (1 - s(x))", "differentiate 1 / (1 + e^-x) with the chain rule",
-        run_reference=False)
+        run_reference=False, calls=SIGMOID)
 
     id = "activations.relu/values"
     x = np.concatenate([rng_for(seed, id).normal(0, 2, 8), [0.0, -0.0]])
@@ -76,11 +78,16 @@ def checks(rubric):
     x[x == 0] = 1.0  # away from 0: the points training meets
     add(out, id, "is 1 where x > 0 and 0 where x < 0", [call(M, "relu_grad", x)],
         values_match(rule("activations.relu_grad"), kinds=PROMOTED),
-        "return (x > 0) as floats: 1.0 where x > 0, else 0.0", "the slope of relu is 1 on the positive side and 0 on the negative side")
+        "return (x > 0) as floats: 1.0 where x > 0, else 0.0", "the slope of relu is 1 on the positive side and 0 on the negative side",
+        calls=RELU)
     add(out, "activations.relu_grad/at-zero", "is 0 at exactly x = 0", [call(M, "relu_grad", np.array([0.0, -0.0, 1.0, -1.0]))],
         values_match(rule("activations.relu_grad"), kinds=PROMOTED),
         "use a strict x > 0, not x >= 0", "the course's convention for relu's slope at exactly 0 is 0")
     id = "activations.relu_grad/float"
     add(out, id, "returns floats", [call(M, "relu_grad", rng_for(seed, id).normal(0, 2, (6,)))], dtype_is("f", "a float array"),
         "convert with .astype(np.float64)", "a gradient is a real-valued array; a bool or int mask only works through NumPy's promotion")
+    for fn in ("sigmoid", "sigmoid_grad", "relu", "relu_grad"):
+        group = f"{M}.{fn}"
+        add_input_check(out, group, call(M, fn, rng_for(seed, f"{group}/input-unchanged").normal(0, 3, (3, 4))),
+                        calls={"sigmoid_grad": SIGMOID, "relu_grad": RELU}.get(fn))
     return out

@@ -57,6 +57,7 @@ class Check:
     kind: str = "unit"  # unit | training | performance: how the pipeline schedules it
     requires: tuple = ()  # ids of checks that must pass for this check's pass to count (see requirements_failed)
     diagnose: Diagnosis | None = None  # blame by substitution when the check fails
+    kind_hints: dict = field(default_factory=dict)  # failure kind -> (full, concept) hint, e.g. "nonfinite" (checks/hints.py)
 
     @property
     def group(self):

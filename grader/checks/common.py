@@ -9,20 +9,25 @@ import zlib
 
 import numpy as np
 
+from .. import blame
 from .base import Check, Probe, Verdict, first_failure
 from .compare import compare_array, compare_scalar, result_value, returned_type, unchanged, warnings_text
 
 
-def add(out, id, text, probes, judge, hint, concept, needs=None, **kw):
+def add(out, id, text, probes, judge, hint, concept, needs=None, calls=None, **kw):
     """Append a Check to the list out.
 
     id: "<group>/<slug>", stable (the rubric refers to it); text: the display sentence;
     judge(student, reference, probes) -> Verdict, closed over probes here;
     hint, concept: the full and the concept hint; needs: modules (default: the id's module);
-    kw: the other fields of Check (depends_on, run_reference, kind).
+    calls: a part the function may call (blame.SIGMOID, ...): when the check fails, it is rerun with a correct
+    one patched in, and the part is named when that rerun passes (blame.with_correct);
+    kw: the other fields of Check (depends_on, run_reference, kind, diagnose).
     """
     probes = tuple(probes)
     needs = tuple(needs) if needs else (id.split(".", 1)[0],)
+    if calls:
+        kw["diagnose"] = blame.with_correct(calls, probes, bind(judge, probes))
     out.append(Check(id, text, needs, probes, bind(judge, probes), hint, concept, **kw))
     return out[-1]
 
@@ -78,8 +83,9 @@ def warned(result):
     return 0 if count is None else int(count)
 
 
-def values_match(rule, kinds="f", scalar=False, check_inputs=True):
-    """Judge: each probe's result equals the reference's, and the inputs come back unmodified.
+def values_match(rule, kinds="f", scalar=False):
+    """Judge: each probe's result equals the reference's. Values only: whether the function modified its
+    input arrays is its group's own input-unchanged check (add_input_check), so it is charged once.
 
     kinds: the dtype kinds accepted ("f": floats only; "fiub": any kind NumPy promotes harmlessly)."""
     @requires_ok
@@ -92,13 +98,32 @@ def values_match(rule, kinds="f", scalar=False, check_inputs=True):
                        else compare_array(label, expected, got, rule.rtol, rule.atol, returned_type(s), kinds, p.inputs.get("a0")))
             if problem:
                 return Verdict(False, problem + warnings_text(s))
-            if check_inputs:
-                for name, before in p.inputs.items():
-                    problem = unchanged(label, before, s.arrays.get(f"arg{name[1:]}"))
-                    if problem:
-                        return Verdict(False, problem)
         return Verdict(True, "matches the reference")
     return judge
+
+
+@requires_ok
+def inputs_unchanged(student, reference, probes):
+    """Judge: every array argument of every call came back as it was passed (the probe returns argN after the call)."""
+    for s, p in zip(student, probes):
+        for name, before in p.inputs.items():
+            problem = unchanged(signature(p), before, s.arrays.get(f"arg{name[1:]}"))
+            if problem:
+                return Verdict(False, problem)
+    return Verdict(True, "leaves its input arrays unchanged")
+
+
+INPUT_HINT = ("work on a new array: z = z - z.max(axis=-1, keepdims=True), not z -= ... (which writes into the caller's array); "
+              "np.asarray(x) and x.astype(x.dtype, copy=False) do not copy")
+INPUT_CONCEPT = "a function should leave the arrays it is given as they were: its caller may still need them"
+
+
+def add_input_check(out, group, probe, calls=None):
+    """The group's one in-place check, "<group>/input-unchanged": the probe's array arguments come back as they were.
+    Whether a modification matters depends on whether the caller reuses the array, so the rubric decides its points
+    (advice for the helpers whose inputs the assignment never reuses)."""
+    return add(out, f"{group}/input-unchanged", "leaves its input arrays unchanged", [probe], inputs_unchanged, INPUT_HINT,
+               INPUT_CONCEPT, run_reference=False, calls=calls)
 
 
 @requires_ok

@@ -117,6 +117,19 @@ def first_mismatch(expected, got, rtol, atol):
     return Mismatch(index, float(got[index]), float(expected[index]), int(bad.sum()), int(bad.size), largest, tuple(got.shape))
 
 
+def constant_factor(expected, got, rtol=1e-6, atol=1e-9):
+    """c when got is c * expected element for element (one c, expected not all zero), else None:
+    e.g. a gradient summed over a batch of N instead of averaged is N times the expected one."""
+    expected, got = np.asarray(expected, dtype=np.float64), np.asarray(got, dtype=np.float64)
+    if expected.shape != got.shape or not np.all(np.isfinite(expected)) or not np.all(np.isfinite(got)):
+        return None
+    scale = float(np.dot(expected.ravel(), expected.ravel()))
+    if scale == 0.0:
+        return None
+    c = float(np.dot(expected.ravel(), got.ravel())) / scale
+    return c if np.allclose(got, c * expected, rtol=rtol, atol=atol) else None
+
+
 def compare_array(label, expected, got, rtol, atol, got_type=None, kinds="f", inputs=None):
     """None when got matches expected; otherwise a message naming label that shows the first
     differing element: its index, the input there (when inputs has got's shape), got and expected.

@@ -65,14 +65,17 @@ def checks(rubric):
     add(out, f"{group}/biases", "leaves the bias gradients untouched", probes, regularization_judge(("b1", "b2"), rule(group)),
         "loop over W1 and W2 only, never b1 and b2", "L2's gradient applies to the weights, not the biases")
     group = "optimizer.SGD.update"
-    for momentum, slug, what, zero in ((0.0, "plain", "plain SGD steps match the reference", ()),
-                                       (0.9, "momentum", "momentum steps match the reference, a zero-gradient step included", (2,))):
+    for momentum, slug, what, zero, hint, concept in (
+            (0.0, "plain", "plain SGD steps match the reference", (),
+             "call apply_regularization, then w -= lr * g for each of the four weights, in place",
+             "plain SGD moves each weight a step of lr times its (regularized) gradient, downhill"),
+            (0.9, "momentum", "momentum steps match the reference, a zero-gradient step included", (2,),
+             "call apply_regularization, then v = momentum * v + g and w -= lr * v, in place, keeping v between calls",
+             "the velocity is a running, decaying sum of past gradients that lives as long as the optimizer")):
         spec = {"learning_rate": 0.1, "reg": 0.01, "momentum": momentum, "steps": 4}
         probes = (Probe("sgd_steps", spec, sgd_inputs(rng_for(seed, f"{group} {momentum}"), 4, zero)),)
         judge = steps_judge(rule(group))
-        add(out, f"{group}/{slug}", what, probes, judge,
-            "call apply_regularization, then v = momentum * v + g and w -= lr * v, in place, keeping v between calls",
-            "the velocity is a running, decaying sum of past gradients that lives as long as the optimizer",
+        add(out, f"{group}/{slug}", what, probes, judge, hint, concept,
             depends_on=("optimizer.SGD.apply_regularization",),
             diagnose=blame.with_correct(blame.REGULARIZE, probes, bind(judge, probes)))
     return out

@@ -2,8 +2,9 @@
 
 import numpy as np
 
+from ..blame import SOFTMAX
 from .base import Verdict
-from .common import add, call, requires_ok, rng_for, values_match, warning_free
+from .common import add, add_input_check, call, requires_ok, rng_for, values_match, warning_free
 from .compare import compare_array, compare_form, relative_error, result_value, returned_type
 
 M = "softmax"
@@ -104,16 +105,18 @@ def checks(rubric):
     add(out, id, "rows sum to 1 and are invariant to shifting the scores", [call(M, "softmax", z), call(M, "softmax", z + 100.0)],
         rows_sum_to_one(rule(group)), "normalise each row (axis=-1), not each column",
         "each row is a probability distribution over the classes", run_reference=False)
+    add_input_check(out, group, call(M, "softmax", rng_for(seed, f"{group}/input-unchanged").normal(0, 3, (4, 6))))
 
     group = "softmax.softmax_jacobian"
     id = f"{group}/values"
     add(out, id, "matches the reference", [call(M, "softmax_jacobian", rng_for(seed, id).normal(0, 1, (5,)))],
         values_match(rule(group)), "J = np.diag(s) - np.outer(s, s) with s = softmax(z)",
-        "J[i, j] = S_i (delta_ij - S_j): a diagonal term minus an outer product")
+        "J[i, j] = S_i (delta_ij - S_j): a diagonal term minus an outer product", calls=SOFTMAX)
     id = f"{group}/central-differences"
     add(out, id, "rows sum to 0 and it agrees with central differences", [call(M, "softmax_jacobian", rng_for(seed, id).normal(0, 1, (4,)))],
         jacobian_properties(rule(group)), "J[i, j] = S_i (delta_ij - S_j)",
-        "differentiate S_i with respect to z_j, separately for i == j and i != j", run_reference=False)
+        "differentiate S_i with respect to z_j, separately for i == j and i != j", run_reference=False, calls=SOFTMAX)
+    add_input_check(out, group, call(M, "softmax_jacobian", rng_for(seed, f"{group}/input-unchanged").normal(0, 1, (5,))), calls=SOFTMAX)
 
     group = "softmax.cross_entropy_loss"
     id = f"{group}/values"
@@ -122,12 +125,16 @@ def checks(rubric):
     y = r.integers(0, 4, 6)
     add(out, id, "matches the reference", [call(M, "cross_entropy_loss", probs, y), call(M, "cross_entropy_loss", probs[:1], y[:1])],
         values_match(rule(group), scalar=True), "-np.mean(np.log(probs[np.arange(N), y]))",
-        "the mean over rows of -log of the probability given to the true class")
+        "the mean over rows of -log of the probability given to the true class", calls=SOFTMAX)
     id = f"{group}/zero-probability"
     add(out, id, "is finite when a wrong class has probability exactly 0",
         [call(M, "cross_entropy_loss", zero_probabilities(rng_for(seed, id)), np.array([2, 0, 1, 1]))],
-        values_match(rule(group), scalar=True), "pick probs[np.arange(N), y] first, then take the log; never log the whole array",
-        "only the true class's probability enters the loss: 0 * log(0) is nan in floating point, not 0")
+        values_match(rule(group), scalar=True), "-np.mean(np.log(probs[np.arange(N), y]))",
+        "the mean over rows of -log of the probability given to the true class", calls=SOFTMAX,
+        kind_hints={"nonfinite": ("pick probs[np.arange(N), y] first, then take the log; never log the whole array",
+                                  "only the true class's probability enters the loss: 0 * log(0) is nan in floating point, not 0")})
+    r = rng_for(seed, f"{group}/input-unchanged")
+    add_input_check(out, group, call(M, "cross_entropy_loss", true_softmax(r.normal(0, 2, (5, 4))), r.integers(0, 4, 5)))
 
     group = "softmax.accuracy"
     id = f"{group}/values"
@@ -138,4 +145,6 @@ def checks(rubric):
         [call(M, "accuracy", scores, y), call(M, "accuracy", true_softmax(scores), y), call(M, "accuracy", scores[:, :2], (y % 2))],
         values_match(rule(group), scalar=True), "np.mean(np.argmax(scores, axis=1) == y)",
         "compare the highest-scoring class of each row with its label; return a fraction, not a percentage")
+    r = rng_for(seed, f"{group}/input-unchanged")
+    add_input_check(out, group, call(M, "accuracy", true_softmax(r.normal(0, 2, (8, 5))), r.integers(0, 5, 8)))
     return out

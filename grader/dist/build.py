@@ -30,7 +30,9 @@ KIT_SOURCE = Path(__file__).resolve().parent / "kit"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 COPIED = {  # path in checker/ -> the grader's pure module it is copied from (NumPy and the standard library only)
     "compare.py": GRADER_DIR / "checks" / "compare.py",
+    "hints.py": GRADER_DIR / "checks" / "hints.py",
     "wire.py": GRADER_DIR / "harness" / "wire.py",
+    "aliases.py": GRADER_DIR / "harness" / "aliases.py",
     "contract.py": GRADER_DIR / "harness" / "contract.py",
     "training.py": GRADER_DIR / "harness" / "training.py",
     "train_config.py": GRADER_DIR / "harness" / "train_config.py",
@@ -83,7 +85,7 @@ def manifest_and_arrays(checks, data):
             probes.append(entry)
         entries.append({"id": c.id, "name": c.name, "group": c.group, "hint": c.hint, "advice": c.advice, "kind": c.kind, "params": c.params,
                         "needs": list(c.needs), "depends_on": list(c.depends_on), "points": c.points, "timeout": c.timeout,
-                        "probes": probes})
+                        "probes": probes, "kind_hints": dict(c.kind_hints or {})})
     return {"kit_seed": specs.KIT_SEED, "checks": entries, **data}, arrays
 
 

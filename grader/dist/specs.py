@@ -19,7 +19,7 @@ import numpy as np
 from .. import scoring
 from ..challenge import training_seed
 from ..checks import activations as activation_checks
-from ..checks import catalog
+from ..checks import catalog, hints
 from ..checks import softmax as softmax_checks
 from ..checks.base import Probe
 from ..checks.network import HELPER_GROUPS
@@ -76,6 +76,9 @@ KIT_JUDGES = {
     "optimizer.SGD.update/plain": ("sgd_steps", {}),
     "optimizer.SGD.update/momentum": ("sgd_steps", {}),
     "training/trajectory": ("trajectory", {}),
+    **{f"{g}/input-unchanged": ("input_unchanged", {}) for g in (
+        "activations.sigmoid", "activations.sigmoid_grad", "activations.relu", "activations.relu_grad", "softmax.softmax",
+        "softmax.softmax_jacobian", "softmax.cross_entropy_loss", "softmax.accuracy")},
 }
 KIT_HINTS = {"full": "concept", "concept": "concept", "none": "none"}  # the kit is public before the deadline: never a full hint
 
@@ -106,6 +109,7 @@ class KitCheck:
     points: float
     timeout: float
     probes: tuple  # of KitProbe
+    kind_hints: dict = None  # failure kind -> hint at the kit's level, as the grader picks it (checks/hints.py)
 
 
 def kit_judge(id):
@@ -279,8 +283,11 @@ def kit_checks(rubric, reference_dir):
             probes = trajectory_probes(KIT_SEED, rule.params.steps)
         numeric = [numeric_values(c.id, p, rule) for p in probes]
         kit = tuple(kit_probe(import_ref, p, c.run_reference, n) for p, n in zip(probes, numeric))
-        out.append(KitCheck(c.id, c.name, c.group, c.hint_at(KIT_HINTS[rubric.hints]), rubric.advice(c.id), kind,
-                            judge_params(kind, extra, rule), tuple(c.needs), tuple(c.depends_on), points[c.id], float(rule.timeout), kit))
+        level = KIT_HINTS[rubric.hints]
+        kind_hints = {k: hints.at_level(h, level) for k, h in c.kind_hints.items()} if level != "none" else {}
+        out.append(KitCheck(c.id, c.name, c.group, c.hint_at(level), rubric.advice(c.id), kind,
+                            judge_params(kind, extra, rule), tuple(c.needs), tuple(c.depends_on), points[c.id], float(rule.timeout), kit,
+                            kind_hints))
     return out
 
 

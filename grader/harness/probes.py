@@ -40,9 +40,16 @@ class Implementation:
 
     @contextlib.contextmanager
     def patched(self, names, spec):
-        """Substitution: temporarily replace the submission's perceptron.predict and/or
-        SGD.apply_regularization (names) with correct ones, to see whether they explain a failure."""
+        """Substitution: temporarily replace the submission's perceptron.predict, SGD.apply_regularization,
+        or a helper in its own module (sigmoid, relu, softmax: names) with correct ones, to see whether they
+        explain a failure. A helper is replaced as its module's attribute, so the module's other functions
+        (sigmoid_grad calling sigmoid, softmax_jacobian calling softmax) call the correct one."""
         saved = []
+        for name in names:
+            if name in OWN_MODULE:
+                target = self._import(OWN_MODULE[name])
+                saved.append((target, name, target.__dict__.get(name, _ABSENT)))
+                setattr(target, name, getattr(helpers, name))
         if "predict" in names:
             target = self._import("perceptron")
             saved.append((target, "predict", target.__dict__.get("predict", _ABSENT)))
@@ -73,6 +80,8 @@ class Implementation:
                 except BaseException:  # a missing or broken module: nothing to patch there
                     continue
                 for name in names:
+                    if isinstance(target.__dict__.get(name), types.ModuleType):
+                        continue  # `import softmax` binds the module: its own attribute is patched instead
                     saved.append((target, name, target.__dict__.get(name, _ABSENT)))
                     setattr(target, name, getattr(helpers, name))
         try:
@@ -86,6 +95,7 @@ class Implementation:
 
 
 _ABSENT = object()
+OWN_MODULE = {"sigmoid": "activations", "relu": "activations", "softmax": "softmax"}  # helpers that patched() replaces in place
 
 
 def new_net(impl, spec, inputs):

@@ -91,9 +91,11 @@ def main(request_path):
     fd = request["progress_fd"]
 
     import numpy as np  # noqa: F401  imported before the guard
-    from harness import guard, probes, wire
+    from harness import aliases, guard, probes, wire
+    from harness.contract import MODULES
 
     package_dir = request["package_dir"]
+    aliases.install("assignment", MODULES)  # `import softmax` is assignment.softmax (a flat layout's imports)
     if request.get("tripwire", True):
         guard.install(request["read_roots"], request["write_roots"])
     imported, import_errors = {}, {}

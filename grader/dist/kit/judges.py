@@ -50,11 +50,20 @@ def values(params, probes, student, expected):
                    else compare_array(label, result_value(r), got, params["rtol"], params["atol"], returned_type(s), params.get("kinds", "f")))
         if problem:
             return Verdict(False, problem)
+    return Verdict(True, "matches the reference")
+
+
+def input_unchanged(params, probes, student, expected):
+    """Every array argument came back as it was passed (values are the value checks' question)."""
+    failed = first_failure(student)
+    if failed:
+        return Verdict(False, failed)
+    for s, p in zip(student, probes):
         for name, before in p.inputs.items():
-            problem = unchanged(label, before, s.arrays.get(f"arg{name[1:]}"))
+            problem = unchanged(signature(p), before, s.arrays.get(f"arg{name[1:]}"))
             if problem:
                 return Verdict(False, problem)
-    return Verdict(True, "matches the reference")
+    return Verdict(True, "leaves its input arrays unchanged")
 
 
 def derivative(params, probes, student, expected):
@@ -469,6 +478,7 @@ def requiring_trajectory(verdict, trajectory):
 
 JUDGES = {
     "values": values,
+    "input_unchanged": input_unchanged,
     "warning_free": warning_free,
     "dtype": dtype,
     "derivative": derivative,

@@ -68,6 +68,8 @@ class Implementation:
                 except BaseException:
                     continue
                 for name in names:
+                    if isinstance(target.__dict__.get(name), types.ModuleType):
+                        continue  # `import softmax` binds the module: its own attribute is patched instead
                     saved.append((target, name, target.__dict__.get(name, _ABSENT)))
                     setattr(target, name, replacement[name])
         try:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets, judges, preflight, standins
+from . import datasets, hints, judges, preflight, standins
 from .contract import KEYS
 from .data.errors import DataError
 from .results import CallResult, CheckResult
@@ -45,6 +45,16 @@ class KitCheck:
     expected: tuple  # of CallResult, the reference's (may be empty)
     arrays: str  # the .npz holding its inputs
     prefixes: tuple  # the inputs' key prefix in that .npz, per probe
+    kind_hints: dict = None  # failure kind -> hint, e.g. "nonfinite" (hints.py, as the grader picks it)
+
+
+def kit_hint(check, student, passed):
+    """The check's hint, or the one for this kind of failure (a nan, a factor of N), picked as the grader picks it."""
+    if passed or not check.hint:
+        return check.hint
+    kind = hints.failure_kind(student, list(check.expected), list(check.probes))
+    generic = hints.GENERIC[kind][1] if kind in hints.GENERIC and kind != hints.IMPORT else check.hint
+    return (check.kind_hints or {}).get(kind) or generic
 
 
 def load_manifest(path=MANIFEST):
@@ -67,7 +77,8 @@ def stored_checks(manifest, npz_path=ARRAYS):
                     ref = p.get("expected_at") or f"c{i}.p{j}.ref."
                     expected.append(CallResult("ok", "", p["expected"], {k[len(ref):]: npz[k] for k in keys if k.startswith(ref)}))
             out.append(KitCheck(c["id"], c["name"], c["group"], c["hint"], c["advice"], c["kind"], c["params"], tuple(c["needs"]), tuple(c["depends_on"]),
-                                c["points"], c["timeout"], tuple(probes), tuple(expected), str(npz_path), tuple(prefixes)))
+                                c["points"], c["timeout"], tuple(probes), tuple(expected), str(npz_path), tuple(prefixes),
+                                c.get("kind_hints") or {}))
     return out
 
 
@@ -202,7 +213,8 @@ def judge_all(checks, modules, missing, threads, progress, training=None):
                 judges.as_the_grader_retrains(verdicts[c.name], student[c.name][0], helpers_failed, trajectory), trajectory)
     # No note from a fixed list of dependencies: only the grader's substitution runs may blame another part.
     note = stand_in_note(stand_ins, broken)
-    return [CheckResult(c.name, c.group, c.points, verdicts[c.name].passed, verdicts[c.name].message, c.hint,
+    return [CheckResult(c.name, c.group, c.points, verdicts[c.name].passed, verdicts[c.name].message,
+                        kit_hint(c, student[c.name], verdicts[c.name].passed),
                         note if preflight.uses_helpers(c.needs) and c.name in owner else "",
                         sum(r.seconds for r in student[c.name]), c.id, c.advice) for c in checks]
 

@@ -35,10 +35,12 @@ def main(job_path):
     sys.stdout = sys.stderr
 
     import numpy as np
-    from . import probes, wire
+    from . import aliases, probes, wire
+    from .contract import MODULES
 
     package_dir = job["package_dir"]
     sys.path.insert(0, package_dir)
+    aliases.install("submission", MODULES)  # `import softmax` is submission.softmax (a flat layout's imports)
     imported, import_errors = {}, {}
 
     def import_module(name):

@@ -1,0 +1,60 @@
+"""A two-layer network: 784 -> sigmoid hidden layer -> 10-way softmax."""
+
+import numpy as np
+
+import softmax  # a flat layout: the modules side by side, imported by their bare names
+from activations import sigmoid
+
+
+class TwoLayerNet:
+    """Fully connected network with one sigmoid hidden layer and a softmax output.
+
+    weights: {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,)}
+    gradients: arrays of the same shapes, filled by forward(..., mode="train").
+    """
+
+    def __init__(self, input_size=784, hidden_size=128, num_classes=10, seed=1024):
+        rng = np.random.default_rng(seed)
+        self.weights = {
+            "W1": 0.001 * rng.standard_normal((input_size, hidden_size)),
+            "b1": np.zeros(hidden_size),
+            "W2": 0.001 * rng.standard_normal((hidden_size, num_classes)),
+            "b2": np.zeros(num_classes),
+        }
+        self.gradients = {k: np.zeros_like(v) for k, v in self.weights.items()}
+
+    def forward(self, X, y, mode="train"):
+        """Forward pass, and in mode "train" the backward pass too.
+
+        X: (N, D) float64; y: (N,) int labels.
+        Returns (loss, accuracy): the mean cross-entropy (no L2 term) and the
+        fraction of correct predictions. In mode "train", self.gradients[k] is
+        set to d loss / d weights[k] for all four keys; otherwise the gradients
+        are left untouched.
+        """
+        W1, b1, W2, b2 = (self.weights[k] for k in ("W1", "b1", "W2", "b2"))
+        n = X.shape[0]
+        hidden = X @ W1  # (N, H) pre-activation
+        hidden += b1
+        hidden = sigmoid(hidden)  # (N, H)
+        scores = hidden @ W2  # (N, C)
+        scores += b2
+        probs = softmax.softmax(scores)  # (N, C)
+        loss = softmax.cross_entropy_loss(probs, y)
+        acc = softmax.accuracy(probs, y)
+        if mode != "train":
+            return loss, acc
+
+        # Fused softmax + cross-entropy gradient: d loss / d scores = (P - onehot(y)) / N.
+        dscores = probs  # reuse the buffer, (N, C)
+        dscores[np.arange(n), y] -= 1.0
+        dscores /= n
+        grads = self.gradients  # written in place: no fresh (D, H) array per batch
+        np.matmul(hidden.T, dscores, out=grads["W2"])  # (H, C)
+        np.sum(dscores, axis=0, out=grads["b2"])  # (C,)
+        dhidden = dscores @ W2.T  # (N, H)
+        dhidden *= hidden  # sigmoid'(z) = s(z) * (1 - s(z)), from the saved activation
+        dhidden *= 1.0 - hidden
+        np.matmul(X.T, dhidden, out=grads["W1"])  # (D, H)
+        np.sum(dhidden, axis=0, out=grads["b1"])  # (H,)
+        return loss, acc
