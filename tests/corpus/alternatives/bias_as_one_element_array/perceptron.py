@@ -8,23 +8,17 @@ def predict(X, w, b):
 
     X: (N, D); w: (D,); b: float. Returns (N,) int: 1 where X.w + b > 0, else 0.
     """
-    # BEGIN SOLUTION: return 1 where X @ w + b > 0, else 0, as an int array
     return (np.asarray(X, dtype=np.float64) @ np.asarray(w, dtype=np.float64) + b > 0).astype(np.int64)
-    # END SOLUTION
 
 
 def and_gate():
     """Return (w, b), w of shape (2,), such that predict gives AND on the truth table."""
-    # BEGIN SOLUTION: choose w (2,) and b so that only (1, 1) is above the line
     return np.array([1.0, 1.0]), np.array([-1.5])
-    # END SOLUTION
 
 
 def or_gate():
     """Return (w, b), w of shape (2,), such that predict gives OR on the truth table."""
-    # BEGIN SOLUTION: choose w (2,) and b so that only (0, 0) is below the line
     return np.array([1.0, 1.0]), np.array([-0.5])
-    # END SOLUTION
 
 
 def train_perceptron(X, y, lr=1.0, max_epochs=100):
@@ -34,7 +28,6 @@ def train_perceptron(X, y, lr=1.0, max_epochs=100):
     X: (N, D); y: (N,) in {0, 1}. Returns (w, b, converged), where converged is
     True as soon as one full epoch makes no mistake.
     """
-    # BEGIN SOLUTION: loop over epochs and samples; on a mistake add lr * (y - y_hat) to w (times x) and b
     X = np.asarray(X, dtype=np.float64)
     w = np.zeros(X.shape[1])
     b = np.zeros(1)
@@ -49,7 +42,6 @@ def train_perceptron(X, y, lr=1.0, max_epochs=100):
         if mistakes == 0:
             return w, b, True
     return w, b, False
-    # END SOLUTION
 
 
 def xor_network():
@@ -58,7 +50,6 @@ def xor_network():
     Returns {"W1": (2, H), "b1": (H,), "W2": (H,), "b2": float} such that
     step(step(X @ W1 + b1) @ W2 + b2) is XOR of the two inputs.
     """
-    # BEGIN SOLUTION: combine two hidden step units (for example OR and AND) into XOR
     # Hidden units: OR and AND; output: OR and not AND.
     return {
         "W1": np.array([[1.0, 1.0], [1.0, 1.0]]),
@@ -66,4 +57,3 @@ def xor_network():
         "W2": np.array([1.0, -1.0]),
         "b2": np.array([-0.5]),
     }
-    # END SOLUTION

@@ -33,7 +33,6 @@ class TwoLayerNet:
         set to d loss / d weights[k] for all four keys; otherwise the gradients
         are left untouched.
         """
-        # BEGIN SOLUTION: forward through sigmoid and softmax; in train mode backpropagate into self.gradients
         W1, b1, W2, b2 = self.W1, self.b1, self.W2, self.b2
         n = X.shape[0]
         hidden = X @ W1  # (N, H) pre-activation
@@ -60,4 +59,3 @@ class TwoLayerNet:
         np.matmul(X.T, dhidden, out=grads["W1"])  # (D, H)
         np.sum(dhidden, axis=0, out=grads["b1"])  # (H,)
         return loss, acc
-        # END SOLUTION
