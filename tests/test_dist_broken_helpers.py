@@ -157,9 +157,9 @@ def grader_verdicts(folder, only):
 
 @pytest.mark.parametrize("network, broken, how, passes", [
     ("reference", "softmax", "syntax error", True),  # the corpus case softmax_syntax_error
-    ("reference", "softmax", "missing", True),
-    ("reference", "activations", "exception", True),
-    ("forward_forgets_b2", "softmax", "syntax error", False),  # a network bug still fails its checks
+    pytest.param("reference", "softmax", "missing", True, marks=pytest.mark.slow),  # slow: 2 s each, for the full suite
+    pytest.param("reference", "activations", "exception", True, marks=pytest.mark.slow),
+    pytest.param("forward_forgets_b2", "softmax", "syntax error", False, marks=pytest.mark.slow),  # a network bug still fails
 ])
 def test_with_a_broken_helper_the_network_checks_pass_exactly_when_the_graders_do(kit, tmp_path, network, broken, how, passes):
     """Do the kit's network checks (forward and the trajectory) give the grader's pass/fail when a helper module
