@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from .checks.compare import end_sentence
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -25,11 +27,11 @@ class CheckResult:
 
     def feedback(self):
         """What the student may see: hidden checks never reveal inputs or expected values."""
-        hint = f" Hint: {self.hint}." if self.hint else ""
+        hint = f" Hint: {end_sentence(self.hint)}" if self.hint else ""
         if self.hidden:
             text = "Passed." if self.passed else f"Failed (hidden check; inputs and expected values are not shown).{hint}"
         else:
-            text = self.message if self.passed else f"{self.message}.{hint}"
+            text = self.message if self.passed else f"{end_sentence(self.message)}{hint}"
         if self.advice and not self.passed:
             text = f"Advice ({'no points' if not self.max_score else f'{self.max_score:g} points'}): {text}"
         return f"{text} {self.note}".strip()

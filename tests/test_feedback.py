@@ -230,3 +230,33 @@ def test_no_substitution_runs_for_a_module_that_is_missing_or_fails_to_import(st
     student = {check.name: [CallResult(status, "softmax.py failed to import", {}, {}, 0.0)]}
     assert blame.wanted([check], student, {}) == {}
     assert blame.wanted([check], {check.name: [failed("raised AxisError")]}, {}) != {}
+
+
+def forward_at(loss, scale=1.0):
+    """A forward call's result: (loss, accuracy 0.5) and gradients of scale times a fixed pattern."""
+    grads = {f"gradients.{k}": scale * np.arange(1.0, 4.0) for k in ("W1", "b1", "W2", "b2")}
+    return ok({"result.0": np.float64(loss), "result.1": np.float64(0.5), **grads})
+
+
+@pytest.mark.parametrize("wrong_at_mnist", [True, False], ids=["wrong at MNIST's sizes too", "right at MNIST's sizes"])
+def test_any_shape_blames_sizes_only_when_mnists_sizes_pass(wrong_at_mnist):
+    """A forward that fails at every size is wrong, not hard-coded: the any-shape advice must not send it to the sizes."""
+    from grader.checks.network import FIX_AT_MNIST_FIRST, any_shape_or_wrong_everywhere
+    probe = Probe("net_forward", {"input_size": 6, "hidden_size": 5, "num_classes": 4}, {"X": np.zeros((3, 6))})
+    wrong, right = forward_at(2.0, scale=2.0), forward_at(2.0)
+    student = [wrong, wrong] + ([wrong, wrong] if wrong_at_mnist else [right, right])
+    verdict = any_shape_or_wrong_everywhere(RULE)(student, [right] * 4, [probe] * 4)
+    assert not verdict.passed and verdict.message.startswith("with input_size=6, hidden_size=5, num_classes=4:")
+    assert ("not about sizes" in verdict.message) is wrong_at_mnist
+    assert verdict.hint == (FIX_AT_MNIST_FIRST if wrong_at_mnist else "")
+
+
+@pytest.mark.parametrize("message, hint, shown", [
+    ("no single perceptron computes it.", "draw the four inputs", "no single perceptron computes it. Hint: draw the four inputs."),
+    ("got 1, expected 0", "which line puts them on one side?", "got 1, expected 0. Hint: which line puts them on one side?"),
+])
+def test_feedback_ends_each_sentence_with_one_mark(message, hint, shown):
+    from grader.results import CheckResult
+    result = CheckResult("perceptron.and_gate: computes AND", "perceptron.and_gate", "perceptron", "visible", 2.0, 0.0, False,
+                         message, hint)
+    assert result.feedback() == shown

@@ -263,3 +263,9 @@ def repeat_problem(s, keys, rtol, atol):
         return (f"a second forward(X, y) on the same network, with the same X and y, differs from the first: {problem}; "
                 "state must not carry over from one call to the next")
     return None
+
+
+def end_sentence(text):
+    """text ending with one full stop: 'it.' stays 'it.', 'on one side?' stays as it is, 'it' becomes 'it.'."""
+    text = text.rstrip()
+    return text if text.endswith((".", "?", "!")) else text + "."

@@ -132,6 +132,24 @@ def repeatable(rule):
     return judge
 
 
+SIZES_NOT_THE_CAUSE = ("; forward is wrong at MNIST's sizes too (see its loss and gradient checks), so this is not about sizes: "
+                       "this check can tell whether other sizes work once those pass")
+FIX_AT_MNIST_FIRST = "fix the loss and gradient checks at MNIST's sizes first; this check means something only once they pass"
+
+
+def any_shape_or_wrong_everywhere(rule):
+    """Judge of any-shape, whose probes are the forward at other sizes (both variants), then at MNIST's: a failure
+    that MNIST's sizes share is a wrong forward, not a size written into it, and its message and hint say so."""
+    judge_one = either_variant(any_shape(rule))
+
+    def judge(student, reference, probes):
+        verdict = judge_one(student[:2], reference[:2] if reference else reference, probes[:2])
+        if verdict.passed or judge_one(student[2:], reference[2:] if reference else reference, probes[2:]).passed:
+            return verdict
+        return Verdict(False, verdict.message + SIZES_NOT_THE_CAUSE, hint=FIX_AT_MNIST_FIRST)
+    return judge
+
+
 def any_shape(rule):
     """Judge: loss, accuracy and the four gradients match the reference on sizes other than MNIST's."""
     def judge(s, r, p):
@@ -213,7 +231,8 @@ def checks(rubric):
                   "work on new arrays (a = a - m, not a -= m) so X and the weights stay as they were",
                   "forward reads its inputs and the weights; only the optimizer changes the weights", run_reference=False)
     other = problem_inputs(rng_for(seed, GROUP + " any-shape"), OTHER_SHAPE)
-    forward_check("any-shape", "works for any number of inputs, hidden units and classes", forward_probes(other, OTHER_SHAPE, grad_seed),
-                  any_shape(rule), "take every size from the weights' shapes (e.g. W2.shape[1] classes), never a literal 10 or 784",
-                  "the network is defined for any sizes; only the MNIST data fixes them to 784 and 10")
+    add(out, f"{GROUP}/any-shape", "works for any number of inputs, hidden units and classes",
+        forward_probes(other, OTHER_SHAPE, grad_seed) + train, any_shape_or_wrong_everywhere(rule),
+        "take every size from the weights' shapes (e.g. W2.shape[1] classes), never a literal 10 or 784",
+        "the network is defined for any sizes; only the MNIST data fixes them to 784 and 10", depends_on=HELPER_GROUPS)
     return out

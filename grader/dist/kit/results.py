@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from .compare import end_sentence
+
 
 @dataclass(frozen=True)
 class CallResult:
@@ -42,7 +44,7 @@ class CheckResult:
         return self.max_score if self.passed else 0.0
 
     def feedback(self):
-        text = self.message if self.passed else f"{self.message}." + (f" Hint: {self.hint}." if self.hint else "")
+        text = self.message if self.passed else end_sentence(self.message) + (f" Hint: {end_sentence(self.hint)}" if self.hint else "")
         if self.advice and not self.passed:
             text = f"Advice ({'no points' if not self.max_score else f'{self.max_score:g} points'}): {text}"
         return f"{text} {self.note}".strip()
