@@ -238,14 +238,26 @@ def test_a_crash_in_one_function_fails_its_checks_and_the_rest_still_run(kit, tm
     assert verdicts["softmax.accuracy/values"] == "passed"
 
 
-def test_a_flat_layouts_absolute_imports_pass_the_kits_network_checks(kit, tmp_path):
-    """Does the kit import the student's modules as the grader does, so that `import softmax` and
-    `from activations import sigmoid` in two_layer_net.py work (the corpus case absolute_imports)?"""
+def package_imports(source):
+    """two_layer_net.py importing its helpers by the package's name: `from assignment.softmax import ...`."""
+    return source.replace("from .activations import", "from assignment.activations import").replace(
+        "from .softmax import", "from assignment.softmax import")
+
+
+@pytest.mark.parametrize("network", [
+    (ROOT / "tests" / "corpus" / "alternatives" / "absolute_imports" / "two_layer_net.py").read_text(),
+    package_imports((REFERENCE_DIR / "two_layer_net.py").read_text()),
+], ids=["bare names (import softmax)", "the package's name (from assignment.softmax import)"])
+def test_a_submissions_absolute_imports_pass_the_kits_network_checks(kit, tmp_path, network):
+    """Does the kit import the student's modules as the grader does, as the package `assignment`, so that
+    `import softmax`, `from activations import sigmoid` and `from assignment.softmax import softmax` in
+    two_layer_net.py all work (the corpus case absolute_imports)?"""
+    assert "from ." not in network
     work = tmp_path / "work"
     shutil.copytree(kit.folder / "assignment", work)
     for name in ("softmax", "activations"):
         shutil.copyfile(REFERENCE_DIR / f"{name}.py", work / f"{name}.py")
-    shutil.copyfile(ROOT / "tests" / "corpus" / "alternatives" / "absolute_imports" / "two_layer_net.py", work / "two_layer_net.py")
+    (work / "two_layer_net.py").write_text(network)
     status, out = kit_check(kit.folder, work, "--only", "two_layer_net.TwoLayerNet.forward/loss", "--out", tmp_path / "out")
     tests = json.loads((tmp_path / "out" / "results.json").read_text())["tests"]
     assert status == 0

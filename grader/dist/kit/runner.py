@@ -20,6 +20,7 @@ from pathlib import Path
 from .contract import MODULES
 from .results import CallResult
 from .standins import module_source
+from .worker import PACKAGE
 
 IMPORT_TIMEOUT = 15.0  # seconds to import the modules a call needs
 KIT_ROOT = Path(__file__).resolve().parent.parent  # the folder holding the checker package
@@ -39,9 +40,10 @@ class Call:
 
 
 def stage_package(modules, dest, stand_ins=()):
-    """Copy the student's module files {name: Path} into dest/submission/ as a package, and write the kit's
-    stand-in module for each helper module in stand_ins (missing or failing to import). Returns dest."""
-    package = Path(dest) / "submission"
+    """Copy the student's module files {name: Path} into dest/assignment/ as a package (the grader's name for it, so
+    `from assignment.softmax import softmax` works in both), and write the kit's stand-in module for each helper
+    module in stand_ins (missing or failing to import). Returns dest."""
+    package = Path(dest) / PACKAGE
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
     for name, path in modules.items():

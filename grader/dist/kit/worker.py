@@ -14,6 +14,8 @@ import os
 import sys
 import traceback
 
+PACKAGE = "assignment"  # the student's modules are imported as assignment.<name>, as the grader imports them
+
 
 def describe_exception(exc, package_dir):
     """'raised ValueError: ... (at softmax.py line 12)', naming the student's innermost frame."""
@@ -40,14 +42,14 @@ def main(job_path):
 
     package_dir = job["package_dir"]
     sys.path.insert(0, package_dir)
-    aliases.install("submission", MODULES)  # `import softmax` is submission.softmax (a flat layout's imports)
+    aliases.install(PACKAGE, MODULES)  # `import softmax` is assignment.softmax (a flat layout's imports)
     imported, import_errors = {}, {}
 
     def import_module(name):
         if name in import_errors:
             raise ImportError(f"{name}.py failed to import: {import_errors[name]}")
         if name not in imported:
-            imported[name] = importlib.import_module(f"submission.{name}")
+            imported[name] = importlib.import_module(f"{PACKAGE}.{name}")
         return imported[name]
 
     impl = probes.Implementation(import_module)
@@ -60,7 +62,7 @@ def main(job_path):
                 try:
                     import_module(name)
                 except BaseException as exc:  # noqa: B902  student code may raise anything
-                    import_errors[name] = describe_exception(exc, os.path.join(package_dir, "submission"))
+                    import_errors[name] = describe_exception(exc, os.path.join(package_dir, PACKAGE))
         print(f"start {n}", file=protocol)
         try:
             if call["arrays"] and call["arrays"] not in arrays:
@@ -74,7 +76,7 @@ def main(job_path):
                 outputs = probes.PROBES[call["probe"]](impl, call["spec"], inputs)
             status = {"ok": True, "message": ""}
         except BaseException as exc:  # noqa: B902
-            outputs, status = {}, {"ok": False, "message": describe_exception(exc, os.path.join(package_dir, "submission"))}
+            outputs, status = {}, {"ok": False, "message": describe_exception(exc, os.path.join(package_dir, PACKAGE))}
         try:
             meta, payload = wire.encode(outputs)
         except BaseException as exc:  # noqa: B902  e.g. an object whose __array__ raises
