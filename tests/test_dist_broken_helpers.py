@@ -100,7 +100,7 @@ def test_the_stand_in_module_is_the_kits_cheap_helpers_not_the_assignments(check
     """Does a staged stand-in module hold every helper the network may import, bound to the timing stand-ins,
     with values that are not the assignment's (no solution shipped)?"""
     package_dir = checker.runner.stage_package({}, tmp_path / "pkg", (module,))
-    text = (package_dir / "submission" / f"{module}.py").read_text()
+    text = (package_dir / checker.runner.PACKAGE / f"{module}.py").read_text()
     assert "np.exp" not in text and "checker.standins" in text
     assert not solution_lines() & {normalised(line) for line in text.splitlines()}
     namespace = {}
