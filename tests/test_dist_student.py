@@ -428,3 +428,17 @@ def test_a_dataset_asked_for_by_name_and_missing_is_a_usage_error(kit, tmp_path)
     proc = subprocess.run([sys.executable, "-m", "checker", "check", "--group", "training", "--dataset", "mnist"], capture_output=True,
                           text=True, env=env, cwd=kit.folder, timeout=300)
     assert proc.returncode == 2 and "MNIST was not found" in proc.stderr
+
+
+def test_a_module_that_fails_to_import_gets_the_import_hint_in_the_kit_as_in_the_grader(kit, tmp_path):
+    """A syntax error in perceptron.py: the kit's perceptron checks fail with the import error and the import hint,
+    not the perceptron's math hint."""
+    work = tmp_path / "work"
+    shutil.copytree(kit.folder / "assignment", work)
+    shutil.copyfile(REFERENCE_DIR / "perceptron.py", work / "perceptron.py")
+    (work / "perceptron.py").write_text((work / "perceptron.py").read_text() + "\ndef broken(:\n")
+    status, out = kit_check(kit.folder, work, "--only", "perceptron.", "--out", tmp_path / "out")
+    tests = json.loads((tmp_path / "out" / "results.json").read_text())["tests"]
+    assert status == 0 and tests and all(t["status"] == "failed" for t in tests)
+    for t in tests:
+        assert "perceptron.py failed to import" in t["output"] and "make it import first" in t["output"], t["output"]

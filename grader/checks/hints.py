@@ -10,6 +10,8 @@ A check has its own hints for wrong values (Check.hint, Check.concept). Some fai
 Everything here is pure: the kind is read from the results the check already has.
 """
 
+import re
+
 import numpy as np
 
 from .compare import constant_factor
@@ -90,7 +92,7 @@ def pick(verdict, check, level, student, reference):
         return check.hint_at(level)
     kind = failure_kind(student, reference, check.probes)
     if kind == IMPORT:
-        return at_level(GENERIC[IMPORT], level)
+        return import_hint(level, unimported(student, check))
     if verdict.hint:
         return verdict.hint
     if kind in check.kind_hints:
@@ -98,6 +100,21 @@ def pick(verdict, check, level, student, reference):
     if kind in GENERIC:
         return at_level(GENERIC[kind], level)
     return check.hint_at(level)
+
+
+def unimported(student, check):
+    """The module whose import failed, as the first import error names it ("softmax.py failed to import"); else the
+    check's own module."""
+    for r in student:
+        found = re.search(r"(\w+)\.py failed to import", r.message or "") if r.status in IMPORT_STATUSES else None
+        if found:
+            return found.group(1)
+    return check.group.split(".", 1)[0]
+
+
+def import_hint(level, module):
+    """The import hint at a level, naming the module to import."""
+    return at_level(GENERIC[IMPORT], level).replace("MODULE", module)
 
 
 def at_level(hints, level):

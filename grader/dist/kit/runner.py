@@ -78,7 +78,7 @@ def read_result(out, n, seconds):
         written = json.load(f)
     arrays = wire.decode_arrays((out / f"{n}.npz").read_bytes())
     status = written["status"]
-    return CallResult("ok" if status["ok"] else "error", status["message"], written["meta"],
+    return CallResult("ok" if status["ok"] else status.get("kind", "error"), status["message"], written["meta"],
                       {k: np.asarray(v) for k, v in arrays.items()}, seconds)
 
 

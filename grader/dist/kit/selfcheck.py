@@ -53,7 +53,9 @@ def kit_hint(check, student, passed):
     if passed or not check.hint:
         return check.hint
     kind = hints.failure_kind(student, list(check.expected), list(check.probes))
-    generic = hints.GENERIC[kind][1] if kind in hints.GENERIC and kind != hints.IMPORT else check.hint
+    if kind == hints.IMPORT:
+        return hints.import_hint("concept", hints.unimported(student, check))
+    generic = hints.GENERIC[kind][1] if kind in hints.GENERIC else check.hint
     return (check.kind_hints or {}).get(kind) or generic
 
 

@@ -77,6 +77,8 @@ def main(job_path):
             status = {"ok": True, "message": ""}
         except BaseException as exc:  # noqa: B902
             outputs, status = {}, {"ok": False, "message": describe_exception(exc, os.path.join(package_dir, PACKAGE))}
+            if any(name in import_errors for name in call["needs"]):
+                status["kind"] = "import_error"  # a module it needs did not import: the hint is about that, as in the grader
         try:
             meta, payload = wire.encode(outputs)
         except BaseException as exc:  # noqa: B902  e.g. an object whose __array__ raises
