@@ -269,3 +269,18 @@ def end_sentence(text):
     """text ending with one full stop: 'it.' stays 'it.', 'on one side?' stays as it is, 'it' becomes 'it.'."""
     text = text.rstrip()
     return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def trace_problem(call, s, r, rtol, atol):
+    """None when train_perceptron's (w, b) in result s equals the expected r's; else a message that starts with call
+    (how the student may reproduce it) and says which part is wrong: w's shape, b, or the values."""
+    w, b = numeric_value(s, "result.0"), scalar_value(s, "result.1")
+    ew, eb = result_value(r, "result.0"), result_value(r, "result.1")
+    if w is None or np.shape(w) != np.shape(ew):
+        return f"{call} returned w of shape {np.shape(w) if w is not None else None}; expected (w, b, converged) with w of shape {np.shape(ew)}"
+    if b is None or np.ndim(b) != 0:
+        return f"{call} returned b of shape {np.shape(b) if b is not None else None}; expected a number"
+    if not (np.allclose(w, ew, rtol=rtol, atol=atol) and np.isclose(b, eb, rtol=rtol, atol=atol)):
+        return (f"{call} returned w={np.round(w, 4).tolist()}, b={float(b):.4g}; Rosenblatt's rule from w=0, b=0, visiting the "
+                f"samples in the given order for at most max_epochs epochs, gives w={np.round(ew, 4).tolist()}, b={float(eb):.4g}")
+    return None

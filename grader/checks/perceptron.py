@@ -6,7 +6,7 @@ from .. import blame
 from .base import Verdict
 from .common import add, call, requires_ok, rng_for, values_match
 from .common import signature
-from .compare import numeric_value, result_value, scalar_value
+from .compare import numeric_value, scalar_value, trace_problem
 from ..contract import GATES, TRUTH_X, XOR_PROOF
 
 M = "perceptron"
@@ -74,18 +74,9 @@ def rule_trace_judge(rule):
     @requires_ok
     def judge(student, reference, probes):
         for i, (s, r, p) in enumerate(zip(student, reference, probes)):
-            w, b = numeric_value(s, "result.0"), scalar_value(s, "result.1")
-            ew, eb = result_value(r, "result.0"), result_value(r, "result.1")
-            call = f"{signature(p)} (call {i + 1} of {len(probes)}: {TRACE_DATA[i]})"
-            if w is None or np.shape(w) != np.shape(ew):
-                return Verdict(False, f"{call} returned w of shape {np.shape(w) if w is not None else None}; expected (w, b, converged) "
-                                      f"with w of shape {np.shape(ew)}")
-            if b is None or np.ndim(b) != 0:
-                return Verdict(False, f"{call} returned b of shape {np.shape(b) if b is not None else None}; expected a number")
-            if not (np.allclose(w, ew, rtol=rule.rtol, atol=rule.atol) and np.isclose(b, eb, rtol=rule.rtol, atol=rule.atol)):
-                return Verdict(False, f"{call} returned w={np.round(w, 4).tolist()}, b={float(b):.4g}; Rosenblatt's rule from w=0, b=0, "
-                                      f"visiting the samples in the given order for at most max_epochs epochs, gives "
-                                      f"w={np.round(ew, 4).tolist()}, b={float(eb):.4g}")
+            problem = trace_problem(f"{signature(p)} (call {i + 1} of {len(probes)}: {TRACE_DATA[i]})", s, r, rule.rtol, rule.atol)
+            if problem:
+                return Verdict(False, problem)
         return Verdict(True, "follows Rosenblatt's rule update for update")
     return judge
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .compare import (compare_array, compare_form, compare_scalar, gradcheck_problem, numeric_value, relative_error, result_value,
-                      repeat_problem, returned_type, scalar_value, unchanged)
+                      repeat_problem, returned_type, scalar_value, trace_problem, unchanged)
 from .contract import GATES, KEYS, TRUTH_X, XOR_PROOF, grad_fill
 from .results import Verdict
 from .standins import first_difference
@@ -196,21 +196,11 @@ def rule_trace(params, probes, student, expected):
     failed = first_failure(student)
     if failed:
         return Verdict(False, failed)
-    rtol, atol = params["rtol"], params["atol"]
     for i, (s, r, p) in enumerate(zip(student, expected, probes)):
-        w, b = numeric_value(s, "result.0"), scalar_value(s, "result.1")
-        ew, eb = result_value(r, "result.0"), result_value(r, "result.1")
         scalars = ", ".join(repr(a["value"]) for a in p.spec.get("args", []) if "value" in a)
-        call = f"call {i + 1} of {len(probes)} (lr, max_epochs = {scalars})"
-        if w is None or np.shape(w) != np.shape(ew):
-            return Verdict(False, f"{call} returned w of shape {np.shape(w) if w is not None else None}; expected (w, b, converged) "
-                                  f"with w of shape {np.shape(ew)}")
-        if b is None or np.ndim(b) != 0:
-            return Verdict(False, f"{call} returned b of shape {np.shape(b) if b is not None else None}; expected a number")
-        if not (np.allclose(w, ew, rtol=rtol, atol=atol) and np.isclose(b, eb, rtol=rtol, atol=atol)):
-            return Verdict(False, f"{call} returned w={np.round(w, 4).tolist()}, b={float(b):.4g}; Rosenblatt's rule from w=0, b=0, "
-                                  f"visiting the samples in the given order for at most max_epochs epochs, gives "
-                                  f"w={np.round(ew, 4).tolist()}, b={float(eb):.4g}")
+        problem = trace_problem(f"call {i + 1} of {len(probes)} (lr, max_epochs = {scalars})", s, r, params["rtol"], params["atol"])
+        if problem:
+            return Verdict(False, problem)
     return Verdict(True, "follows Rosenblatt's rule update for update")
 
 
