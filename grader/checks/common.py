@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import blame
 from .base import Check, Probe, Verdict, first_failure
-from .compare import compare_array, compare_scalar, result_value, returned_type, unchanged, warnings_text
+from .compare import compare_array, compare_scalar, inputs_problem, result_value, returned_type, warnings_text
 
 
 def add(out, id, text, probes, judge, hint, concept, needs=None, calls=None, **kw):
@@ -105,12 +105,8 @@ def values_match(rule, kinds="f", scalar=False):
 @requires_ok
 def inputs_unchanged(student, reference, probes):
     """Judge: every array argument of every call came back as it was passed (the probe returns argN after the call)."""
-    for s, p in zip(student, probes):
-        for name, before in p.inputs.items():
-            problem = unchanged(signature(p), before, s.arrays.get(f"arg{name[1:]}"))
-            if problem:
-                return Verdict(False, problem)
-    return Verdict(True, "leaves its input arrays unchanged")
+    problem = inputs_problem(student, probes, signature)
+    return Verdict(problem is None, problem or "leaves its input arrays unchanged")
 
 
 INPUT_HINT = ("work on a new array: z = z - z.max(axis=-1, keepdims=True), not z -= ... (which writes into the caller's array); "

@@ -284,3 +284,14 @@ def trace_problem(call, s, r, rtol, atol):
         return (f"{call} returned w={np.round(w, 4).tolist()}, b={float(b):.4g}; Rosenblatt's rule from w=0, b=0, visiting the "
                 f"samples in the given order for at most max_epochs epochs, gives w={np.round(ew, 4).tolist()}, b={float(eb):.4g}")
     return None
+
+
+def inputs_problem(student, probes, label):
+    """None when every array argument of every call came back as it was passed (the call probe returns argN after
+    the call); else the first change. label(probe): how the call is named, e.g. 'softmax(array of shape (5, 7))'."""
+    for s, p in zip(student, probes):
+        for name, before in p.inputs.items():
+            problem = unchanged(label(p), before, s.arrays.get(f"arg{name[1:]}"))
+            if problem:
+                return problem
+    return None

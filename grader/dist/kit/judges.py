@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compare import (compare_array, compare_form, compare_scalar, gradcheck_problem, numeric_value, relative_error, result_value,
-                      repeat_problem, returned_type, scalar_value, trace_problem, unchanged)
+from .compare import (compare_array, compare_form, compare_scalar, gradcheck_problem, inputs_problem, numeric_value,
+                      relative_error, repeat_problem, result_value, returned_type, scalar_value, trace_problem, unchanged)
 from .contract import GATES, KEYS, TRUTH_X, XOR_PROOF, grad_fill
 from .results import Verdict
 from .standins import first_difference
@@ -58,12 +58,8 @@ def input_unchanged(params, probes, student, expected):
     failed = first_failure(student)
     if failed:
         return Verdict(False, failed)
-    for s, p in zip(student, probes):
-        for name, before in p.inputs.items():
-            problem = unchanged(signature(p), before, s.arrays.get(f"arg{name[1:]}"))
-            if problem:
-                return Verdict(False, problem)
-    return Verdict(True, "leaves its input arrays unchanged")
+    problem = inputs_problem(student, probes, signature)
+    return Verdict(problem is None, problem or "leaves its input arrays unchanged")
 
 
 def derivative(params, probes, student, expected):
