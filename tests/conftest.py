@@ -7,10 +7,14 @@ real_mnist_dir(). When they are not found:
     were skipped and the command that fetches the data.
 """
 
+import contextlib
+import importlib
 import os
 import shutil
 import signal
+import sys
 import tempfile
+import types
 from pathlib import Path
 
 import pytest
@@ -118,3 +122,16 @@ def kit_contents():
     from grader.paths import REFERENCE_DIR, RUBRIC_FILE
     from grader.rubric import load_rubric
     return compute(load_rubric(RUBRIC_FILE), REFERENCE_DIR)
+
+
+@contextlib.contextmanager
+def kit_checker(folder, *modules):
+    """The built kit's own checker package (folder/checker), importable while the block runs: a namespace holding
+    its modules by name, e.g. kit_checker(kit.folder, "judges").judges. Forgotten afterwards, so two kits never mix."""
+    sys.path.insert(0, str(folder))
+    try:
+        yield types.SimpleNamespace(**{m: importlib.import_module(f"checker.{m}") for m in modules})
+    finally:
+        sys.path.remove(str(folder))
+        for name in [m for m in sys.modules if m == "checker" or m.startswith("checker.")]:
+            del sys.modules[name]

@@ -16,6 +16,7 @@ from conftest import ROOT
 from grader import exits
 
 
+@pytest.mark.slow  # waits on the OS or trains: the full suite runs it, the inner loop does not
 @pytest.mark.parametrize("sig, status", [(signal.SIGINT, exits.INTERRUPTED), (signal.SIGTERM, exits.TERMINATED)],
                          ids=["SIGINT", "SIGTERM"])
 def test_a_signal_during_grading_removes_every_temporary_folder_and_process(sig, status):

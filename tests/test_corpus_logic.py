@@ -393,6 +393,7 @@ def test_the_listener_records_each_connection_and_what_it_sent():
     assert len(heard.connections) == 1 and heard.connections[0].endswith("10 byte(s), starting b'secret\\x1b[2J'"), heard.connections
 
 
+@pytest.mark.slow  # waits on the OS or trains: the full suite runs it, the inner loop does not
 def test_find_strays_finds_a_process_by_its_command_line(tmp_path):
     import subprocess
     import sys
@@ -414,6 +415,7 @@ def test_find_strays_finds_a_process_by_its_command_line(tmp_path):
         proc.kill()
 
 
+@pytest.mark.slow  # waits on the OS or trains: the full suite runs it, the inner loop does not
 def test_find_strays_sees_a_child_that_changes_its_pid_every_few_milliseconds(tmp_path):
     import subprocess
     import sys

@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import types
 
 import numpy as np
 import pytest
@@ -21,7 +20,7 @@ from grader.dist.build import build_student_kit
 from grader.paths import REFERENCE_DIR, RUBRIC_FILE
 from grader.rubric import load_rubric
 
-from conftest import ROOT
+from conftest import ROOT, kit_checker
 from test_dist_student import normalised, solution_lines
 
 CORPUS = ROOT / "tests" / "corpus"
@@ -43,14 +42,8 @@ def kit(tmp_path_factory, kit_contents):
 @pytest.fixture(scope="module")
 def checker(kit):
     """The kit's own checker package, imported from the built kit."""
-    sys.path.insert(0, str(kit.folder))
-    try:
-        from checker import preflight, runner, standins
-        yield types.SimpleNamespace(preflight=preflight, runner=runner, standins=standins)
-    finally:
-        sys.path.remove(str(kit.folder))
-        for name in [m for m in sys.modules if m == "checker" or m.startswith("checker.")]:
-            del sys.modules[name]
+    with kit_checker(kit.folder, "preflight", "runner", "standins") as checker:
+        yield checker
 
 
 def submission(folder, broken=None, how="syntax error", network=REFERENCE_DIR / "two_layer_net.py"):

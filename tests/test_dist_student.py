@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import types
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +26,7 @@ from grader.dist.classroom import build_classroom_template
 from grader.rubric import load_rubric
 from grader.paths import REFERENCE_DIR, RUBRIC_FILE
 
-from conftest import ROOT
+from conftest import ROOT, kit_checker
 
 MIN_LINE = 10  # characters, whitespace removed: shorter solution lines ("return {", "b = 0.0") are not telling
 
@@ -308,15 +307,8 @@ def test_dev_sets_itself_up_and_runs_the_kits_grader(kit, tmp_path):
 @pytest.fixture(scope="module")
 def checker(kit):
     """The kit's own checker package, imported from the built kit."""
-    sys.path.insert(0, str(kit.folder))
-    try:
-        import checker
-        from checker import judges, lookup, results
-        yield types.SimpleNamespace(judges=judges, lookup=lookup, results=results)
-    finally:
-        sys.path.remove(str(kit.folder))
-        for name in [m for m in sys.modules if m == "checker" or m.startswith("checker.")]:
-            del sys.modules[name]
+    with kit_checker(kit.folder, "judges", "lookup", "results") as checker:
+        yield checker
 
 
 def test_the_kit_picks_the_hint_by_the_kind_of_failure_as_the_grader_does(kit):

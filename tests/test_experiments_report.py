@@ -36,6 +36,7 @@ def lr_sweep(tmp_path_factory):
     return out, code
 
 
+@pytest.mark.slow  # waits on the OS or trains: the full suite runs it, the inner loop does not
 def test_the_sweep_completes_and_writes_results_json_in_the_documented_shape(lr_sweep):
     out, code = lr_sweep
     assert code == 0
@@ -50,6 +51,7 @@ def test_the_sweep_completes_and_writes_results_json_in_the_documented_shape(lr_
                   and r["config"]["reg"] == 0.001) == [0.01, 0.05, 0.1, 1.0]
 
 
+@pytest.mark.slow  # waits on the OS or trains: the full suite runs it, the inner loop does not
 def test_every_run_and_the_theory_get_a_non_blank_png(lr_sweep):
     out, _ = lr_sweep
     figures = sorted((out / "figures").glob("*.png"))
@@ -60,6 +62,7 @@ def test_every_run_and_the_theory_get_a_non_blank_png(lr_sweep):
         assert_not_blank(path)
 
 
+@pytest.mark.slow  # waits on the OS or trains: the full suite runs it, the inner loop does not
 def test_the_report_has_the_tables_the_sentences_and_the_figures(lr_sweep):
     out, _ = lr_sweep
     report = (out / "report.md").read_text()
@@ -73,6 +76,7 @@ def test_the_report_has_the_tables_the_sentences_and_the_figures(lr_sweep):
         assert (out / link).is_file(), link
 
 
+@pytest.mark.slow  # waits on the OS or trains: the full suite runs it, the inner loop does not
 def test_re_running_a_finished_sweep_uses_the_cache(lr_sweep, capsys):
     out, _ = lr_sweep
     assert main(["experiments", "--dataset", "digits", "--epochs", "1", "--sweep", "lr", "--out", str(out)]) == 0

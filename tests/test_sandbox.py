@@ -171,6 +171,7 @@ def test_the_environment_is_scrubbed(mode, tmp_path, monkeypatch):
 
 # -- a call that misbehaves costs only that call -------------------------------
 
+@pytest.mark.slow  # waits on the OS or trains: the full suite runs it, the inner loop does not
 @pytest.mark.parametrize("mode", WAITING_MODES)
 def test_an_infinite_loop_times_out_and_the_next_call_runs_in_a_fresh_process(mode, tmp_path):
     t0 = time.monotonic()
@@ -192,6 +193,7 @@ def test_an_infinite_loop_times_out_and_the_next_call_runs_in_a_fresh_process(mo
     assert before.arrays["result"][0] != after.arrays["result"][0], "the call after a timeout gets a new process"
 
 
+@pytest.mark.slow  # waits on the OS or trains: the full suite runs it, the inner loop does not
 @pytest.mark.parametrize("mode", WAITING_MODES)
 def test_a_call_that_ignores_sigterm_and_sleeps_is_still_stopped(mode, tmp_path):
     (stuck, after) = run_in(mode, tmp_path, """
@@ -240,6 +242,7 @@ def test_an_error_message_points_at_the_student_line(mode, tmp_path):
 
 # -- importing the submission ---------------------------------------------------
 
+@pytest.mark.slow  # waits on the OS or trains: the full suite runs it, the inner loop does not
 @pytest.mark.parametrize("case, top_level, status, words", [
     ("sleeps longer than import_timeout", "time.sleep(30)", "import_error", "longer than 1s to import"),
     ("loops forever", "while True: pass", "import_error", "longer than 1s to import"),
@@ -272,6 +275,7 @@ STUCK = """
 """
 
 
+@pytest.mark.slow  # waits on the OS or trains: the full suite runs it, the inner loop does not
 def test_a_function_that_timed_out_fails_later_calls_at_once_with_the_first_reason(tmp_path):
     t0 = time.monotonic()
     first, fine, again, other = run(tmp_path, STUCK, ["stuck", "fine", "stuck", "other"])
@@ -282,6 +286,7 @@ def test_a_function_that_timed_out_fails_later_calls_at_once_with_the_first_reas
     assert_fine(fine) and other.ok
 
 
+@pytest.mark.slow  # waits on the OS or trains: the full suite runs it, the inner loop does not
 def test_a_module_that_hung_on_import_is_not_imported_again_in_a_later_run(tmp_path):
     modules = {"student": write_module(tmp_path, "student", "while True: pass\n")}
     with Sandbox(modules, Limits(import_timeout=1), isolation_mode="process") as box:
@@ -292,6 +297,7 @@ def test_a_module_that_hung_on_import_is_not_imported_again_in_a_later_run(tmp_p
     assert time.monotonic() - t0 < 0.5 and later.message == first.message
 
 
+@pytest.mark.slow  # waits on the OS or trains: the full suite runs it, the inner loop does not
 def test_calls_past_the_end_of_their_stage_are_not_run(tmp_path):
     modules = {"student": write_module(tmp_path, "student", STUCK)}
     with Sandbox(modules, FAST, isolation_mode="process") as box:
@@ -464,6 +470,7 @@ def test_the_reference_source_cannot_be_read(tmp_path):
 
 # -- resources ---------------------------------------------------------------------
 
+@pytest.mark.slow  # waits on the OS or trains: the full suite runs it, the inner loop does not
 @pytest.mark.parametrize("case, body", [
     ("np.ones(10**10)", "np.ones(10**10)"),
     ("a growing list", "keep = []\n    while True: keep.append(bytearray(1 << 20))"),
@@ -671,6 +678,7 @@ def test_a_list_comes_back_item_by_item():
     assert sorted(arrays) == ["result.0", "result.1.0", "result.1.1"]
 
 
+@pytest.mark.slow  # waits on the OS or trains: the full suite runs it, the inner loop does not
 @pytest.mark.parametrize("function, status, words", [
     ("len_raises", "error", "cannot be read back (RuntimeError)"),
     ("self_referencing", "error", "cannot be read back (RecursionError)"),

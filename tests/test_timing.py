@@ -123,6 +123,7 @@ def test_skipping_the_work_in_every_process_fails(tmp_path, data_dir):
     assert not student.ok and "differ from the reference's epoch" in student.message
 
 
+@pytest.mark.slow  # waits on the OS or trains: the full suite runs it, the inner loop does not
 def test_an_epoch_far_slower_than_the_limit_is_stopped_and_says_how_much_slower(tmp_path, data_dir):
     student, _ = timed(submission(tmp_path, "two_layer_net", SLOW_FORWARD), data_dir, repeats=1)
     assert not student.ok and "x the reference's time" in student.message

@@ -95,6 +95,7 @@ def write_all(line):
 """
 
 
+@pytest.mark.slow  # waits on the OS or trains: the full suite runs it, the inner loop does not
 def test_start_events_sent_in_a_loop_do_not_move_the_deadline(tmp_path):
     modules = student(tmp_path, FD_WRITERS + """
 def stall(x):
@@ -164,6 +165,7 @@ def look(x):
     assert int(visible.arrays["result"][0]) == 1, "the process saw another batch's inputs"
 
 
+@pytest.mark.slow  # waits on the OS or trains: the full suite runs it, the inner loop does not
 def test_a_module_whose_import_hangs_costs_its_calls_once_and_the_other_modules_keep_theirs(tmp_path):
     """The first call that imports the stuck module waits import_timeout; later ones fail at once, saying why."""
     stuck = tmp_path / "stuck.py"
