@@ -115,3 +115,15 @@ def test_under_ci_it_never_tries_to_download(tmp_path, machine):
     proc = dev_function(f"PATH={machine}:$PATH fetch_mnist_if_missing && echo went-on", env=env)
     assert proc.stdout == "went-on\n"
     assert not (tmp_path / "called").exists()
+
+
+@pytest.mark.parametrize("args, expected", [
+    ("", "-n 2 --dist loadfile"),  # the whole suite: test files spread over both cores
+    ("-m 'not slow'", "-n 2 -m not slow"),  # the inner loop, as written in the issue, on both cores too
+    ("-n 0 tests/test_dev.py", "-n 0 tests/test_dev.py"),  # arguments that choose the workers are kept as they are
+    ("--pdb -k timed", "--pdb -k timed"),  # debugging runs in one process
+    ("-p no:xdist -q", "-p no:xdist -q"),
+], ids=["none", "the fast tests", "-n given", "--pdb", "xdist off"])
+def test_pytest_runs_on_both_cores_unless_the_arguments_choose_the_workers(args, expected):
+    proc = dev_function(f"pytest_args {args} | paste -sd ' '")
+    assert proc.stdout.strip() == expected
