@@ -330,7 +330,8 @@ def run_all(submission, checks, rubric, options, data_dir, progress, budget=None
     until = (lambda stage: budget.until(stage, stages)) if budget else (lambda stage: None)
     train_size = dataset.X_train.shape[0] if dataset is not None else 0
     with Sandbox(reference_modules, limits, data_dir=data_dir, isolation_mode=options.isolation) as ref_box:
-        want = run_unit_probes(ref_box, [c for c in units if c.run_reference], timeout, hidden=hidden, first=CANARY)
+        # the reference's process may see hidden inputs: one batch for all its checks, one process less
+        want = run_unit_probes(ref_box, [c for c in units if c.run_reference], timeout, first=CANARY)
         canary(ref_box, want.pop(None))  # before any student code runs
         with Sandbox(modules, limits, data_dir=data_dir, stand_ins=stand_ins, isolation_mode=options.isolation) as box:
             progress(f"running {len(units)} checks on {submission.name}")

@@ -66,3 +66,32 @@ def test_training_records_one_entry_per_epoch_and_tests_the_best_validation_weig
 def test_training_is_deterministic():
     runs = [train(TwoLayerNet(8, 6, 3), SGD(0.5, 1e-3), tiny_data(), TrainConfig(epochs=2, hidden_size=6)) for _ in range(2)]
     assert [r.to_dict() for r in runs[0].history] == [r.to_dict() for r in runs[1].history]
+
+
+def test_the_training_split_is_scaled_a_batch_at_a_time_to_the_values_of_scaling_it_whole(tmp_path):
+    from grader.harness.probes import load_data
+    rng = np.random.default_rng(3)
+    for split, n in (("train", 50), ("val", 20), ("test", 10)):
+        np.save(tmp_path / f"X_{split}.npy", rng.integers(0, 256, (n, 784), dtype=np.uint8))
+        np.save(tmp_path / f"y_{split}.npy", rng.integers(0, 10, n))
+    data = load_data(str(tmp_path))
+    raw = np.load(tmp_path / "X_train.npy")
+    idx = np.array([7, 0, 49, 7])
+    assert data.X_train.shape == (50, 784) and len(data.X_train) == 50
+    assert data.X_train[idx].dtype == np.float64 and np.array_equal(data.X_train[idx], raw.astype(np.float64)[idx] / 255.0)
+    assert isinstance(data.X_val, np.ndarray) and data.X_val.shape == (20, 784)  # forward gets these whole
+    whole = load_data(str(tmp_path), subset=30, splits=("train",), batched=False)  # timed epochs: scaled before timing
+    assert isinstance(whole.X_train, np.ndarray) and np.array_equal(whole.X_train, raw[:30] / 255.0)
+
+
+def test_training_on_batched_images_is_training_on_the_scaled_array():
+    from grader.harness.training import UnitScaled
+    data = tiny_data()
+    raw = np.random.default_rng(4).integers(0, 256, data.X_train.shape, dtype=np.uint8)
+    config = TrainConfig(epochs=2, batch_size=16, hidden_size=8)
+    runs = []
+    for X in (UnitScaled(raw), raw / 255.0):
+        net = TwoLayerNet(raw.shape[1], 8, 3, seed=0)
+        runs.append(train(net, SGD(learning_rate=0.1, reg=1e-3), types.SimpleNamespace(**{**vars(data), "X_train": X}), config))
+    assert runs[0].history == runs[1].history
+    assert all(np.array_equal(runs[0].best_weights[k], runs[1].best_weights[k]) for k in runs[0].best_weights)

@@ -12,6 +12,22 @@ from .contract import set_entry
 from .train_config import TrainConfig
 
 
+class UnitScaled:
+    """(N, D) uint8 images read as float64 in [0, 1] a batch at a time: images[idx] is raw[idx] / 255.0, the very
+    values of scaling the whole array first, without holding N x D float64 (300 MB for MNIST's training split,
+    whose first touch alone can take a second on a virtual machine)."""
+
+    def __init__(self, raw):
+        self.raw = raw  # (N, D) uint8
+        self.shape = raw.shape
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, idx):
+        return np.divide(self.raw[idx], 255.0, dtype=np.float64)  # (B, D)
+
+
 @dataclass(frozen=True)
 class EpochRecord:
     epoch: int  # 1-based
