@@ -9,11 +9,13 @@ real_mnist_dir(). When they are not found:
 
 import contextlib
 import importlib
+import json
 import os
 import shutil
 import signal
 import sys
 import tempfile
+import time
 import types
 from pathlib import Path
 
@@ -97,13 +99,35 @@ def pytest_runtest_teardown(item):
     _current = None
 
 
+RECORD_ENV = "DEV_TEST_RECORD"  # ./dev test sets it to a file: each run appends its counts and time (tools.suite_report)
+_started = None
+
+
+def pytest_sessionstart(session):
+    global _started
+    _started = time.monotonic()
+
+
 def pytest_terminal_summary(terminalreporter):
-    """One loud line for the MNIST tests skipped, counted from the reports (so also across xdist workers)."""
+    """One loud line for the MNIST tests skipped, counted from the reports (so also across xdist workers);
+    and, when ./dev test asks for it ($DEV_TEST_RECORD), one JSON line with this run's counts and time."""
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if FETCH_MNIST in str(getattr(r, "longrepr", ""))]
     if skipped or _skipped:
         count = max(len(skipped), len(_skipped))
         terminalreporter.write_sep("!", f"{count} MNIST tests skipped: no MNIST found; run `{FETCH_MNIST}` "
                                         "(or set MNIST_DIR) to run them", yellow=True, bold=True)
+    if os.environ.get(RECORD_ENV) and not os.environ.get("PYTEST_XDIST_WORKER"):
+        record(Path(os.environ[RECORD_ENV]), terminalreporter.stats, len(skipped) or len(_skipped))
+
+
+def record(path, stats, mnist_skipped):
+    """Append {python, passed, failed, errors, skipped, mnist_skipped, seconds, args} as one JSON line to path."""
+    counts = {k: len(stats.get(k, [])) for k in ("passed", "failed", "error", "skipped")}  # as pytest's summary counts
+    line = {"python": sys.version.split()[0], "passed": counts["passed"], "failed": counts["failed"], "errors": counts["error"],
+            "skipped": counts["skipped"], "mnist_skipped": mnist_skipped, "seconds": round(time.monotonic() - _started, 1),
+            "args": sys.argv[1:]}
+    with open(path, "a") as f:
+        f.write(json.dumps(line) + "\n")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ A test marked `mnist` runs when the four files are found; without them it fails 
 run closing with one line that names the command that fetches the data.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -112,3 +113,19 @@ def test_a_run_with_mnist_runs_the_marked_test(project):
     four_files(project / "mnist")
     out = pytest_in(project, MNIST_DIR=str(project / "mnist"), CI="true")
     assert "1 failed, 2 passed" in out, out  # the unmarked user still fails: the marker is enforced
+
+
+def test_when_dev_test_asks_a_run_appends_its_counts_and_time_as_one_json_line(project):
+    record = project / "record.jsonl"
+    pytest_in(project, MNIST_DIR=str(project / "empty"), DEV_TEST_RECORD=str(record))
+    pytest_in(project, MNIST_DIR=str(project / "empty"), DEV_TEST_RECORD=str(record))
+    runs = [json.loads(line) for line in record.read_text().splitlines()]
+    assert len(runs) == 2
+    assert {k: runs[0][k] for k in ("passed", "failed", "errors", "skipped", "mnist_skipped")} == \
+        {"passed": 1, "failed": 1, "errors": 0, "skipped": 1, "mnist_skipped": 1}
+    assert runs[0]["python"] == sys.version.split()[0] and runs[0]["seconds"] >= 0
+
+
+def test_without_dev_test_asking_nothing_is_recorded(project):
+    pytest_in(project, MNIST_DIR=str(project / "empty"))
+    assert not list(project.glob("*.jsonl"))

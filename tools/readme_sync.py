@@ -4,7 +4,8 @@
 
 Replaces the text between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`
 with the matching part of reports/experiments/reference/report.md (NAME =
-experiments) or reports/selftest/corpus.md (NAME = corpus), and copies the
+experiments), reports/selftest/corpus.md (NAME = corpus) or reports/suite/timing.md (NAME = suite,
+written by `./dev test`), and copies the
 figures the README shows into docs/figures/. Nothing in those sections is typed by hand.
 """
 
@@ -70,6 +71,11 @@ def main():
         readme = splice(readme, "corpus", re.sub(r"^#+ ", "#### ", corpus.read_text().strip(), flags=re.M))
     else:
         print(f"readme_sync: {corpus} not found; run `grader selftest` first", file=sys.stderr)
+    suite = REPORTS_DIR / "suite" / "timing.md"
+    if suite.exists():
+        readme = splice(readme, "suite", suite.read_text())
+    else:
+        print(f"readme_sync: {suite} not found; run `./dev test` (or `CI=true bash .ci/run`) first", file=sys.stderr)
     README.write_text(readme)
     return 0
 
