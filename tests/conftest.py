@@ -116,7 +116,7 @@ def pytest_terminal_summary(terminalreporter):
         count = max(len(skipped), len(_skipped))
         terminalreporter.write_sep("!", f"{count} MNIST tests skipped: no MNIST found; run `{FETCH_MNIST}` "
                                         "(or set MNIST_DIR) to run them", yellow=True, bold=True)
-    if os.environ.get(RECORD_ENV) and not os.environ.get("PYTEST_XDIST_WORKER"):
+    if os.environ.get(RECORD_ENV) and not hasattr(terminalreporter.config, "workerinput"):  # xdist's controller only
         record(Path(os.environ[RECORD_ENV]), terminalreporter.stats, len(skipped) or len(_skipped))
 
 
