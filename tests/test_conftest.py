@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from conftest import FETCH_MNIST, ROOT, locate_mnist, mnist_places, mnist_policy
+from conftest import FETCH_MNIST, RECORD_ENV, ROOT, locate_mnist, mnist_places, mnist_policy
 from grader.data.sources import FILES
 
 
@@ -87,7 +87,7 @@ def project(tmp_path):
 
 
 def pytest_in(folder, **env):
-    environ = {k: v for k, v in os.environ.items() if k not in ("CI", "MNIST_DIR", "PYTEST_ADDOPTS")}
+    environ = {k: v for k, v in os.environ.items() if k not in ("CI", "MNIST_DIR", "PYTEST_ADDOPTS", RECORD_ENV)}
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", "--rootdir", str(folder),
                            "-c", os.devnull, "-o", "markers=mnist: reads MNIST", str(folder)],
                           cwd=folder, env={**environ, **env}, capture_output=True, text=True, timeout=120)
@@ -117,8 +117,8 @@ def test_a_run_with_mnist_runs_the_marked_test(project):
 
 def test_when_dev_test_asks_a_run_appends_its_counts_and_time_as_one_json_line(project):
     record = project / "record.jsonl"
-    pytest_in(project, MNIST_DIR=str(project / "empty"), DEV_TEST_RECORD=str(record))
-    pytest_in(project, MNIST_DIR=str(project / "empty"), DEV_TEST_RECORD=str(record))
+    pytest_in(project, MNIST_DIR=str(project / "empty"), **{RECORD_ENV: str(record)})
+    pytest_in(project, MNIST_DIR=str(project / "empty"), **{RECORD_ENV: str(record)})
     runs = [json.loads(line) for line in record.read_text().splitlines()]
     assert len(runs) == 2
     assert {k: runs[0][k] for k in ("passed", "failed", "errors", "skipped", "mnist_skipped")} == \
@@ -126,6 +126,8 @@ def test_when_dev_test_asks_a_run_appends_its_counts_and_time_as_one_json_line(p
     assert runs[0]["python"] == sys.version.split()[0] and runs[0]["seconds"] >= 0
 
 
-def test_without_dev_test_asking_nothing_is_recorded(project):
+def test_a_pytest_that_a_test_starts_never_adds_to_the_record_of_the_run_around_it(project, monkeypatch):
+    record = project / "record.jsonl"
+    monkeypatch.setenv(RECORD_ENV, str(record))  # as ./dev test sets it for the whole suite
     pytest_in(project, MNIST_DIR=str(project / "empty"))
-    assert not list(project.glob("*.jsonl"))
+    assert not record.exists()

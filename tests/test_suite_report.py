@@ -19,10 +19,10 @@ def test_the_report_names_the_command_its_context_each_run_and_the_total():
 
 
 def test_failures_and_skips_for_want_of_mnist_are_said():
-    run = {**RUNS[0], "failed": 2, "skipped": 28, "mnist_skipped": 28}
+    run = {**RUNS[0], "failed": 2, "errors": 1, "skipped": 28, "mnist_skipped": 28}
     text = suite_report.markdown([run], 500, 1, {}, date(2026, 11, 28), "abc1234")
     assert "with CI=unset and MNIST_DIR=unset" in text
-    assert "1255 passed, 2 failed, 28 skipped (28 for want of MNIST), in 430 s" in text
+    assert "1255 passed, 2 failed, 1 error, 28 skipped (28 for want of MNIST), in 430 s" in text
     assert "the command FAILED (exit status 1)" in text
 
 

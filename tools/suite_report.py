@@ -35,7 +35,8 @@ def run_line(run, first):
     """One bullet: which tests, on which Python, and what they gave in how long."""
     what = "the whole suite" if first else "the fast tests again (`-m \"not slow\"`)"
     counts = [f"{run['passed']} passed"]
-    counts += [f"{run[k]} {k}" for k in ("failed", "errors") if run[k]]
+    counts += [f"{run['failed']} failed"] if run["failed"] else []
+    counts += [f"{run['errors']} error" + ("s" if run["errors"] > 1 else "")] if run["errors"] else []
     skipped = f"{run['skipped']} skipped" + (f" ({run['mnist_skipped']} for want of MNIST)" if run["mnist_skipped"] else "")
     return f"- {what} on Python {run['python']}: {', '.join(counts)}, {skipped}, in {run['seconds']:.0f} s;"
 
