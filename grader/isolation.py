@@ -108,11 +108,16 @@ def bwrap_argv(binds, python, command, uid_inside=None, info_fd=None):
     return argv + ["--", *command]
 
 
+_DROPS_IN_BWRAP = set()  # interpreters a dropped uid has run, with NumPy, in bwrap (bwrap_problem learns it)
+
+
 @lru_cache(maxsize=None)
 def can_drop_privileges(python):
     """True when running as root and an unprivileged uid can start `python` and import numpy."""
     if os.geteuid() != 0:
         return False
+    if python in _DROPS_IN_BWRAP:  # shown already, inside the sandbox, by bwrap_problem: no second process
+        return True
     site = [os.path.dirname(d) for d in package_dirs(python)]
     code = f"import sys; sys.path += {site!r}; import numpy"
     try:
@@ -126,12 +131,24 @@ def can_drop_privileges(python):
 
 @lru_cache(maxsize=None)
 def bwrap_problem(python):
-    """None when bwrap can start `python` with NumPy in the sandbox this module builds; else why not."""
+    """None when bwrap can start `python` with NumPy in the sandbox this module builds; else why not.
+    As root, the sandbox as a dropped uid is tried first: when it works, that also shows can_drop_privileges."""
     if bwrap_binary() is None:
         return "bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    if os.geteuid() == 0 and python not in _DROPS_IN_BWRAP:
+        problem = try_bwrap(python, drop=True)
+        if problem is None:
+            _DROPS_IN_BWRAP.add(python)
+            return None
+        if can_drop_privileges(python):
+            return problem
+    return try_bwrap(python, drop=can_drop_privileges(python))
+
+
+def try_bwrap(python, drop):
+    """bwrap_problem's one attempt: python with NumPy in the sandbox, as a dropped uid when drop."""
     binds = [(d, f"{INSIDE_SITE}/{os.path.basename(d)}") for d in package_dirs(python)]
     code = f"import sys; sys.path.append({INSIDE_SITE!r}); import numpy"
-    drop = can_drop_privileges(python)
     ids = {"user": SANDBOX_UID_BASE - 1, "group": SANDBOX_UID_BASE - 1, "extra_groups": []} if drop else {}
     uid_inside = 65534 if os.geteuid() == 0 and not drop else None
     argv = bwrap_argv(binds, python, [interpreter(python), "-I", "-S", "-c", code], uid_inside=uid_inside)

@@ -210,3 +210,49 @@ def test_choose_refuses_to_fall_back_silently_when_strict(monkeypatch):
 def test_strict_by_default_as_root_or_under_ci():
     assert isolation.strict_by_default({"CI": "true"})
     assert isolation.strict_by_default({}) == (os.geteuid() == 0)
+
+
+
+@pytest.fixture
+def fake_root(monkeypatch):
+    """Root with bwrap on PATH: every probe process is recorded as (program, as a dropped uid) in `calls` and exits
+    with answers[(program, dropped)] (0 unless set); the probes' caches are emptied before and after."""
+    calls, answers = [], {}
+
+    def run(argv, **kwargs):
+        call = ("bwrap" if "bwrap" in str(argv[0]) else "python", "user" in kwargs)
+        calls.append(call)
+        return subprocess.CompletedProcess(argv, answers.get(call, 0), b"", b"no user namespaces")
+    for f in (isolation.can_drop_privileges, isolation.bwrap_problem):
+        f.cache_clear()
+    monkeypatch.setattr(isolation, "_DROPS_IN_BWRAP", set())
+    monkeypatch.setattr(isolation.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(isolation, "bwrap_binary", lambda: "/usr/bin/bwrap")
+    monkeypatch.setattr(isolation, "package_dirs", lambda python: ())
+    monkeypatch.setattr(isolation.subprocess, "run", run)
+    yield calls, answers
+    for f in (isolation.can_drop_privileges, isolation.bwrap_problem):
+        f.cache_clear()
+
+
+def test_as_root_one_sandboxed_process_shows_both_that_bwrap_works_and_that_a_dropped_uid_runs_python(fake_root):
+    calls, _ = fake_root
+    assert isolation.bwrap_problem("/usr/bin/python3") is None
+    assert isolation.can_drop_privileges("/usr/bin/python3") is True
+    assert calls == [("bwrap", True)]
+
+
+def test_as_root_when_the_dropped_uid_cannot_run_python_bwrap_is_tried_without_dropping(fake_root):
+    calls, answers = fake_root
+    answers[("bwrap", True)] = answers[("python", True)] = 1
+    assert isolation.bwrap_problem("/usr/bin/python3") is None
+    assert isolation.can_drop_privileges("/usr/bin/python3") is False
+    assert calls == [("bwrap", True), ("python", True), ("bwrap", False)]
+
+
+def test_as_root_when_bwrap_fails_for_a_uid_that_runs_python_it_is_a_bwrap_problem(fake_root):
+    calls, answers = fake_root
+    answers[("bwrap", True)] = 1
+    assert isolation.bwrap_problem("/usr/bin/python3") == "bwrap refused to create the sandbox: no user namespaces"
+    assert isolation.can_drop_privileges("/usr/bin/python3") is True
+    assert calls == [("bwrap", True), ("python", True)]
