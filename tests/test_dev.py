@@ -127,3 +127,25 @@ def test_under_ci_it_never_tries_to_download(tmp_path, machine):
 def test_pytest_runs_on_both_cores_unless_the_arguments_choose_the_workers(args, expected):
     proc = dev_function(f"pytest_args {args} | paste -sd ' '")
     assert proc.stdout.strip() == expected
+
+
+def test_for_the_python_310_pass_an_ordinary_user_keeps_the_interpreter_found(machine):
+    proc = dev_function("sandbox_python310 /opt/py310", machine, {"FAKE_UID": "1000"})
+    assert proc.returncode == 0 and proc.stdout.strip() == "/opt/py310"
+
+
+def test_as_root_a_python_310_the_sandbox_uid_cannot_run_is_copied_with_its_libpython_found_beside_it(machine, tmp_path):
+    """pyenv's 3.10 lives under /root: $PY310_COPY gets a copy whose RUNPATH is $ORIGIN/../lib, and that is used."""
+    log, copy = tmp_path / "calls.log", tmp_path / "opt" / "python3.10"
+    stub(machine, "py310", 'echo /root/.pyenv/versions/3.10.13\n')
+    stub(machine, "patchelf", f'echo "patchelf $*" >> {log}\n')
+    stub(machine, "cp", f'echo "cp $*" >> {log}; /bin/mkdir -p "$3/bin" && : > "$3/bin/python3.10"\n')
+    for name in ("rm", "mkdir", "dirname"):
+        stub(machine, name, "true\n")
+    usable = f'usable_python() {{ [ "$1" != {machine}/py310 ] && [ -e "$1" ]; }}'  # only the copy runs as that uid
+    proc = dev_function(f"{usable} && sandbox_python310 {machine}/py310", machine, {"FAKE_UID": "0", "PY310_COPY": str(copy)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"{copy}/bin/python3.10"
+    assert log.read_text().splitlines() == [f"cp -a /root/.pyenv/versions/3.10.13 {copy}",
+                                            f"patchelf --set-rpath $ORIGIN/../lib {copy}/bin/python3.10"]
+    assert f"copying /root/.pyenv/versions/3.10.13 to {copy}" in proc.stderr
