@@ -135,7 +135,7 @@ def bwrap_problem(python):
     As root, the sandbox as a dropped uid is tried first: when it works, that also shows can_drop_privileges."""
     if bwrap_binary() is None:
         return "bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
-    if os.geteuid() == 0 and python not in _DROPS_IN_BWRAP:
+    if os.geteuid() == 0:
         problem = try_bwrap(python, drop=True)
         if problem is None:
             _DROPS_IN_BWRAP.add(python)
