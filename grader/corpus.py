@@ -1,6 +1,6 @@
 """The proof-of-grader corpus: submissions whose correct grade is known in advance.
 
-tests/corpus/<kind>/<case>/ holds the module files a case changes plus case.toml:
+tests/corpus/<kind>/<case>/ holds case.toml, and the module files a case rewrites (if any):
 
     description = "softmax without max subtraction overflows for large scores"
     fails = ["softmax"]          # areas that must lose points (a check failed in each)
@@ -16,14 +16,18 @@ tests/corpus/<kind>/<case>/ holds the module files a case changes plus case.toml
     blame = ["two_layer_net.TwoLayerNet.forward"]  # bugs: the function(s) at fault, as a check group
                                  # (<module>.<function>); every failed check must be of that group or
                                  # name it in its feedback ("TwoLayerNet.forward")
+    [[edit]]                     # optional, repeatable: a small change to one reference module, instead
+    module = "perceptron"        # of a whole copy of it; `old` must occur exactly once in the module (its
+    old = "b = 0.0"              # solution markers removed), and is replaced by `new`. Edits apply after
+    new = "b = np.zeros(1)"      # the case's own file for that module, when it has one.
 
 kinds: bugs (one realistic defect each), alternatives (correct, different code:
 full marks) and hostile (attacks on the grader: contained, and never forging
 the report). The graded submission is the reference overlaid with the case's
-files. Every case, whatever its kind, also needs a report free of control
+files and edits. Every case, whatever its kind, also needs a report free of control
 characters: no string in results.json may hold a C0 or C1 control character
 (ESC included) other than newline and tab, or DEL. Everything here is pure
-except load_case/load_cases and materialize.
+except load_case/load_cases, case_source and materialize.
 """
 
 import fnmatch
@@ -37,6 +41,7 @@ from pathlib import Path
 from . import toml
 from .budget import MARGIN_S
 from .paths import PROJECT_DIR, REFERENCE_DIR
+from .skeleton import unmarked_source
 from .submission import MODULES
 
 CORPUS_DIR = PROJECT_DIR / "tests" / "corpus"
@@ -44,11 +49,19 @@ CASE_FILE = "case.toml"
 KINDS = ("bugs", "alternatives", "hostile")
 AREAS = ("activations", "softmax", "perceptron", "two_layer_net", "optimizer", "training", "performance")
 TAG_PREFIX = "corpus-case="  # hostile cases put f"{TAG_PREFIX}{name}" in their children's argv, so strays can be found
-KEYS = {"description", "fails", "passes", "max_seconds", "budget_s", "untouched", "listen", "must_fail", "blame"}
+KEYS = {"description", "fails", "passes", "max_seconds", "budget_s", "untouched", "listen", "must_fail", "blame", "edit"}
 
 
 class CaseError(ValueError):
     """A case folder or its case.toml is malformed. The message names the file."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One replacement in one module of the reference: `old` occurs there exactly once."""
+    module: str
+    old: str
+    new: str
 
 
 @dataclass(frozen=True)
@@ -65,11 +78,17 @@ class Case:
     must_fail: tuple = ()  # check-name globs: each matches a check, and every check it matches failed
     budget_s: float | None = None  # the grade's time budget, or None for the rubric's
     blame: tuple = ()  # groups at fault, e.g. ("two_layer_net.TwoLayerNet.forward",): every failed check names one
+    edits: tuple = ()  # of Edit, applied to the reference's modules (after the case's own file, if any)
+
+    @property
+    def files(self):
+        """The module files the case folder holds, e.g. ("softmax",)."""
+        return tuple(sorted(p.stem for p in self.path.glob("*.py") if p.stem in MODULES))
 
     @property
     def modules(self):
-        """The module files this case replaces, e.g. ("softmax",)."""
-        return tuple(sorted(p.stem for p in self.path.glob("*.py") if p.stem in MODULES))
+        """The modules this case changes, by a file or an edit, e.g. ("optimizer", "softmax")."""
+        return tuple(sorted(set(self.files) | {e.module for e in self.edits}))
 
     @property
     def tag(self):
@@ -150,21 +169,56 @@ def parse_case(doc, name, kind, path):
         raise CaseError(f"{where}: a bug must say which function its feedback must blame (blame = [\"module.function\"])")
     return Case(name, kind, description.strip(), fails, passes, None if max_seconds is None else float(max_seconds),
                 path, tuple(_expand(p) for p in untouched), listen, tuple(must_fail),
-                None if budget_s is None else float(budget_s), tuple(blame))
+                None if budget_s is None else float(budget_s), tuple(blame), _edits(doc.get("edit", []), where))
+
+
+def _edits(value, where):
+    """The [[edit]] tables as Edits: each names a module and holds two different, non-empty strings."""
+    if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+        raise CaseError(f"{where}: edit must be an array of tables ([[edit]] with module, old and new)")
+    edits = []
+    for n, table in enumerate(value, 1):
+        if set(table) != {"module", "old", "new"}:
+            raise CaseError(f"{where}: edit {n} must have exactly the keys module, old and new, got {sorted(table)}")
+        if table["module"] not in MODULES:
+            raise CaseError(f"{where}: edit {n} names no module of the assignment: {table['module']!r}; known: {', '.join(MODULES)}")
+        if not all(isinstance(table[k], str) for k in ("old", "new")) or not table["old"] or table["old"] == table["new"]:
+            raise CaseError(f"{where}: edit {n} needs `old` (non-empty) and `new` as two different strings")
+        edits.append(Edit(table["module"], table["old"], table["new"]))
+    return tuple(edits)
+
+
+def edited(text, edits, where):
+    """text with each Edit applied in turn; CaseError when an edit's `old` is not there exactly once."""
+    for n, e in enumerate(edits, 1):
+        count = text.count(e.old)
+        if count != 1:
+            raise CaseError(f"{where}: edit {n} of {e.module}.py: `old` occurs {count} times in the module, "
+                            f"not once: {e.old[:80]!r}")
+        text = text.replace(e.old, e.new)
+    return text
+
+
+def case_source(case, module, reference=REFERENCE_DIR):
+    """The text of one changed module of a case: its own file, else the reference's without solution markers,
+    then its edits for that module."""
+    own = case.path / f"{module}.py"
+    where = f"{case.path / CASE_FILE}"
+    if own.is_file():
+        text = own.read_text()
+    else:
+        source = Path(reference) / f"{module}.py"
+        text = unmarked_source(source.read_text(), str(source))
+    return edited(text, [e for e in case.edits if e.module == module], where)
 
 
 def check_files(path):
     """A case folder holds case.toml and module files of the assignment, nothing else."""
-    modules = []
     for p in sorted(path.iterdir()):
         if p.name == CASE_FILE or p.name == "__pycache__":
             continue
         if p.suffix != ".py" or p.stem not in MODULES:
             raise CaseError(f"{p}: a case may only hold {CASE_FILE} and the modules {', '.join(m + '.py' for m in MODULES)}")
-        modules.append(p.stem)
-    if not modules:
-        raise CaseError(f"{path}: the case changes no module (add e.g. softmax.py)")
-    return modules
 
 
 def load_case(path, kind):
@@ -182,7 +236,12 @@ def load_case(path, kind):
     except toml.TOMLDecodeError as exc:
         raise CaseError(f"{toml_path}: not valid TOML ({exc})") from None
     check_files(path)
-    return parse_case(doc, path.name, kind, path)
+    case = parse_case(doc, path.name, kind, path)
+    if not case.modules:
+        raise CaseError(f"{path}: the case changes no module (add e.g. softmax.py, or an [[edit]] in {CASE_FILE})")
+    for module in case.modules:
+        case_source(case, module)  # every edit applies: CaseError at load, not while grading
+    return case
 
 
 def load_cases(root=CORPUS_DIR, kinds=KINDS):
@@ -213,7 +272,7 @@ def materialize(case, dest, reference=REFERENCE_DIR):
     for module in MODULES:
         shutil.copyfile(Path(reference) / f"{module}.py", dest / f"{module}.py")
     for module in case.modules:
-        shutil.copyfile(case.path / f"{module}.py", dest / f"{module}.py")
+        (dest / f"{module}.py").write_text(case_source(case, module, reference))
     return dest
 
 

@@ -83,6 +83,14 @@ def stub_source(text, filename="<string>"):
     return "".join(out)
 
 
+def unmarked_source(text, filename="<string>"):
+    """One reference module with its solution markers removed and every line they enclosed kept: the solution as a
+    student would write it (the corpus's cases start from it)."""
+    lines = text.splitlines(keepends=True)
+    markers = {i for r in find_regions(text, filename) for i in (r.begin - 1, r.end - 1)}
+    return "".join(line for i, line in enumerate(lines) if i not in markers)
+
+
 def generate(reference_dir, out_dir):
     """Write the skeleton of every module of reference_dir into out_dir. Returns the paths written."""
     reference_dir, out_dir = Path(reference_dir), Path(out_dir)

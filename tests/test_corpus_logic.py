@@ -14,6 +14,7 @@ from grader import corpus
 from grader.budget import MARGIN_S
 from grader.commands import selftest
 from grader.corpus import AREAS, Case, CaseError, Evidence
+from grader.skeleton import unmarked_source
 
 SOLUTION_MARKERS = ("BEGIN SOLUTION", "END SOLUTION")
 
@@ -98,6 +99,37 @@ def test_a_case_without_module_files_is_an_error(tmp_path):
         corpus.load_case(folder, "hostile")
 
 
+ALTERNATIVE = 'description = "d"\nfails = []\npasses = ["activations", "softmax", "perceptron", "two_layer_net", "optimizer", "training", "performance"]\n'
+
+
+def test_an_edit_changes_one_line_of_the_reference_without_copying_the_module(tmp_path):
+    folder = write_case(tmp_path, "alternatives", "a1", ALTERNATIVE + '[[edit]]\nmodule = "perceptron"\nold = "b = 0.0"\nnew = "b = np.zeros(1)"\n',
+                        files=())
+    case = corpus.load_case(folder, "alternatives")
+    assert case.modules == ("perceptron",) and case.files == ()
+    written = corpus.materialize(case, tmp_path / "submission")
+    reference = (corpus.REFERENCE_DIR / "perceptron.py").read_text()
+    text = (written / "perceptron.py").read_text()
+    assert "b = np.zeros(1)" in text and "b = 0.0" not in text
+    assert text == unmarked_source(reference).replace("b = 0.0", "b = np.zeros(1)")  # as a student writes it: no markers
+    assert (written / "softmax.py").read_text() == (corpus.REFERENCE_DIR / "softmax.py").read_text()  # the rest untouched
+
+
+@pytest.mark.parametrize("edit, message", [
+    ('[[edit]]\nmodule = "perceptron"\nold = "not in the module"\nnew = "x"\n', "occurs 0 times in the module, not once"),
+    ('[[edit]]\nmodule = "perceptron"\nold = "return"\nnew = "return  "\n', "times in the module, not once"),
+    ('[[edit]]\nmodule = "perceptrons"\nold = "b"\nnew = "c"\n', "edit 1 names no module of the assignment"),
+    ('[[edit]]\nmodule = "perceptron"\nold = "b = 0.0"\nnew = "b = 0.0"\n', "two different strings"),
+    ('[[edit]]\nmodule = "perceptron"\nold = "b = 0.0"\n', "exactly the keys module, old and new"),
+    ('edit = "b = 0.0"\n', "edit must be an array of tables"),
+])
+def test_an_edit_that_cannot_apply_once_is_an_error_at_load(tmp_path, edit, message):
+    folder = write_case(tmp_path, "alternatives", "a1", ALTERNATIVE + edit, files=())
+    with pytest.raises(CaseError, match="case.toml") as info:
+        corpus.load_case(folder, "alternatives")
+    assert message in str(info.value)
+
+
 def test_a_case_holding_a_file_that_is_not_a_module_is_an_error(tmp_path):
     folder = write_case(tmp_path, "bugs", "b1", 'description = "d"\nfails = ["softmax"]\npasses = []\n', ("softmax.py", "notes.txt"))
     with pytest.raises(CaseError, match="notes.txt"):
@@ -167,13 +199,12 @@ def test_the_corpus_has_enough_cases_of_each_kind():
 @pytest.mark.parametrize("case", corpus.load_cases(), ids=lambda c: c.label)
 def test_every_case_file_is_python_in_the_students_style_and_changes_the_reference(case):
     for module in case.modules:
-        text = (case.path / f"{module}.py").read_text()
+        text = corpus.case_source(case, module)
         if case.name != "softmax_syntax_error":  # the one case whose point is a file that does not parse
             ast.parse(text, filename=str(case.path / f"{module}.py"))
         assert not any(m in text for m in SOLUTION_MARKERS), f"{case.label}/{module}.py keeps a solution marker"
-        reference = (corpus.REFERENCE_DIR / f"{module}.py").read_text()
-        stripped = "".join(l for l in reference.splitlines(True) if not any(m in l for m in SOLUTION_MARKERS))
-        assert text != stripped, f"{case.label}/{module}.py is the reference unchanged"
+        assert text != unmarked_source((corpus.REFERENCE_DIR / f"{module}.py").read_text()), \
+            f"{case.label}/{module}.py is the reference unchanged"
 
 
 # -- judging ---------------------------------------------------------------------------

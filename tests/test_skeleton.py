@@ -88,3 +88,9 @@ def test_the_readme_prints_no_solution():
     assert "theory_and_or.png" not in readme and "theory_xor.png" not in readme
     text = normalised(readme)
     assert [line for line in solution_lines() if line in text] == []
+
+
+def test_the_unmarked_source_keeps_every_solution_line_and_drops_only_the_markers():
+    out = skeleton.unmarked_source(SOURCE)
+    assert "SOLUTION" not in out
+    assert out.splitlines() == [line for line in SOURCE.splitlines() if "SOLUTION" not in line]

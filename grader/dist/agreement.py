@@ -2,7 +2,7 @@
 
     python -m grader.dist.agreement [--rubric FILE] [--kinds bugs,alternatives] [--case NAME ...] [--json FILE]
 
-For every case (the reference overlaid with the case's files, as grader/corpus.py materializes it),
+For every case (the reference overlaid with the case's files and edits, as grader/corpus.py materializes it),
 both verdicts of every visible check are compared: pass/fail only, since the grader draws its inputs
 from a per-submission challenge seed and the kit from its public seed. Checks are matched by their
 stable id (the performance check's criterion differs, but its id is the same). The kit is built
