@@ -4,8 +4,7 @@ import numpy as np
 
 from .. import blame
 from .base import Verdict
-from .common import add, call, requires_ok, rng_for, values_match
-from .common import signature
+from .common import add, call, requires_ok, rng_for, signature, values_match
 from .compare import numeric_value, scalar_value, trace_problem
 from ..contract import GATES, TRUTH_X, XOR_PROOF
 
@@ -67,14 +66,12 @@ def trains_judge(gate):
     return judge
 
 
-TRACE_DATA = ("the AND truth table, lr=0.5, max_epochs=3", "12 random points in 3-D, lr=1.0, max_epochs=50")  # its probes
-
-
-def rule_trace_judge(rule):
+def rule_trace_judge(rule, data):
+    """data: one description per probe, e.g. 'the AND truth table, lr=0.5, max_epochs=3'."""
     @requires_ok
     def judge(student, reference, probes):
         for i, (s, r, p) in enumerate(zip(student, reference, probes)):
-            problem = trace_problem(f"{signature(p)} (call {i + 1} of {len(probes)}: {TRACE_DATA[i]})", s, r, rule.rtol, rule.atol)
+            problem = trace_problem(f"{signature(p)} (call {i + 1} of {len(probes)}: {data[i]})", s, r, rule.rtol, rule.atol)
             if problem:
                 return Verdict(False, problem)
         return Verdict(True, "follows Rosenblatt's rule update for update")
@@ -137,11 +134,13 @@ def checks(rubric):
     r = rng_for(seed, id)
     X = r.normal(0, 1, (12, 3))
     y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3 > 0).astype(np.int64)
-    probes = [call(M, "train_perceptron", TRUTH_X, GATES["AND"], 0.5, 3), call(M, "train_perceptron", X, y, 1.0, 50)]  # TRACE_DATA
-    add(out, id, "follows Rosenblatt's rule step for step", probes, rule_trace_judge(rule("perceptron.train_perceptron")),
+    trace = (("the AND truth table", TRUTH_X, GATES["AND"], 0.5, 3), ("12 random points in 3-D", X, y, 1.0, 50))
+    probes = [call(M, "train_perceptron", X_, y_, lr, epochs) for _, X_, y_, lr, epochs in trace]
+    judge = rule_trace_judge(rule("perceptron.train_perceptron"), [f"{what}, lr={lr}, max_epochs={epochs}" for what, _, _, lr, epochs in trace])
+    add(out, id, "follows Rosenblatt's rule step for step", probes, judge,
         "start from w = 0, b = 0; on a mistake add lr (y - y_hat) x to w and lr (y - y_hat) to b",
         "visit the samples in the given order, update only on a mistake, scaled by the learning rate, and stop after max_epochs epochs",
-        diagnose=predict_blamed(probes, rule_trace_judge(rule("perceptron.train_perceptron"))))
+        diagnose=predict_blamed(probes, judge))
 
     probes = [call(M, "train_perceptron", TRUTH_X, GATES["XOR"], 1.0, 50)]
     add(out, "perceptron.train_perceptron/xor-not-converged", "reports converged=False on XOR", probes, xor_converged_judge,
