@@ -79,15 +79,16 @@ def test_the_check_command_reports_drift(tmp_path, capsys):
     assert "softmax.py" in capsys.readouterr().err
 
 
-def test_the_readme_prints_no_solution():
-    """Is the README free of the gates' weights, the figures that draw them, and every line of a SOLUTION region?"""
+@pytest.mark.parametrize("doc", ["README.md", *sorted(f"docs/{p.name}" for p in (REFERENCE_DIR.parent / "docs").glob("*.md"))])
+def test_the_docs_print_no_solution(doc):
+    """Are the README and the manual free of the gates' weights, the figures that draw them, and every line of a
+    SOLUTION region?"""
     import re
     from test_dist_student import normalised, solution_lines
-    readme = (REFERENCE_DIR.parent / "README.md").read_text()
-    assert not re.search(r"^- (AND|OR): w = |^- xor_network: ", readme, flags=re.M)
-    assert "theory_and_or.png" not in readme and "theory_xor.png" not in readme
-    text = normalised(readme)
-    assert [line for line in solution_lines() if line in text] == []
+    text = (REFERENCE_DIR.parent / doc).read_text()
+    assert not re.search(r"^- (AND|OR): w = |^- xor_network: ", text, flags=re.M)
+    assert "theory_and_or.png" not in text and "theory_xor.png" not in text
+    assert [line for line in solution_lines() if line in normalised(text)] == []
 
 
 def test_the_unmarked_source_keeps_every_solution_line_and_drops_only_the_markers():

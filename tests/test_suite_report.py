@@ -1,4 +1,4 @@
-"""tools.suite_report: the README's test-suite figures come from what `./dev test` recorded, not from a hand."""
+"""tools.suite_report: the test-suite figures of docs/figures.md come from what `./dev test` recorded, not from a hand."""
 
 from datetime import date
 

@@ -1,4 +1,4 @@
-"""Refresh the README's generated sections from the commands' own output.
+"""Refresh the generated sections of docs/figures.md from the commands' own output.
 
     python -m tools.readme_sync
 
@@ -6,7 +6,7 @@ Replaces the text between `<!-- generated:NAME -->` and `<!-- /generated:NAME --
 with the matching part of reports/experiments/reference/report.md (NAME =
 experiments), reports/selftest/corpus.md (NAME = corpus) or reports/suite/timing.md (NAME = suite,
 written by `./dev test`), and copies the
-figures the README shows into docs/figures/. Nothing in those sections is typed by hand.
+figures it shows into docs/figures/. Nothing in those sections is typed by hand.
 """
 
 import re
@@ -15,12 +15,12 @@ import sys
 
 from grader.paths import PROJECT_DIR, REPORTS_DIR
 
-README = PROJECT_DIR / "README.md"
+FIGURES_DOC = PROJECT_DIR / "docs" / "figures.md"  # the measured figures of the manual
 FIGURES = PROJECT_DIR / "docs" / "figures"
 EXPERIMENTS = REPORTS_DIR / "experiments" / "reference"
 SHOWN = ("run_b64_lr0.1_reg0.001_h128_e10.png", "run_b32_lr0.55_reg0.0005_h256_e10.png")  # never the theory
 # figures: they draw the AND/OR lines and the XOR network's units, i.e. the solution
-SOLUTION_LINES = re.compile(r"^- (AND|OR): w = |^- xor_network: ")  # the report keeps them; the README must not
+SOLUTION_LINES = re.compile(r"^- (AND|OR): w = |^- xor_network: ")  # the report keeps them; the docs must not
 
 
 def section(markdown, start, stop=None):
@@ -43,7 +43,7 @@ def experiments_text(report):
         image = re.match(r"!\[(.*)\]\(figures/(.*)\)", line)
         if image:
             if image.group(2) in SHOWN:
-                lines.append(f"![{image.group(1)}](docs/figures/{image.group(2)})")
+                lines.append(f"![{image.group(1)}](figures/{image.group(2)})")
             continue
         lines.append(line)
     return "\n".join(lines)
@@ -52,12 +52,12 @@ def experiments_text(report):
 def splice(readme, name, text):
     pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", re.S)
     if not pattern.search(readme):
-        raise SystemExit(f"readme_sync: README.md has no generated:{name} markers")
+        raise SystemExit(f"readme_sync: {FIGURES_DOC.name} has no generated:{name} markers")
     return pattern.sub(lambda m: m.group(1) + text.strip() + "\n" + m.group(2), readme)
 
 
 def main():
-    readme = README.read_text()
+    readme = FIGURES_DOC.read_text()
     report = EXPERIMENTS / "report.md"
     if report.exists():
         readme = splice(readme, "experiments", experiments_text(report.read_text()))
@@ -76,7 +76,7 @@ def main():
         readme = splice(readme, "suite", suite.read_text())
     else:
         print(f"readme_sync: {suite} not found; run `./dev test` (or `CI=true bash .ci/run`) first", file=sys.stderr)
-    README.write_text(readme)
+    FIGURES_DOC.write_text(readme)
     return 0
 
 

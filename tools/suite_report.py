@@ -1,10 +1,10 @@
-"""Write reports/suite/timing.md from what `./dev test` recorded, for the README's test-suite figures.
+"""Write reports/suite/timing.md from what `./dev test` recorded, for the test-suite figures of docs/figures.md.
 
     python -m tools.suite_report RECORD SECONDS STATUS
 
 RECORD holds one JSON line per pytest run of `./dev test` (tests/conftest.py writes them when
 $DEV_TEST_RECORD names the file); SECONDS is the whole command's wall time, set-up included, and
-STATUS its exit status. `python -m tools.readme_sync` copies the result into the README.
+STATUS its exit status. `python -m tools.readme_sync` copies the result into docs/figures.md.
 """
 
 import json
