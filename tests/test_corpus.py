@@ -139,16 +139,27 @@ def explain_json(name, outcome):
         "\n  ".join(outcome["problems"])
 
 
+def clear_leftovers(cases):
+    """Remove what a case that was not contained left at its `untouched` paths outside the project (/tmp, /dev/shm):
+    a file left by an earlier run, owned by another uid, would hide the next run's attempt to write it."""
+    for case in cases:
+        for path in case.untouched:
+            if not Path(path).is_relative_to(ROOT):
+                Path(path).unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="session")
 def process_mode_as_root():
     """{case: Outcome} of every hostile case graded with --isolation process by this (root) process."""
     out = Path(tempfile.mkdtemp(prefix="corpus-process-root-"))
+    clear_leftovers(HOSTILE)
     try:
         result = selftest.run_corpus(HOSTILE, jobs=2, out_dir=out, progress=lambda line: None, isolation_mode="process")
         assert result is not None, "the reference itself could not be graded in process mode as root"
         assert result.reference.ok and result.reference.isolation == "process", result.reference.problems
         yield {o.case: o for o in result.outcomes}
     finally:
+        clear_leftovers(HOSTILE)
         shutil.rmtree(out, ignore_errors=True)
 
 
@@ -166,6 +177,7 @@ def process_mode_as_user():
     `grader selftest` running as `nobody`, from a copy of the project that user can read."""
     uid, gid = nobody()
     home = Path(tempfile.mkdtemp(prefix="grader-process-as-user-"))
+    clear_leftovers(HOSTILE)
     try:
         project = readable_copy(home, uid, gid)
         args = [sys.executable, "-m", "grader", "selftest", "--kind", "hostile", "--isolation", "process", "--jobs", "2",
@@ -178,6 +190,7 @@ def process_mode_as_user():
         assert doc["reference"]["ok"] and doc["reference"]["isolation"] == "process", doc["reference"]
         yield {o["case"]: o for o in doc["outcomes"]}
     finally:
+        clear_leftovers(HOSTILE)
         shutil.rmtree(home, ignore_errors=True)
 
 
