@@ -215,3 +215,21 @@ def test_every_builder_and_grader_refuses_a_misspelled_name_with_exit_2_and_writ
         assert wrong[1:-1] in err and repr(close) in err, err
     assert not fresh.exists() and not fresh.with_name("fresh.zip").exists()
     assert tree(existing) == before
+
+
+@pytest.mark.parametrize("table", TYPOS)
+def test_the_builders_themselves_refuse_it_when_called_as_a_library(tmp_path, table):
+    """build_student_kit, build_classroom_template and the Gradescope build validate on their own, not only their command."""
+    from grader import dist_gradescope
+    from grader.dist.build import build_student_kit, kit_contents
+    from grader.dist.classroom import build_classroom_template
+    path = misspelled(tmp_path, table)
+    rubric = load_rubric(path)
+    builders = [lambda: build_student_kit(tmp_path / "kit", rubric, REFERENCE_DIR),
+                lambda: build_classroom_template(tmp_path / "template", rubric, REFERENCE_DIR),
+                lambda: kit_contents(rubric, REFERENCE_DIR),
+                lambda: dist_gradescope.build(tmp_path / "bundle", path)]
+    for build in builders:
+        with pytest.raises(RubricError, match=re.escape(TYPOS[table][1][1:-1])):
+            build()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["typo.toml"]
