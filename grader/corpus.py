@@ -372,6 +372,7 @@ class Evidence:
     connections: tuple = ()  # connections that reached case.listen while grading, described
     listen_error: str = ""  # why case.listen could not be listened on ("" when it was)
     budget_s: float | None = None  # the time budget the case was graded with: it must end within it plus MARGIN_S
+    isolation: str = "auto"  # the --isolation the case was graded with (auto | bwrap | process)
 
 
 @dataclass(frozen=True)
@@ -386,6 +387,7 @@ class Outcome:
     caught: bool = False  # every area in fails lost points
     full_marks: bool = False  # no check lost any point
     areas: dict = field(default_factory=dict)  # area -> [score, max_score, checks, failed]
+    isolation: str = ""  # the mode that graded it, from results.json ("process"); the requested one, "(requested)", without a report
 
 
 def expected_text(case):
@@ -440,6 +442,9 @@ def containment_problems(case, evidence):
         problems.append(f"{len(evidence.strays)} process group(s) survived grading: {'; '.join(evidence.strays[:3])}")
     if evidence.touched:
         problems.append(f"grading created or changed {', '.join(evidence.touched)}")
+    said = evidence.results.get("isolation") if isinstance(evidence.results, dict) else None
+    if evidence.isolation != "auto" and said is not None and said != evidence.isolation:
+        problems.append(f"asked for --isolation {evidence.isolation}, but results.json says it was graded in {said!r}")
     if evidence.listen_error:
         problems.append(f"could not listen on 127.0.0.1:{case.listen}, so connections went unwatched: {evidence.listen_error}")
     if evidence.connections:
@@ -527,13 +532,19 @@ def blame_problems(case, results):
     return problems
 
 
+def graded_in(evidence):
+    """Which isolation mode graded the case: results.json's "isolation", else the requested mode, marked so."""
+    said = evidence.results.get("isolation") if isinstance(evidence.results, dict) else None
+    return str(said) if said else f"{evidence.isolation} (requested)"
+
+
 def evaluate(case, evidence, known_names=None):
     """Judge one graded case against its expectation. Pure: everything observed comes in evidence."""
     problems = containment_problems(case, evidence)
     if evidence.results is None:
         problems.insert(0, f"no report: {evidence.error}")
         return Outcome(case.name, case.kind, expected_text(case), f"no report; {evidence.seconds:.1f} s", False,
-                       tuple(problems), evidence.seconds)
+                       tuple(problems), evidence.seconds, isolation=graded_in(evidence))
     areas = summarize(evidence.results)
     problems = (forgery_problems(evidence.results, known_names) + expectation_problems(case, areas)
                 + must_fail_problems(case, evidence.results) + blame_problems(case, evidence.results)
@@ -544,6 +555,7 @@ def evaluate(case, evidence, known_names=None):
         caught=all(a in areas and areas[a].lost for a in case.fails),
         full_marks=bool(areas) and not any(a.lost for a in areas.values()),
         areas={a.area: [a.score, a.max_score, a.checks, a.failed] for a in areas.values()},
+        isolation=graded_in(evidence),
     )
 
 

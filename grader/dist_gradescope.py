@@ -25,6 +25,7 @@ import zipfile
 from pathlib import Path
 
 from .paths import PROJECT_DIR, REFERENCE_DIR, RUBRIC_FILE
+from .checks import catalog
 from .rubric import load_rubric
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -239,6 +240,7 @@ def build(out_dir, rubric_file=RUBRIC_FILE, reference=REFERENCE_DIR):
         raise GradescopeError(f"{target} exists: a rebuild draws a new secret seed, so remove the old one first "
                               "(or choose another --out)")
     public = load_rubric(rubric_file)  # refuse a bad rubric before writing anything
+    catalog.validate(public)  # and one that names a check or group the grader lacks
     seed = fresh_seed(public.seed)
     rubric_text = secret_rubric(rubric_file, seed)
     out_dir.mkdir(parents=True, exist_ok=True)

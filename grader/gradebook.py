@@ -6,8 +6,6 @@ built from the rows and the students' results.json. Everything here is pure exce
 read_gradebook, write_gradebook, load_results and draw_figures.
 """
 
-import csv
-import io
 import re
 import statistics
 from collections import Counter
@@ -15,11 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .corpus import AREAS, area_of, summarize
+from .csv_cells import read_csv, write_csv
+from .inert import inert_markdown
 from .report import write_atomic
 
 GRADED, UNREADABLE, TIMED_OUT, FAULT = "graded", "unreadable", "timed out", "grader fault"
 STATUSES = (GRADED, UNREADABLE, TIMED_OUT, FAULT)
 COLUMNS = ("student", "total", "status", *AREAS, "name", "email", "sid", "submission", "seconds", "detail")
+NUMERIC = ("total", *AREAS, "seconds")  # columns of numbers the grader writes (never negative); the rest is text
 FIGURES = "class_figures"  # DIR/class_figures/*.png, beside class.md
 TOP = 10  # rows in the class report's "most common" and "slowest" tables
 
@@ -91,23 +92,19 @@ def unreadable_results(detail):
 
 
 def gradebook_csv(rows):
-    """The text of gradebook.csv: a header, then one row per submission, by student."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in sorted(rows, key=lambda r: r.student):
-        writer.writerow(row.cells())
-    return out.getvalue()
+    """The text of gradebook.csv: a header, then one row per submission, by student. Safe to open in a
+    spreadsheet: no cell starts a formula, whatever the students typed (grader.csv_cells)."""
+    return write_csv(COLUMNS, [row.cells() for row in sorted(rows, key=lambda r: r.student)], numeric=NUMERIC)
 
 
 def parse_gradebook(text, where="gradebook.csv"):
-    """Rows from the text of a gradebook.csv written by gradebook_csv."""
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
+    """Rows from the text of a gradebook.csv written by gradebook_csv (each cell as it was before quoting)."""
+    header, lines = read_csv(text)
+    missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise GradebookError(f"{where} lacks the column(s) {', '.join(missing)}: not a gradebook written by `grader grade-class`")
     rows = []
-    for line in reader:
+    for line in lines:
         if line["status"] not in STATUSES:
             raise GradebookError(f"{where}: student {line['student']!r} has unknown status {line['status']!r}")
         try:
@@ -234,8 +231,8 @@ def totals(records):
 
 
 def md(text):
-    """text safe in a Markdown table cell."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """text safe in a Markdown table cell: one line, no cell break, no link, image or HTML (inert_markdown)."""
+    return inert_markdown(str(text).replace("\n", " "))
 
 
 def table(headers, rows):

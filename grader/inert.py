@@ -20,3 +20,15 @@ def clean(text, limit=2000):
         cut = " ...(cut)"
         text = text[: max(limit - len(cut), 0)] + cut
     return text
+
+
+def inert_markdown(text):
+    """text that Markdown (CommonMark, and GitHub's with its tables and bare links) shows as it is,
+    by backslash escapes: `\\`, `|` (a table cell's end), `[` and `]` (links and images) always; `<`
+    before a letter, `/`, `!` or `?` (raw HTML, an autolink); `&` before a letter or `#` (an entity);
+    the `://` of a URL and a `www.`, which GitHub links by themselves. Other text is left readable."""
+    text = re.sub(r"([\\|\[\]])", r"\\\1", str(text))
+    text = re.sub(r"<(?=[A-Za-z/!?])", r"\\<", text)
+    text = re.sub(r"&(?=[A-Za-z#])", r"\\&", text)
+    text = text.replace("://", r":\/\/")
+    return re.sub(r"(?i)\b(www)\.", r"\1\\.", text)

@@ -24,7 +24,6 @@ from .checks.base import Verdict, display_name, with_requirements
 from .pace import Pace, too_slow_message
 from .contract import HELPER_MODULES, HELPER_USERS, MODULES
 from .results import CheckResult, GradingResult
-from .rubric import validate_against
 from .sandbox import Call, CallResult, Limits, Sandbox
 from .stuck import HELPERS
 from .submission import open_submission, cleanup
@@ -169,7 +168,7 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
 
 def challenged(rubric, submission):
     """The rubric, validated against the catalog, with its seed turned into this submission's challenge seed."""
-    validate_against(rubric, catalog.group_names(rubric), catalog.check_ids(rubric))
+    catalog.validate(rubric)
     return replace(rubric, seed=challenge.challenge_seed(rubric.seed, challenge.submission_digest(submission.modules)))
 
 

@@ -175,6 +175,12 @@ def load_rubric(path):
     return parse_rubric(doc, str(path))
 
 
+def closest(name, valid):
+    """"; the closest is 'x'" naming the valid name nearest to name ("" when there is none), for messages."""
+    close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.0)
+    return f"; the closest is {close[0]!r}" if close else ""
+
+
 def validate_against(rubric, group_names, check_ids):
     """Every check group needs a rubric entry, every rubric entry a check group, every [checks."<id>"]
     table a check, and each group's advice points may not exceed the group's points."""
@@ -186,9 +192,7 @@ def validate_against(rubric, group_names, check_ids):
         raise RubricError(f"{rubric.source}: [groups.\"{unused[0]}\"] matches no check (known groups: {', '.join(group_names)})")
     for id in rubric.checks:
         if id not in check_ids:
-            close = difflib.get_close_matches(id, check_ids, n=1, cutoff=0.0)
-            raise RubricError(f"{rubric.source}: [checks.\"{id}\"] matches no check id; the closest is {close[0]!r}"
-                              if close else f"{rubric.source}: [checks.\"{id}\"] matches no check id")
+            raise RubricError(f"{rubric.source}: [checks.\"{id}\"] matches no check id{closest(id, check_ids)}")
     for group, rule in rubric.groups.items():
         members = [id for id in check_ids if id.split("/", 1)[0] == group]
         fixed = sum(p for id, p in rubric.fixed_points().items() if id in members)

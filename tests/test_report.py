@@ -145,3 +145,13 @@ def test_verbose_shows_every_check():
 def test_the_self_check_says_how_many_points_it_cannot_see():
     assert "12 points are in checks you can't see" in report.terminal_report(result(unseen_points=12.0))
     assert "can't see" not in report.terminal_report(result())
+
+
+def test_junit_output_holds_hostile_feedback_as_text():
+    """JUnit XML is built by ElementTree, which escapes: a feedback that closes tags parses back as the same text."""
+    evil = '</failure><testcase name="forged"/><![CDATA[x]]> & "quotes"'
+    failed = CheckResult("softmax.softmax: values", "softmax.softmax", "softmax", "visible", 9.0, 0.0, False, evil, "")
+    xml = report.junit_xml(GradingResult("s", "digits", (failed,), 1.0))
+    suite = ET.fromstring(xml)
+    assert [c.get("name") for c in suite.iter("testcase")] == ["values"]
+    assert evil in suite.find("testcase/failure").text

@@ -5,9 +5,11 @@ import re
 
 import pytest
 
+from grader import exits
 from grader.checks import catalog
+from grader.cli import main as cli_main
 from grader.checks.training import TrainingParams
-from grader.paths import RUBRIC_FILE
+from grader.paths import REFERENCE_DIR, RUBRIC_FILE
 from grader.rubric import RubricError, load_rubric, parse_rubric, validate_against
 
 MINIMAL = {"total": 10, "groups": {"a": {"points": 4}, "b": {"points": 6, "visibility": "hidden"}}}
@@ -140,3 +142,94 @@ def test_invalid_toml_and_missing_files_are_reported(tmp_path):
         load_rubric(bad)
     with pytest.raises(RubricError, match="cannot read rubric"):
         load_rubric(tmp_path / "absent.toml")
+
+
+# -- a rubric that names what the grader lacks: refused by every command that builds or grades ------------
+
+TYPOS = {  # the table of the default rubric that names checks -> (its header, the header misspelled, the closest name)
+    "groups": ('[groups."softmax.softmax"]', '[groups."softmax.sofmax"]', "softmax.softmax"),
+    "checks (visibility)": ('[checks."softmax.softmax/edge-shapes"]', '[checks."softmax.softmax/edge-shape"]',
+                            "softmax.softmax/edge-shapes"),
+    "checks (advice)": ('[checks."activations.relu_grad/at-zero"]', '[checks."activations.relu_grad/at_zero"]',
+                        "activations.relu_grad/at-zero"),
+}
+
+
+def misspelled(tmp_path, table):
+    right, wrong, _ = TYPOS[table]
+    text = RUBRIC_FILE.read_text()
+    assert text.count(right) == 1
+    path = tmp_path / "typo.toml"
+    path.write_text(text.replace(right, wrong))
+    return path
+
+
+@pytest.mark.parametrize("table", TYPOS)
+def test_a_name_that_matches_no_check_or_group_is_an_error_naming_it_and_the_closest(tmp_path, table):
+    _, wrong, close = TYPOS[table]
+    with pytest.raises(RubricError) as caught:
+        catalog.validate(load_rubric(misspelled(tmp_path, table)))
+    assert wrong[1:-1] in str(caught.value) and repr(close) in str(caught.value)
+
+
+def test_the_default_and_the_corpus_rubric_name_only_checks_of_the_catalog():
+    catalog.validate(load_rubric(RUBRIC_FILE))
+    catalog.validate(load_rubric(RUBRIC_FILE.parent.parent / "tests" / "corpus" / "rubric.toml"))
+
+
+def tree(folder):
+    """{relative path: bytes} of every file under folder (empty when it does not exist)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()} \
+        if folder.exists() else {}
+
+
+COMMANDS = {  # command -> its arguments, given (rubric, the output folder, a scratch folder)
+    "dist student": lambda r, out, t: ["dist", "student", "--out", out, "--rubric", r],
+    "dist classroom": lambda r, out, t: ["dist", "classroom", "--out", out, "--rubric", r],
+    "dist gradescope": lambda r, out, t: ["dist", "gradescope", "--out", out, "--rubric", r],
+    "grade": lambda r, out, t: ["grade", REFERENCE_DIR, "--out", out, "--rubric", r, "--only", "activations.relu:*"],
+    "check": lambda r, out, t: ["check", REFERENCE_DIR, "--rubric", r, "--only", "activations.relu:*"],  # writes no report
+    "grade-class": lambda r, out, t: ["grade-class", t, "--out", out, "--rubric", r],
+}
+
+
+@pytest.mark.parametrize("table", TYPOS)
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_builder_and_grader_refuses_a_misspelled_name_with_exit_2_and_writes_nothing(tmp_path, capsys, command, table):
+    """Never a kit in which the check the typo meant is visible, never a class graded as grader faults: exit 2
+    before anything is built or anyone graded; a fresh --out is not created, an existing one is left untouched."""
+    rubric = misspelled(tmp_path, table)
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "alice.zip").write_text("not graded")
+    fresh, existing = tmp_path / "fresh", tmp_path / "existing"
+    existing.mkdir()
+    (existing / "notes.txt").write_text("the instructor's own file")
+    before = tree(existing)
+    for out in (fresh, existing):
+        if command in ("dist student", "dist classroom") and out is existing:
+            continue  # these refuse an existing --out anyway
+        argv = [str(a) for a in COMMANDS[command](rubric, out, tmp_path / "class")]
+        assert cli_main(argv) == exits.USAGE, argv
+        err = capsys.readouterr().err
+        _, wrong, close = TYPOS[table]
+        assert wrong[1:-1] in err and repr(close) in err, err
+    assert not fresh.exists() and not fresh.with_name("fresh.zip").exists()
+    assert tree(existing) == before
+
+
+@pytest.mark.parametrize("table", TYPOS)
+def test_the_builders_themselves_refuse_it_when_called_as_a_library(tmp_path, table):
+    """build_student_kit, build_classroom_template and the Gradescope build validate on their own, not only their command."""
+    from grader import dist_gradescope
+    from grader.dist.build import build_student_kit, kit_contents
+    from grader.dist.classroom import build_classroom_template
+    path = misspelled(tmp_path, table)
+    rubric = load_rubric(path)
+    builders = [lambda: build_student_kit(tmp_path / "kit", rubric, REFERENCE_DIR),
+                lambda: build_classroom_template(tmp_path / "template", rubric, REFERENCE_DIR),
+                lambda: kit_contents(rubric, REFERENCE_DIR),
+                lambda: dist_gradescope.build(tmp_path / "bundle", path)]
+    for build in builders:
+        with pytest.raises(RubricError, match=re.escape(TYPOS[table][1][1:-1])):
+            build()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["typo.toml"]

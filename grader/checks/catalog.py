@@ -61,3 +61,28 @@ def group_names(rubric):
         if group not in names:
             names.append(group)
     return names
+
+
+def known_groups():
+    """Every group of the catalog, whatever a rubric says: read with the built-in rubric, which has them all."""
+    from ..paths import RUBRIC_FILE
+    from ..rubric import load_rubric
+    return group_names(load_rubric(RUBRIC_FILE))
+
+
+def validate(rubric):
+    """Refuse a rubric that names anything the catalog lacks, before anything is built or graded.
+
+    A [groups."<name>"] table that names no group, a group of the catalog without its table, a
+    [checks."<id>"] table that names no check, or advice points beyond their group's: RubricError naming
+    the table (and the closest valid name). Never a silently visible check: a misspelled id would leave
+    the check it meant with its group's visibility (hidden inputs published in a kit)."""
+    from ..rubric import RubricError, closest, validate_against
+    groups = known_groups()
+    for name in rubric.groups:
+        if name not in groups:
+            raise RubricError(f"{rubric.source}: [groups.\"{name}\"] names no check group{closest(name, groups)}")
+    missing = [g for g in groups if g not in rubric.groups]
+    if missing:
+        raise RubricError(f"{rubric.source}: no [groups.\"{missing[0]}\"] table for the checks of that group")
+    validate_against(rubric, group_names(rubric), check_ids(rubric))

@@ -34,11 +34,13 @@ def main(args):
     if args.target == "gradescope":
         from ..dist_gradescope import main as gradescope
         return gradescope(args)
+    from ..checks import catalog
     from ..dist.specs import DistError
     from ..skeleton import MarkerError
     t0 = time.monotonic()
     try:
         rubric = load_rubric(args.rubric)
+        catalog.validate(rubric)  # a misspelled id or group is an error, never a silently visible check
         lines = BUILDERS[args.target](args.out, rubric, lambda msg: print(f"grader: {msg} ...", file=sys.stderr))
     except (RubricError, DistError, MarkerError) as exc:
         print(f"grader dist: error: {exc}", file=sys.stderr)

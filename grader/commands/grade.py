@@ -5,6 +5,7 @@ import traceback
 from pathlib import Path
 
 from .. import exits, isolation, pipeline, report
+from ..checks import catalog
 from ..data import DataError
 from ..paths import REPORTS_DIR, RUBRIC_FILE
 from ..rubric import MIN_BUDGET_S, RubricError, load_rubric
@@ -52,6 +53,7 @@ def run(args, visible_only):
     """Shared by `grade` and `check`. Returns (exit status, GradingResult or None)."""
     try:
         rubric = load_rubric(args.rubric)
+        catalog.validate(rubric)  # exit 2 before any grading for a rubric naming what the grader lacks
         if args.threads < 1:
             raise RubricError("--threads must be at least 1")
         if args.budget is not None and not args.budget >= MIN_BUDGET_S:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__, classroom, exits, gradebook, isolation, report
+from ..checks import catalog
 from ..data import DataError
 from ..data.locate import describe_search, find_mnist
 from ..inert import clean
@@ -84,7 +85,7 @@ def validate(args):
         classroom.parse_shard(args.shard)
     if not args.submissions.exists():
         return f"{args.submissions} does not exist; pass a folder of submissions or a Gradescope export"
-    load_rubric(args.rubric)
+    catalog.validate(load_rubric(args.rubric))  # a misspelled id or group: refused before anyone is graded
     if args.dataset == "mnist" and find_mnist(args.data_dir) is None:
         return "--dataset mnist: MNIST not found:\n" + describe_search(args.data_dir) + \
                "\nrun `grader data download`, or set MNIST_DIR"

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from .. import corpus, exits
+from .. import corpus, exits, isolation
 from ..paths import PROJECT_DIR, REPORTS_DIR
 
 DEFAULT_OUT = REPORTS_DIR / "selftest"
@@ -45,6 +45,9 @@ def add_arguments(parser):
     parser.add_argument("--rubric", type=Path, default=CORPUS_RUBRIC,
                         help="rubric the cases are graded with (default: the corpus rubric, the default one with shorter time budgets)")
     parser.add_argument("--timeout", type=float, default=GRADE_TIMEOUT, help="seconds before a hung grading is killed (default: %(default)s)")
+    parser.add_argument("--isolation", choices=isolation.MODES, default="auto",
+                        help="passed to every `grader grade`: grade the cases under bwrap, in process mode, or as grade "
+                             "chooses (default: %(default)s); each outcome says which mode graded it")
 
 
 def main(args):
@@ -56,8 +59,9 @@ def main(args):
     except (corpus.CaseError, ValueError) as exc:
         print(f"grader selftest: {exc}", file=sys.stderr)
         return exits.USAGE
-    print(f"grading the reference, then {len(cases)} case(s), {args.jobs} at a time", flush=True)
-    run = run_corpus(cases, args.jobs, args.out, timeout=args.timeout, progress=lambda line: print(line, flush=True), rubric=args.rubric)
+    print(f"grading the reference, then {len(cases)} case(s), {args.jobs} at a time, --isolation {args.isolation}", flush=True)
+    run = run_corpus(cases, args.jobs, args.out, timeout=args.timeout, progress=lambda line: print(line, flush=True), rubric=args.rubric,
+                     isolation_mode=args.isolation)
     if run is None:
         return exits.USAGE  # the reference could not be graded (a bad --rubric, say): nothing was judged
     print()
@@ -100,14 +104,15 @@ class CorpusRun:
 CORPUS_RUBRIC = corpus.CORPUS_DIR / "rubric.toml"
 
 
-def run_corpus(cases, jobs, out_dir, timeout=GRADE_TIMEOUT, progress=print, rubric=CORPUS_RUBRIC):
-    """Grade the reference, then every case (jobs at a time). None when the reference cannot be graded.
+def run_corpus(cases, jobs, out_dir, timeout=GRADE_TIMEOUT, progress=print, rubric=CORPUS_RUBRIC, isolation_mode="auto"):
+    """Grade the reference, then every case (jobs at a time), each with `grader grade --isolation isolation_mode`.
+    None when the reference cannot be graded.
 
     A case holds one of the jobs only while it is graded: the watch for its strays afterwards
     (mostly waiting, see settle) runs beside the next case's grading."""
     t0 = time.monotonic()
     out_dir = Path(out_dir)
-    evidence = grade_case(corpus.REFERENCE_CASE, out_dir, timeout, rubric)
+    evidence = grade_case(corpus.REFERENCE_CASE, out_dir, timeout, rubric, isolation_mode)
     if evidence.results is None:
         progress(f"the reference could not be graded: {evidence.error}")
         return None
@@ -116,7 +121,7 @@ def run_corpus(cases, jobs, out_dir, timeout=GRADE_TIMEOUT, progress=print, rubr
     progress(line(0, len(cases), corpus.REFERENCE_CASE, reference))
     outcomes = {}
     with ThreadPoolExecutor(max_workers=jobs) as graders, ThreadPoolExecutor(max_workers=jobs) as watchers:
-        grading = {graders.submit(start_case, case, out_dir, timeout, rubric): case for case in cases}
+        grading = {graders.submit(start_case, case, out_dir, timeout, rubric, isolation_mode): case for case in cases}
         settling, pending = {}, set(grading)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -135,7 +140,7 @@ def run_corpus(cases, jobs, out_dir, timeout=GRADE_TIMEOUT, progress=print, rubr
 
 def line(done, total, case, outcome):
     verdict = "ok" if outcome.ok else "MISMATCH: " + "; ".join(outcome.problems)
-    return f"[{done}/{total}] {case.label}: {outcome.actual} -- {verdict}"
+    return f"[{done}/{total}] {case.label} ({outcome.isolation}): {outcome.actual} -- {verdict}"
 
 
 @dataclass
@@ -150,14 +155,15 @@ class Started:
     exit_code: int | None
     seconds: float
     budget: float | None  # the time budget it was graded with
+    isolation: str = "auto"  # the --isolation it was graded with
 
 
-def grade_case(case, out_dir, timeout=GRADE_TIMEOUT, rubric=CORPUS_RUBRIC):
+def grade_case(case, out_dir, timeout=GRADE_TIMEOUT, rubric=CORPUS_RUBRIC, isolation_mode="auto"):
     """Grade one case in a fresh `python -m grader grade`; returns what was observed."""
-    return settle(start_case(case, out_dir, timeout, rubric))
+    return settle(start_case(case, out_dir, timeout, rubric, isolation_mode))
 
 
-def start_case(case, out_dir, timeout=GRADE_TIMEOUT, rubric=CORPUS_RUBRIC):
+def start_case(case, out_dir, timeout=GRADE_TIMEOUT, rubric=CORPUS_RUBRIC, isolation_mode="auto"):
     """Materialize the case and grade it, with its listener open; the Started case, for settle."""
     work = Path(tempfile.mkdtemp(prefix=f"corpus-{case.name}-"))
     heard = None
@@ -170,8 +176,9 @@ def start_case(case, out_dir, timeout=GRADE_TIMEOUT, rubric=CORPUS_RUBRIC):
             timeout = min(timeout, 3 * case.max_seconds)
         before = snapshot(case.untouched)
         heard = Listener(case.listen).__enter__()
-        exit_code, seconds = run_grader(submission, out, tmp, timeout, rubric, case.budget_s)
-        return Started(case, work, out, timeout, before, heard, exit_code, seconds, case.budget_s or rubric_budget(rubric))
+        exit_code, seconds = run_grader(submission, out, tmp, timeout, rubric, case.budget_s, isolation_mode)
+        return Started(case, work, out, timeout, before, heard, exit_code, seconds, case.budget_s or rubric_budget(rubric),
+                       isolation_mode)
     except BaseException:
         if heard is not None:
             heard.__exit__(None, None, None)
@@ -198,7 +205,8 @@ def settle(started):
     if results is None and started.exit_code is None:
         error = f"`grader grade` did not finish within {started.timeout:g} s"
     return corpus.Evidence(results, error, started.seconds, tuple(s.text for s in strays), changed(started.before, snapshot(case.untouched)),
-                           started.exit_code, tuple(started.heard.connections), started.heard.error, started.budget)
+                           started.exit_code, tuple(started.heard.connections), started.heard.error, started.budget,
+                           started.isolation)
 
 
 def prepare(case, work):
@@ -219,10 +227,11 @@ def rubric_budget(rubric):
         return None
 
 
-def run_grader(submission, out, tmp, timeout, rubric=CORPUS_RUBRIC, budget_s=None):
-    """`python -m grader grade submission --out out --rubric rubric [--budget S]` with TMPDIR=tmp.
+def run_grader(submission, out, tmp, timeout, rubric=CORPUS_RUBRIC, budget_s=None, isolation_mode="auto"):
+    """`python -m grader grade submission --out out --rubric rubric --isolation MODE [--budget S]` with TMPDIR=tmp.
     Returns (exit code or None if killed, seconds)."""
-    command = [sys.executable, "-m", "grader", "grade", str(submission), "--out", str(out), "--rubric", str(rubric)]
+    command = [sys.executable, "-m", "grader", "grade", str(submission), "--out", str(out), "--rubric", str(rubric),
+               "--isolation", isolation_mode]
     if budget_s is not None:
         command += ["--budget", f"{budget_s:g}"]
     t0 = time.monotonic()
@@ -407,7 +416,7 @@ def stop(strays, needles, rounds=20):
 
 # -- reports -------------------------------------------------------------------------
 
-HEADERS = ("case", "kind", "expected", "outcome")
+HEADERS = ("case", "kind", "isolation", "expected", "outcome")
 
 
 def outcome_text(outcome):
@@ -426,7 +435,7 @@ def table_rows(outcomes, wrap=False):
             else:
                 current = f"{current} {w}".strip()
         return "\n".join(lines + [current])
-    return [(o.case, o.kind, cut(o.expected, 40), cut(outcome_text(o))) for o in outcomes]
+    return [(o.case, o.kind, o.isolation, cut(o.expected, 40), cut(outcome_text(o))) for o in outcomes]
 
 
 def markdown(run):

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import skeleton
+from ..checks import catalog
 from . import specs
 
 GRADER_DIR = Path(__file__).resolve().parent.parent
@@ -143,7 +144,9 @@ class Contents:
 
 
 def kit_contents(rubric, reference_dir):
-    """The kit's checks, with the reference's values on the kit's public inputs."""
+    """The kit's checks, with the reference's values on the kit's public inputs (RubricError for a rubric
+    that names anything the catalog lacks)."""
+    catalog.validate(rubric)
     checks = specs.kit_checks(rubric, Path(reference_dir))
     data, data_arrays = specs.data_checks(rubric, specs.load_reference(Path(reference_dir)))
     return Contents(checks, data, data_arrays)
@@ -156,6 +159,7 @@ def build_kit_folder(out, rubric, reference_dir, progress=lambda msg: None, fini
     of the kit's checks, in the kit's order. contents: kit_contents(rubric, reference_dir), when
     already computed. Returns the number of visible checks."""
     out = Path(out)
+    catalog.validate(rubric)  # RubricError before anything is written: a misspelled id must never publish a hidden check
     if out.exists():
         raise specs.DistError(f"{out} already exists; remove it or choose another --out")
     if contents is None:
