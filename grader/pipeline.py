@@ -244,12 +244,13 @@ def helper_stuck(result):
     return bool(set(result.meta.get("known_stuck", ())) & set(HELPERS)) and result.seconds == 0.0
 
 
-def train_as_submitted_then_with_helpers(box, check, timeout, on_event, hidden, until=None, pace=None):
+def train_as_submitted_then_with_helpers(box, check, timeout, on_event, hidden, until=None, pace=None, reference=list):
     """The training runs of a check: as submitted, then with correct helpers only when the first
-    run failed in a way the helpers could explain (helpers_could_explain)."""
+    run failed in a way the helpers could explain (helpers_could_explain). reference(): the reference's
+    results that the judge verifies a run with, asked for once the first run ended (it trains beside it)."""
     first = run_unit_probes(box, [replace(check, probes=check.probes[:1])], timeout, on_event, hidden, until=until,
                             pace=pace)[(check.name, 0)]
-    if check.judge([first], []).passed or not helpers_could_explain(first):
+    if not helpers_could_explain(first) or check.judge([first], reference()).passed:
         return [first]
     second = run_unit_probes(box, [replace(check, probes=check.probes[1:2])], timeout, on_event, hidden, until=until,
                              pace=pace)[(check.name, 0)]
@@ -329,6 +330,13 @@ class concurrently:
         self.thread.start()
         return self
 
+    def wait(self):
+        """work()'s value, once it has returned (its exception, raised here)."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.result
+
     def __exit__(self, *exc):
         self.thread.join()
         if self.error is not None and exc[0] is None:
@@ -384,8 +392,9 @@ def run_all(submission, checks, rubric, options, data_dir, progress, budget=None
                 pace = training_pace(c, train_size)
                 with concurrently(lambda: run_unit_probes(ref_box, [replace(c, probes=c.probes[:1])], timeout,
                                                           until=until("training"))[(c.name, 0)]) as verifying:
-                    runs = train_as_submitted_then_with_helpers(box, c, timeout, epoch_line, hidden, until("training"), pace)
-                reference[c.name] = [verifying.result]  # the same run in the reference's sandbox: it verifies the weights
+                    runs = train_as_submitted_then_with_helpers(box, c, timeout, epoch_line, hidden, until("training"), pace,
+                                                                lambda: [verifying.wait()])
+                reference[c.name] = [verifying.wait()]  # the same run in the reference's sandbox: it verifies the weights
                 student[c.name] = [with_reference_pace(runs[0], ref_box, c, pace, timeout, until("training")), *runs[1:]]
             for c in perfs:
                 progress("timing training epochs against the reference")
