@@ -16,6 +16,7 @@ beside it (DIR/rubric.toml, mode 600) so that regrades elsewhere give the same s
 """
 
 import argparse
+import os
 import re
 import secrets
 import stat
@@ -222,6 +223,27 @@ def secret_rubric(rubric_file, seed):
     return text
 
 
+def write_secret_rubric(path, rubric_file=RUBRIC_FILE):
+    """Write path (mode 600; it must not exist): rubric_file with a fresh 256-bit seed. Returns the text.
+    What every deployment grades with: `grader dist gradescope` bundles it, `grader dist secret-rubric` writes
+    it alone (for `grade-class` after a GitHub Classroom deadline, say)."""
+    public = load_rubric(rubric_file)  # refuse a bad rubric before writing anything
+    seed = fresh_seed(public.seed)
+    text = secret_rubric(rubric_file, seed)
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        raise GradescopeError(f"{path} exists: a new secret rubric draws a new seed, so remove the old one first "
+                              "(or choose another path)") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    secret = load_rubric(path)
+    if secret.seed != seed or not secret.strong_seed:
+        raise GradescopeError("the secret seed did not survive the rubric's rewrite")
+    return text
+
+
 def package_files(root=PACKAGE_DIR):
     """(path, name in the zip) of every file of the grader package, caches left out."""
     for path in sorted(root.rglob("*")):
@@ -244,17 +266,11 @@ def build(out_dir, rubric_file=RUBRIC_FILE, reference=REFERENCE_DIR):
     if target.exists():
         raise GradescopeError(f"{target} exists: a rebuild draws a new secret seed, so remove the old one first "
                               "(or choose another --out)")
-    public = load_rubric(rubric_file)  # refuse a bad rubric before writing anything
-    seed = fresh_seed(public.seed)
-    rubric_text = secret_rubric(rubric_file, seed)
+    load_rubric(rubric_file)  # refuse a bad rubric before writing anything
     out_dir.mkdir(parents=True, exist_ok=True)
     kept = out_dir / "rubric.toml"
     kept.unlink(missing_ok=True)
-    kept.touch(mode=0o600)
-    kept.write_text(rubric_text, encoding="utf-8")
-    secret = load_rubric(kept)
-    if secret.seed != seed or not secret.strong_seed:
-        raise GradescopeError("the secret seed did not survive the rubric's rewrite")
+    rubric_text = write_secret_rubric(kept, rubric_file)
     tmp = target.with_name(f".{ZIP_NAME}.tmp")
     with zipfile.ZipFile(tmp, "w") as archive:
         add(archive, "setup.sh", SETUP_SH, 0o755)

@@ -339,3 +339,18 @@ def test_a_hostile_submission_under_the_process_fallback_reads_no_secret_and_for
         assert "WROTE-RESULTS" not in said and "READ-SECRET" not in said, said
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_dist_secret_rubric_writes_a_strong_seed_once_with_mode_600(tmp_path):
+    """Does `grader dist secret-rubric` (for grade-class after a Classroom deadline) write the course rubric with a
+    fresh 256-bit seed, mode 600, and refuse to overwrite one that may already have graded?"""
+    out = tmp_path / "secret-rubric.toml"
+    done = subprocess.run([sys.executable, "-m", "grader", "dist", "secret-rubric", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    secret, public = load_rubric(out), load_rubric(RUBRIC_FILE)
+    assert secret.strong_seed and secret.seed != public.seed and secret.groups == public.groups
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    again = subprocess.run([sys.executable, "-m", "grader", "dist", "secret-rubric", "--out", str(out)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and "exists" in again.stderr and load_rubric(out).seed == secret.seed
