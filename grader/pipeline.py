@@ -311,6 +311,13 @@ def with_reference_pace(result, ref_box, check, pace, timeout, until=None):
     return replace(result, message=text)
 
 
+def verifying_run(check):
+    """The check with one probe: the reference's run of its first training probe's epochs, weights only
+    (harness.probes.train_weights), which the judge verifies the submission's runs against."""
+    first = check.probes[0]
+    return replace(check, probes=(replace(first, probe="train_weights", spec={**first.spec, "helpers": "student"}),))
+
+
 class concurrently:
     """`with concurrently(work) as w:` runs work() in a thread beside the block; after it, w.result is its value
     (a grading thread's own exception is raised again). The reference trains on the second core this way,
@@ -390,7 +397,7 @@ def run_all(submission, checks, rubric, options, data_dir, progress, budget=None
                     reference[c.name] = [want[(c.name, j)] for j in range(len(c.probes))]
             for c in trainings:
                 pace = training_pace(c, train_size)
-                with concurrently(lambda: run_unit_probes(ref_box, [replace(c, probes=c.probes[:1])], timeout,
+                with concurrently(lambda: run_unit_probes(ref_box, [verifying_run(c)], timeout,
                                                           until=until("training"))[(c.name, 0)]) as verifying:
                     runs = train_as_submitted_then_with_helpers(box, c, timeout, epoch_line, hidden, until("training"), pace,
                                                                 lambda: [verifying.wait()])

@@ -138,7 +138,7 @@ def test_a_reported_accuracy_that_the_weights_do_not_give_counts_for_nothing(tmp
     with Sandbox(modules, Limits(), data_dir=data_dir) as box:
         (result,) = box.run([Call(0, "train", spec, {}, 60)], NEEDS)
     with Sandbox(REFERENCE, Limits(), data_dir=data_dir) as box:
-        (reference,) = box.run([Call(0, "train", spec, {}, 60)], NEEDS)
+        (reference,) = box.run([Call(0, "train_weights", spec, {}, 60)], NEEDS)
     assert result.ok and float(result.arrays["test_accuracy"]) == 0.99
     verdict = accuracy_judge(0.5, 1, "digits", raw, RULE)([result], [reference], ())
     assert not verdict.passed and "computed by the grader" in verdict.message
@@ -150,8 +150,8 @@ def test_an_honest_accuracy_is_confirmed_from_the_weights(data_dir):
     raw = load_raw("digits")
     spec = {"config": TrainConfig(epochs=30).to_dict(), "data_dir": str(data_dir)}
     with Sandbox(REFERENCE, Limits(), data_dir=data_dir) as box:
-        result, again = box.run([Call(0, "train", spec, {}, 120), Call(1, "train", spec, {}, 120)], NEEDS)
-    verdict = accuracy_judge(0.5, 30, "digits", raw, RULE)([result], [again], ())
+        result, weights_only = box.run([Call(0, "train", spec, {}, 120), Call(1, "train_weights", spec, {}, 120)], NEEDS)
+    verdict = accuracy_judge(0.5, 30, "digits", raw, RULE)([result], [weights_only], ())  # the loop's epochs, alone, agree
     assert verdict.passed, verdict.message
     assert f"{float(result.arrays['test_accuracy']):.4f}" in verdict.message
 
