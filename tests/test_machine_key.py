@@ -85,3 +85,19 @@ def test_fresh_draws_differ_every_time():
     shapes = {"W1": (784, 8), "b1": (8,), "W2": (8, 10), "b2": (10,)}
     first, second = (challenge.gradcheck_points(challenge.fresh_rng(), shapes, 8) for _ in range(2))
     assert first != second and len(first) == len(second) == 2 * (8 + 8 + 8 + 8)
+
+
+def test_grade_refuses_an_unsafe_key_with_exit_2_before_any_student_code_runs(tmp_path):
+    """A weak-seed grade whose key file others can read stops with a usage error naming the file (no result written)."""
+    import subprocess
+    import sys
+    from conftest import ROOT
+    key = tmp_path / "challenge.key"
+    key.write_bytes(b"k" * 32)
+    key.chmod(0o644)
+    env = {**os.environ, "GRADER_KEY_FILE": str(key)}
+    done = subprocess.run([sys.executable, "-m", "grader", "grade", str(REFERENCE_DIR), "--out", str(tmp_path / "out"),
+                           "--quiet", "--isolation", "process"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert str(key) in done.stderr and "mode 644" in done.stderr
+    assert not (tmp_path / "out" / "results.json").exists()
