@@ -1,14 +1,19 @@
 """Fresh, secret challenges: what a student could not foresee, yet the same for the same submission.
 
-Every random choice of a grade (unit inputs, the secret transform of the dataset,
-the timed epochs' shuffles, the points where central differences are taken) is
-drawn from one challenge seed: a hash of the rubric's seed (secret in a grading
-deployment) and the submission's content. The same submission therefore gets the
-same challenge and the same score; a different one, or a student who does not
-know the rubric seed, cannot know it in advance.
+Two kinds of random choice:
+- reproducible ones (unit inputs, the secret transform of the dataset, the initial weights and batch
+  order of training) come from one 256-bit challenge seed: a SHA-256 of the rubric's seed, of this
+  machine's secret key when that seed is weak (grader.machine_key), and of the submission's content.
+  The same submission therefore gets the same challenge and the same score; a sandbox that knows
+  neither a strong rubric seed nor the machine's key cannot compute it;
+- those that need not repeat (the timed epochs' shuffles, the points where central differences are
+  taken) are drawn from `secrets` at grade time (fresh_rng, fresh_timing_seeds): nothing the sandbox
+  sees, knows or guesses predicts them. The verdicts do not depend on them: the reference computes on
+  the same values, and no message quotes a figure that does.
 """
 
 import hashlib
+import secrets
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -26,10 +31,19 @@ def submission_digest(modules):
     return h.hexdigest()
 
 
-def challenge_seed(rubric_seed, digest):
-    """A 63-bit seed from the rubric's seed and the submission's digest."""
-    h = hashlib.sha256(f"grader-challenge\0{rubric_seed}\0{digest}".encode()).digest()
-    return int.from_bytes(h[:8], "big") >> 1
+def challenge_seed(rubric_seed: int, digest: str, key: bytes = b"") -> int:
+    """A 256-bit seed from the rubric's seed, the machine's key (b"" when the rubric's seed is strong)
+    and the submission's digest."""
+    h = hashlib.sha256(f"grader-challenge\0{rubric_seed}\0{key.hex()}\0{digest}".encode()).digest()
+    return int.from_bytes(h, "big")
+
+
+FRESH_BITS = 128  # of the seed of every fresh draw
+
+
+def fresh_rng() -> np.random.Generator:
+    """A generator seeded from `secrets` now: for draws that need not repeat and must not be foreseen."""
+    return np.random.default_rng(secrets.randbits(FRESH_BITS))
 
 
 def rng(seed, purpose):
@@ -58,9 +72,9 @@ def transformed(dataset, transform):
     return replace(dataset, **changes, paths_npy=None)
 
 
-def timing_seeds(seed, repeats):
-    """The shuffle seed of each timed epoch."""
-    return [int(s) for s in rng(seed, "timing").integers(1, 2**31 - 1, repeats)]
+def fresh_timing_seeds(repeats: int) -> list:
+    """The shuffle seed of each timed epoch (63 bits each), drawn from `secrets` now, sent only with 'go'."""
+    return [secrets.randbits(63) for _ in range(repeats)]
 
 
 def training_seed(seed):
@@ -68,10 +82,10 @@ def training_seed(seed):
     return int(rng(seed, "training").integers(1, 2**31 - 1))
 
 
-def gradcheck_points(seed, shapes, per_key, step_range=(0.5e-5, 2e-5)):
+def gradcheck_points(r, shapes, per_key, step_range=(0.5e-5, 2e-5)):
     """Perturbation points for central differences: for each weight, up to per_key random entries,
-    each with a random step h, taken at +h and -h. Returns a list of (key index, flat index, step)."""
-    r = rng(seed, "gradcheck")
+    each with a random step h, taken at +h and -h. r: the generator (fresh_rng() when grading).
+    Returns a list of (key index, flat index, step)."""
     points = []
     for k, key in enumerate(KEYS):
         size = int(np.prod(shapes[key]))

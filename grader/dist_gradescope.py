@@ -16,6 +16,7 @@ beside it (DIR/rubric.toml, mode 600) so that regrades elsewhere give the same s
 """
 
 import argparse
+import os
 import re
 import secrets
 import stat
@@ -31,7 +32,8 @@ from .rubric import load_rubric
 PACKAGE_DIR = Path(__file__).resolve().parent
 ZIP_NAME = "autograder.zip"
 EPOCH = (2020, 1, 1, 0, 0, 0)  # one timestamp for every member: the zip's bytes depend on its content only
-SEED_LINE = re.compile(r"^seed\s*=\s*\d+[^\n]*$", re.MULTILINE)
+SEED_LINE = re.compile(r"^seed\s*=\s*(\d+|\"0x[0-9a-fA-F]+\")[^\n]*$", re.MULTILINE)
+SEED_BYTES = 32  # a deployed seed's size: 256 bits from `secrets`, written as "0x" and 64 hex digits
 
 SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope runs this once, as root and with network, when it builds the autograder image.
@@ -201,19 +203,45 @@ class GradescopeError(RuntimeError):
 
 
 def fresh_seed(public):
-    """A secret seed, never the public one."""
+    """A secret seed of SEED_BYTES bytes from `secrets` (as an int), never the public one."""
     while True:
-        seed = secrets.randbelow(2**31 - 1) + 1
+        seed = int.from_bytes(secrets.token_bytes(SEED_BYTES), "big")
         if seed != public:
             return seed
 
 
+def seed_text(seed):
+    """A seed as the rubric writes it: a TOML string "0x" + 64 hex digits (TOML integers stop at 64 bits)."""
+    return f'"0x{seed:0{2 * SEED_BYTES}x}"'
+
+
 def secret_rubric(rubric_file, seed):
-    """The rubric's text with its `seed` line replaced by `seed`."""
+    """The rubric's text with its `seed` line replaced by `seed` (written by seed_text)."""
     text = Path(rubric_file).read_text(encoding="utf-8")
-    text, count = SEED_LINE.subn(f"seed = {seed}          # SECRET: written by `grader dist gradescope`", text)
+    text, count = SEED_LINE.subn(lambda _: f"seed = {seed_text(seed)}  # SECRET: 256 bits, written by `grader dist gradescope`", text)
     if count != 1:
         raise GradescopeError(f"{rubric_file}: expected one top-level `seed = N` line, found {count}")
+    return text
+
+
+def write_secret_rubric(path, rubric_file=RUBRIC_FILE):
+    """Write path (mode 600; it must not exist): rubric_file with a fresh 256-bit seed. Returns the text.
+    What every deployment grades with: `grader dist gradescope` bundles it, `grader dist secret-rubric` writes
+    it alone (for `grade-class` after a GitHub Classroom deadline, say)."""
+    public = load_rubric(rubric_file)  # refuse a bad rubric before writing anything
+    seed = fresh_seed(public.seed)
+    text = secret_rubric(rubric_file, seed)
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        raise GradescopeError(f"{path} exists: a new secret rubric draws a new seed, so remove the old one first "
+                              "(or choose another path)") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    secret = load_rubric(path)
+    if secret.seed != seed or not secret.strong_seed:
+        raise GradescopeError("the secret seed did not survive the rubric's rewrite")
     return text
 
 
@@ -239,17 +267,11 @@ def build(out_dir, rubric_file=RUBRIC_FILE, reference=REFERENCE_DIR):
     if target.exists():
         raise GradescopeError(f"{target} exists: a rebuild draws a new secret seed, so remove the old one first "
                               "(or choose another --out)")
-    public = load_rubric(rubric_file)  # refuse a bad rubric before writing anything
-    catalog.validate(public)  # and one that names a check or group the grader lacks
-    seed = fresh_seed(public.seed)
-    rubric_text = secret_rubric(rubric_file, seed)
+    catalog.validate(load_rubric(rubric_file))  # refuse a bad rubric, or one naming a check or group the grader lacks, before writing anything
     out_dir.mkdir(parents=True, exist_ok=True)
     kept = out_dir / "rubric.toml"
     kept.unlink(missing_ok=True)
-    kept.touch(mode=0o600)
-    kept.write_text(rubric_text, encoding="utf-8")
-    if load_rubric(kept).seed != seed:
-        raise GradescopeError("the secret seed did not survive the rubric's rewrite")
+    rubric_text = write_secret_rubric(kept, rubric_file)
     tmp = target.with_name(f".{ZIP_NAME}.tmp")
     with zipfile.ZipFile(tmp, "w") as archive:
         add(archive, "setup.sh", SETUP_SH, 0o755)

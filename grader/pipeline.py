@@ -13,6 +13,7 @@
 import fnmatch
 import shutil
 import tempfile
+import threading
 import time
 import traceback
 from collections import defaultdict
@@ -154,7 +155,7 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
     try:
         rubric = challenged(rubric, submission)
         dataset, dataset_text, data_dir = load_data(rubric, options, progress)
-        every_check = catalog.build(rubric, dataset, data_dir)
+        every_check = catalog.build(rubric, dataset, data_dir, fresh=challenge.fresh_rng())
         checks = select(every_check, rubric, options)
         runs = Runs(*run_all(submission, checks, rubric, options, data_dir, progress, budget, dataset))
         verdicts, faults = judge(checks, runs, budget)
@@ -166,10 +167,17 @@ def grade(path, rubric, options=Options(), progress=lambda msg: None):
         cleanup(submission)
 
 
-def challenged(rubric, submission):
-    """The rubric, validated against the catalog, with its seed turned into this submission's challenge seed."""
+def challenged(rubric, submission, key=None):
+    """The rubric, validated against the catalog, with its seed turned into this submission's challenge seed.
+    A weak rubric seed (fewer than 128 bits, e.g. the public default's) also hashes this machine's secret key
+    (key, else grader.machine_key's), so that no sandbox can compute its challenge from what it knows."""
     catalog.validate(rubric)
-    return replace(rubric, seed=challenge.challenge_seed(rubric.seed, challenge.submission_digest(submission.modules)))
+    if not rubric.strong_seed and key is None:
+        from .machine_key import load_or_create
+        key = load_or_create()
+    seed = challenge.challenge_seed(rubric.seed, challenge.submission_digest(submission.modules),
+                                    b"" if rubric.strong_seed else key)
+    return replace(rubric, seed=seed)
 
 
 def load_data(rubric, options, progress):
@@ -235,12 +243,13 @@ def helper_stuck(result):
     return bool(set(result.meta.get("known_stuck", ())) & set(HELPERS)) and result.seconds == 0.0
 
 
-def train_as_submitted_then_with_helpers(box, check, timeout, on_event, hidden, until=None, pace=None):
+def train_as_submitted_then_with_helpers(box, check, timeout, on_event, hidden, until=None, pace=None, reference=list):
     """The training runs of a check: as submitted, then with correct helpers only when the first
-    run failed in a way the helpers could explain (helpers_could_explain)."""
+    run failed in a way the helpers could explain (helpers_could_explain). reference(): the reference's
+    results that the judge verifies a run with, asked for once the first run ended (it trains beside it)."""
     first = run_unit_probes(box, [replace(check, probes=check.probes[:1])], timeout, on_event, hidden, until=until,
                             pace=pace)[(check.name, 0)]
-    if check.judge([first], []).passed or not helpers_could_explain(first):
+    if not helpers_could_explain(first) or check.judge([first], reference()).passed:
         return [first]
     second = run_unit_probes(box, [replace(check, probes=check.probes[1:2])], timeout, on_event, hidden, until=until,
                              pace=pace)[(check.name, 0)]
@@ -301,6 +310,46 @@ def with_reference_pace(result, ref_box, check, pace, timeout, until=None):
     return replace(result, message=text)
 
 
+def verifying_run(check):
+    """The check with one probe: the reference's run of its first training probe's epochs, weights only
+    (harness.probes.train_weights), which the judge verifies the submission's runs against."""
+    first = check.probes[0]
+    return replace(check, probes=(replace(first, probe="train_weights", spec={**first.spec, "helpers": "student"}),))
+
+
+class concurrently:
+    """`with concurrently(work) as w:` runs work() in a thread beside the block; after it, w.result is its value
+    (a grading thread's own exception is raised again). The reference trains on the second core this way,
+    while the submission trains on the first, so verifying a training run costs little wall time."""
+
+    def __init__(self, work):
+        self.work, self.result, self.error = work, None, None
+        self.thread = threading.Thread(target=self._run, name="grader-reference-run", daemon=True)
+
+    def _run(self):
+        try:
+            self.result = self.work()
+        except BaseException as exc:  # raised again in the grading thread
+            self.error = exc
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def wait(self):
+        """work()'s value, once it has returned (its exception, raised here)."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+    def __exit__(self, *exc):
+        self.thread.join()
+        if self.error is not None and exc[0] is None:
+            raise self.error
+        return False
+
+
 def run_all(submission, checks, rubric, options, data_dir, progress, budget=None, dataset=None):
     """Run the probes of all checks. Returns ({name: [CallResult]}, {name: [CallResult]}, student output,
     {name: [CallResult] of its substitution runs}).
@@ -347,13 +396,17 @@ def run_all(submission, checks, rubric, options, data_dir, progress, budget=None
                     reference[c.name] = [want[(c.name, j)] for j in range(len(c.probes))]
             for c in trainings:
                 pace = training_pace(c, train_size)
-                runs = train_as_submitted_then_with_helpers(box, c, timeout, epoch_line, hidden, until("training"), pace)
+                with concurrently(lambda: run_unit_probes(ref_box, [verifying_run(c)], timeout,
+                                                          until=until("training"))[(c.name, 0)]) as verifying:
+                    runs = train_as_submitted_then_with_helpers(box, c, timeout, epoch_line, hidden, until("training"), pace,
+                                                                lambda: [verifying.wait()])
+                reference[c.name] = [verifying.wait()]  # the same run in the reference's sandbox: it verifies the weights
                 student[c.name] = [with_reference_pace(runs[0], ref_box, c, pace, timeout, until("training")), *runs[1:]]
             for c in perfs:
                 progress("timing training epochs against the reference")
                 rule = rubric.rule(c.group)
                 spec = c.probes[0].spec
-                seeds = challenge.timing_seeds(rubric.seed, spec["repeats"])
+                seeds = challenge.fresh_timing_seeds(spec["repeats"])  # never derived from what the sandbox knows
                 pace = Pace(1, -(-min(spec["subset"], train_size or spec["subset"]) // spec["config"]["batch_size"]))
                 s, r = time_interleaved(box, ref_box, c.probes[0], list(c.needs), rule.timeout,
                                         rule.params.max_ratio, seeds, until("performance") or float("inf"), pace)

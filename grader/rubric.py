@@ -2,6 +2,7 @@
 
 import difflib
 import math
+import re
 from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
@@ -14,6 +15,8 @@ TOP_KEYS = {"total", "seed", "memory_mb", "import_timeout", "budget_s", "default
 BUDGET_S = 240.0  # default total seconds of one grade (grader.budget)
 MIN_BUDGET_S = 1.0
 CHECK_KEYS = {"visibility", "advice", "points"}  # of a [checks."<id>"] table
+STRONG_SEED_BITS = 128  # a seed with fewer bits is weak: the machine's key is mixed in (grader.machine_key)
+HEX_SEED = re.compile(r"0x([0-9a-fA-F]+)")  # a seed as a string: "0x" and hex digits (TOML integers stop at 64 bits)
 
 
 class RubricError(ValueError):
@@ -41,7 +44,7 @@ class CheckRule:
 @dataclass(frozen=True)
 class Rubric:
     total: float
-    seed: int  # base seed of every generated input
+    seed: int  # base seed of every generated input (any size: a hex string seed may hold 256 bits)
     memory_mb: int
     import_timeout: float
     groups: dict  # group name -> GroupRule
@@ -49,6 +52,7 @@ class Rubric:
     source: str = "<builtin>"
     budget_s: float = BUDGET_S  # seconds one whole grade may take (grader.budget splits it)
     hints: str = "concept"  # full | concept | none: which hint reports show
+    strong_seed: bool = False  # the seed was written with >= STRONG_SEED_BITS bits (a hex string): no machine key needed
 
     def rule(self, group):
         return self.groups[group]
@@ -153,13 +157,24 @@ def parse_rubric(doc, source="<string>"):
     points = sum(g.points for g in groups.values())
     if not math.isclose(points, total, abs_tol=1e-9):
         raise RubricError(f"{source}: the groups' points add up to {points:g}, but total is {total:g}")
-    seed = doc.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise RubricError(f"{source}: seed must be an integer, got {seed!r}")
-    return Rubric(total=total, seed=seed, memory_mb=int(_number(source, "memory_mb", doc.get("memory_mb", 3072), 256)),
+    seed, strong = parse_seed(source, doc.get("seed", 0))
+    return Rubric(total=total, seed=seed, strong_seed=strong, memory_mb=int(_number(source, "memory_mb", doc.get("memory_mb", 3072), 256)),
                   import_timeout=_number(source, "import_timeout", doc.get("import_timeout", 15.0), 1),
                   groups=groups, checks=checks, source=source, hints=hints,
                   budget_s=float(_number(source, "budget_s", doc.get("budget_s", BUDGET_S), MIN_BUDGET_S)))
+
+
+def parse_seed(source, value):
+    """(seed as an int, whether it is strong) from a rubric's `seed`: a non-negative integer (weak: TOML's are
+    64-bit at most), or a string "0x..." of hex digits, strong when it holds at least STRONG_SEED_BITS bits."""
+    if isinstance(value, str):
+        match = HEX_SEED.fullmatch(value.strip())
+        if not match:
+            raise RubricError(f"{source}: seed must be an integer or a string of \"0x\" and hex digits, got {value!r}")
+        return int(match.group(1), 16), 4 * len(match.group(1)) >= STRONG_SEED_BITS
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise RubricError(f"{source}: seed must be an integer >= 0 or a string of \"0x\" and hex digits, got {value!r}")
+    return value, False
 
 
 def load_rubric(path):

@@ -25,6 +25,7 @@ PROBE_FUNCTIONS = {  # probe -> the contract functions it calls (besides the hel
     "regularize_along": ("optimizer.SGD.apply_regularization",),
     "part_times": (FORWARD, UPDATE),
     "train": (FORWARD, UPDATE),
+    "train_weights": (FORWARD, UPDATE),  # the reference's run that verifies a training run (pipeline)
     "timed_epochs": (FORWARD, UPDATE),
 }
 

@@ -8,6 +8,7 @@ and pass the error message on.
 """
 
 import re
+import types
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ from grader.checks.training import accuracy_judge
 from grader.contract import grad_fill
 from grader.paths import PROJECT_DIR as ROOT, REFERENCE_DIR, RUBRIC_FILE
 from grader.pipeline import run_unit_probes
-from grader.rubric import load_rubric
+from grader.rubric import GroupRule, load_rubric
 from grader.sandbox import CallResult, Sandbox
 from grader.submission import MODULES
 
@@ -254,45 +255,79 @@ def test_the_momentum_steps_include_a_zero_gradient_step_that_only_the_velocity_
     assert probe.spec["momentum"] > 0 and zero and zero[0] > 0
 
 
-def trained(accuracy, n=100):
-    """A training result whose best weights classify `accuracy` of the returned test set right.
+TWO_PIXELS = {"W1": 20 * np.eye(2), "b1": np.zeros(2), "W2": np.eye(2), "b2": np.zeros(2)}  # [255, 0] -> 0, [0, 255] -> 1
+RULE = GroupRule(points=12)  # the training group's tolerances: rtol 1e-6, atol 1e-9
 
-    Two classes, two pixels: image [255, 0] is class 0 and [0, 255] class 1 for these weights."""
+
+def run_of(weights, claimed=0.99):
+    """A training run's CallResult: two epochs that both ended at `weights`, and the accuracy the process claims."""
+    arrays = {f"{prefix}.{k}": v for k, v in weights.items() for prefix in ("best_weights", "epoch_weights.1", "epoch_weights.2")}
+    return CallResult("ok", "", {}, {**arrays, "test_accuracy": np.array(claimed)}, 1.0)
+
+
+def trained(accuracy, n=100):
+    """(a training result whose weights classify `accuracy` of the returned data set right, the reference's run that
+    verifies it, the data set: two classes, two pixels, the same images for validation and test)."""
     X = np.tile(np.array([[255, 0], [0, 255]], dtype=np.uint8), (n // 2, 1))  # (n, 2)
     y = np.tile(np.array([0, 1]), n // 2)  # (n,)
     wrong = n - round(accuracy * n)
     y[:wrong] = 1 - y[:wrong]
-    weights = {"best_weights.W1": 20 * np.eye(2), "best_weights.b1": np.zeros(2),
-               "best_weights.W2": np.eye(2), "best_weights.b2": np.zeros(2)}
-    return CallResult("ok", "", {}, {**weights, "test_accuracy": np.array(0.99)}, 1.0), X, y
+    data = types.SimpleNamespace(X_val=X, y_val=y, X_test=X, y_test=y)
+    return run_of(TWO_PIXELS), run_of(TWO_PIXELS, 0.5), data
 
 
 @pytest.mark.parametrize("accuracy, passed", [(0.9, True), (0.86, True), (0.84, False)])
 def test_the_accuracy_check_compares_the_graders_own_accuracy_with_the_threshold(accuracy, passed):
-    result, X, y = trained(accuracy)
-    verdict = accuracy_judge(0.85, 2, "mnist", X, y)([result, result], [], ())
+    result, ref, data = trained(accuracy)
+    verdict = accuracy_judge(0.85, 2, "mnist", data, RULE)([result, result], [ref], ())
     assert verdict.passed is passed
     assert f"test accuracy {accuracy:.4f}" in verdict.message and "computed by the grader" in verdict.message
 
 
 def test_the_accuracy_reported_by_the_student_process_counts_for_nothing():
-    result, X, y = trained(0.5)  # the process claims 0.99
-    verdict = accuracy_judge(0.85, 2, "mnist", X, y)([result, result], [], ())
+    result, ref, data = trained(0.5)  # the process claims 0.99
+    verdict = accuracy_judge(0.85, 2, "mnist", data, RULE)([result, result], [ref], ())
     assert not verdict.passed and "0.5000" in verdict.message
 
 
 def test_the_accuracy_check_counts_the_run_with_correct_helpers():
-    high, X, y = trained(0.9)
-    low = CallResult("ok", "", {}, {**high.arrays, "best_weights.W2": np.eye(2)[::-1]}, 1.0)  # swapped classes: 0.1
-    verdict = accuracy_judge(0.85, 2, "mnist", X, y)([low, high], [], ())
+    high, ref, data = trained(0.9)
+    swapped = {**TWO_PIXELS, "W2": np.eye(2)[::-1]}  # swapped classes: 0.1, and not the reference's run
+    verdict = accuracy_judge(0.85, 2, "mnist", data, RULE)([run_of(swapped), high], [ref], ())
     assert verdict.passed and "correct sigmoid/softmax helpers" in verdict.message
 
 
 def test_a_training_timeout_loses_the_accuracy_check_and_says_so():
     timeout = CallResult("timeout", "timed out after 180s (infinite loop, or far too slow?)", {}, {}, 180.0)
-    _, X, y = trained(0.9)
-    verdict = accuracy_judge(0.85, 2, "mnist", X, y)([timeout, timeout], [], ())
+    _, ref, data = trained(0.9)
+    verdict = accuracy_judge(0.85, 2, "mnist", data, RULE)([timeout, timeout], [ref], ())
     assert not verdict.passed and "timed out" in verdict.message
+
+
+def test_weights_that_do_not_follow_the_references_run_earn_no_accuracy_however_good():
+    """Pretrained weights (here: perfect ones, permuted to match the secret transform) are not the run the grader
+    verified, so their accuracy is never computed, let alone credited; the message says which epoch differs."""
+    _, ref, data = trained(0.5)
+    perfect = {**TWO_PIXELS, "W2": np.eye(2)[::-1]}
+    data.y_test = 1 - data.y_test  # these weights score 1.0 on it
+    data.y_val = data.y_test
+    verdict = accuracy_judge(0.85, 2, "mnist", data, RULE)([run_of(perfect), run_of(perfect)], [ref], ())
+    assert not verdict.passed and "after epoch 1 differ from the reference's run" in verdict.message
+    assert "1.0000" not in verdict.message
+
+
+@pytest.mark.parametrize("reference", [[], [CallResult("timeout", "timed out after 180s", {}, {}, 180.0)]])
+def test_without_the_references_run_nothing_is_verified_and_nothing_is_credited(reference):
+    result, _, data = trained(0.9)
+    verdict = accuracy_judge(0.85, 2, "mnist", data, RULE)([result, result], reference, ())
+    assert not verdict.passed and "the reference's run on the same batches" in verdict.message
+
+
+def test_a_run_that_leaves_out_an_epochs_weights_is_not_verified():
+    result, ref, data = trained(0.9)
+    partial = CallResult("ok", "", {}, {k: v for k, v in result.arrays.items() if not k.startswith("epoch_weights.2.")}, 1.0)
+    verdict = accuracy_judge(0.85, 2, "mnist", data, RULE)([partial, partial], [ref], ())
+    assert not verdict.passed and "after epoch 2" in verdict.message
 
 
 @pytest.mark.parametrize("student, passed", [([1.0, 1.1, 0.9], True), ([2.9, 3.0, 2.8], True), ([3.5, 3.4, 3.6], False)])
@@ -310,12 +345,12 @@ def test_xor_has_no_linear_separator_and_and_or_do():
 
 def test_a_failed_accuracy_says_training_finished_and_that_forward_computes_another_model():
     """The loop's own figure (the student's forward) only explains: it names forward when it reached the threshold."""
-    result, X, y = trained(0.5)
-    verdict = accuracy_judge(0.85, 2, "mnist", X, y)([result, result], [], ())
+    result, ref, data = trained(0.5)
+    verdict = accuracy_judge(0.85, 2, "mnist", data, RULE)([result, result], [ref], ())
     assert not verdict.passed and verdict.message.startswith("training finished; test accuracy 0.5000")
     assert "Your own forward measured 0.9900" in verdict.message and "TwoLayerNet.forward computes another model" in verdict.message
     honest = CallResult("ok", "", {}, {**result.arrays, "test_accuracy": np.array(0.5)}, 1.0)
-    assert "Your own forward" not in accuracy_judge(0.85, 2, "mnist", X, y)([honest, honest], [], ()).message
+    assert "Your own forward" not in accuracy_judge(0.85, 2, "mnist", data, RULE)([honest, honest], [ref], ()).message
 
 
 def test_repeatable_compares_the_second_call_with_the_first_not_with_the_reference(reference_results):

@@ -10,6 +10,7 @@ process fallback, that fails to read the solution or the rubric and to write int
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -93,12 +94,17 @@ def test_the_zip_holds_no_tests_no_git_no_corpus_and_no_caches(bundle):
         assert not name.endswith((".pyc", ".zip")), name
 
 
-def test_the_rubric_has_a_fresh_integer_seed_that_is_not_the_public_one(bundle, tmp_path):
+def test_the_rubric_has_a_fresh_256_bit_seed_that_is_not_the_public_one(bundle, tmp_path):
+    """Is the deployed seed 256 bits from `secrets`, written as a hex string (TOML integers stop at 64 bits),
+    and read back as a strong seed, so that no machine key is mixed in and regrades elsewhere agree?"""
     (tmp_path / "rubric.toml").write_text(read(bundle, "rubric.toml"))
     secret = load_rubric(tmp_path / "rubric.toml")
     public = load_rubric(RUBRIC_FILE)
     assert isinstance(secret.seed, int) and not isinstance(secret.seed, bool)
     assert secret.seed != public.seed
+    assert secret.strong_seed and not public.strong_seed
+    assert re.search(r'^seed = "0x[0-9a-f]{64}"', read(bundle, "rubric.toml"), re.MULTILINE)
+    assert secret.seed.bit_length() > 200  # 256 random bits: below 2**200 with probability 2**-56
     assert secret.groups == public.groups and secret.total == public.total  # only the seed differs
     kept = bundle.parent / "rubric.toml"
     assert kept.read_text() == read(bundle, "rubric.toml")
@@ -333,3 +339,18 @@ def test_a_hostile_submission_under_the_process_fallback_reads_no_secret_and_for
         assert "WROTE-RESULTS" not in said and "READ-SECRET" not in said, said
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_dist_secret_rubric_writes_a_strong_seed_once_with_mode_600(tmp_path):
+    """Does `grader dist secret-rubric` (for grade-class after a Classroom deadline) write the course rubric with a
+    fresh 256-bit seed, mode 600, and refuse to overwrite one that may already have graded?"""
+    out = tmp_path / "secret-rubric.toml"
+    done = subprocess.run([sys.executable, "-m", "grader", "dist", "secret-rubric", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    secret, public = load_rubric(out), load_rubric(RUBRIC_FILE)
+    assert secret.strong_seed and secret.seed != public.seed and secret.groups == public.groups
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    again = subprocess.run([sys.executable, "-m", "grader", "dist", "secret-rubric", "--out", str(out)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and "exists" in again.stderr and load_rubric(out).seed == secret.seed

@@ -121,6 +121,9 @@ def test_the_hint_level_is_read_and_checked(hints):
     ({"total": 4, "groups": {"a": {}}}, "missing 'points'"),
     ({"total": 0, "groups": {}}, "no \\[groups"),
     ({**MINIMAL, "seed": "x"}, "seed must be an integer"),
+    ({**MINIMAL, "seed": -1}, "seed must be an integer >= 0"),
+    ({**MINIMAL, "seed": "0xg1"}, "seed must be an integer or a string"),
+    ({**MINIMAL, "seed": 1.5}, "seed must be an integer"),
 ])
 def test_malformed_rubrics_are_errors_that_name_the_problem(doc, message):
     with pytest.raises(RubricError, match=message):
@@ -233,3 +236,16 @@ def test_the_builders_themselves_refuse_it_when_called_as_a_library(tmp_path, ta
         with pytest.raises(RubricError, match=re.escape(TYPOS[table][1][1:-1])):
             build()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["typo.toml"]
+
+
+@pytest.mark.parametrize("seed, value, strong", [
+    (20261127, 20261127, False),  # an integer seed still works, and is weak: TOML integers hold 64 bits at most
+    (2**63 - 1, 2**63 - 1, False),
+    ("0x" + "ab" * 16, int("ab" * 16, 16), True),  # 128 bits
+    ("0x" + "0" * 63 + "1", 1, True),  # strength is what was written, not the value's size
+    ("0x" + "f" * 31, int("f" * 31, 16), False),  # 124 bits: weak
+])
+def test_a_seed_is_an_integer_or_a_hex_string_strong_from_128_bits(seed, value, strong):
+    """Is a seed read as an integer of any size, and called strong only when it was written with >= 128 bits?"""
+    rubric = parse_rubric({**MINIMAL, "seed": seed})
+    assert (rubric.seed, rubric.strong_seed) == (value, strong)

@@ -23,12 +23,14 @@ from grader.harness.train_config import TrainConfig
 from grader.pace import Pace
 from grader.paths import REFERENCE_DIR
 from grader.pipeline import helpers_could_explain
+from grader.rubric import GroupRule
 from grader.sandbox import Call, CallResult, Limits, Sandbox
 from grader.submission import MODULES
 from grader.timing import time_interleaved
 
 NEEDS = ["two_layer_net", "optimizer"]
 REFERENCE = {m: REFERENCE_DIR / f"{m}.py" for m in MODULES}
+RULE = GroupRule(points=12)  # the training group's tolerances: rtol 1e-6, atol 1e-9
 
 # Returns from the timed epoch at once and does the real work in a thread, after 'epoch_done'.
 DEFERRED_WORK = '''
@@ -135,8 +137,10 @@ def test_a_reported_accuracy_that_the_weights_do_not_give_counts_for_nothing(tmp
     spec = {"config": TrainConfig(epochs=1).to_dict(), "data_dir": str(data_dir)}
     with Sandbox(modules, Limits(), data_dir=data_dir) as box:
         (result,) = box.run([Call(0, "train", spec, {}, 60)], NEEDS)
+    with Sandbox(REFERENCE, Limits(), data_dir=data_dir) as box:
+        (reference,) = box.run([Call(0, "train_weights", spec, {}, 60)], NEEDS)
     assert result.ok and float(result.arrays["test_accuracy"]) == 0.99
-    verdict = accuracy_judge(0.5, 1, "digits", raw.X_test, raw.y_test)([result], [], ())
+    verdict = accuracy_judge(0.5, 1, "digits", raw, RULE)([result], [reference], ())
     assert not verdict.passed and "computed by the grader" in verdict.message
     grade, explanation = verdict.message.split("Your own forward measured")  # the forged figure only explains
     assert "0.99" not in grade and explanation.startswith(" 0.9900")
@@ -146,8 +150,8 @@ def test_an_honest_accuracy_is_confirmed_from_the_weights(data_dir):
     raw = load_raw("digits")
     spec = {"config": TrainConfig(epochs=30).to_dict(), "data_dir": str(data_dir)}
     with Sandbox(REFERENCE, Limits(), data_dir=data_dir) as box:
-        (result,) = box.run([Call(0, "train", spec, {}, 120)], NEEDS)
-    verdict = accuracy_judge(0.5, 30, "digits", raw.X_test, raw.y_test)([result], [], ())
+        result, weights_only = box.run([Call(0, "train", spec, {}, 120), Call(1, "train_weights", spec, {}, 120)], NEEDS)
+    verdict = accuracy_judge(0.5, 30, "digits", raw, RULE)([result], [weights_only], ())  # the loop's epochs, alone, agree
     assert verdict.passed, verdict.message
     assert f"{float(result.arrays['test_accuracy']):.4f}" in verdict.message
 

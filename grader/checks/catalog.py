@@ -16,10 +16,12 @@ PARAMS = {  # group -> the dataclass of its rubric parameters; a group not named
 
 
 
-def unit_checks(rubric):
-    """Checks that need no dataset: values, properties and gradients of each function."""
+def unit_checks(rubric, fresh=None):
+    """Checks that need no dataset: values, properties and gradients of each function.
+    fresh: the grade's generator of draws that need not repeat (grader.challenge.fresh_rng); None derives
+    them from the rubric's seed too (the student kit's public build)."""
     return [*activations.checks(rubric), *softmax.checks(rubric), *perceptron.checks(rubric),
-            *network.checks(rubric), *optimizer.checks(rubric)]
+            *network.checks(rubric, fresh), *optimizer.checks(rubric)]
 
 
 def data_checks(rubric, dataset, data_dir):
@@ -27,9 +29,9 @@ def data_checks(rubric, dataset, data_dir):
     return [*training.checks(rubric, dataset, data_dir), *performance.checks(rubric, dataset, data_dir)]
 
 
-def build(rubric, dataset=None, data_dir=None):
-    """All checks; the data checks only when a dataset is given."""
-    checks = unit_checks(rubric)
+def build(rubric, dataset=None, data_dir=None, fresh=None):
+    """All checks; the data checks only when a dataset is given. fresh: see unit_checks."""
+    checks = unit_checks(rubric, fresh)
     if dataset is not None:
         checks += data_checks(rubric, dataset, data_dir)
     return checks

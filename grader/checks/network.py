@@ -195,7 +195,9 @@ def inputs_unmodified(s, r, p):
     return Verdict(True, "X, y and the weights are unchanged")
 
 
-def checks(rubric):
+def checks(rubric, fresh=None):
+    """fresh: the generator of the central differences' points (grader.challenge.fresh_rng when grading, so no
+    sandbox foresees them); None derives them from the seed (the kit's public build)."""
     seed, rule = rubric.seed, rubric.rule(GROUP)
     out = []
 
@@ -214,7 +216,7 @@ def checks(rubric):
                       "apply the chain rule from the loss back to this weight; the batch mean divides by N exactly once")
     inputs = problem_inputs(rng_for(seed, GROUP + "gradcheck"), SHAPE, 5)
     shapes = {k: inputs["w." + k].shape for k in KEYS}
-    points = gradcheck_points(seed, shapes, GRADCHECK_POINTS)
+    points = gradcheck_points(fresh if fresh is not None else rng_for(seed, GROUP + " points"), shapes, GRADCHECK_POINTS)
     probes = tuple(Probe("net_losses", {**SHAPE, "points": points, "grad_fill": "random", "grad_seed": grad_seed, "helpers": h}, inputs)
                    for h in ("student", "provided"))
     forward_check("central-differences", "all four gradients agree with central differences", probes, gradcheck(rule, points),

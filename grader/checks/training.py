@@ -98,25 +98,58 @@ def model_mismatch(result, ours, threshold):
             "something else with them: TwoLayerNet.forward computes another model than the assignment's")
 
 
-def accuracy_judge(threshold, epochs, dataset_name, X_test, y_test):
-    """Judge the training runs by the grader's own test accuracy of the returned best weights,
-    on its own (secretly transformed) test set: no number the student process reports counts."""
-    def one(s):
-        if not s.ok:
-            return None, s.message
-        weights = {k: s.arrays.get(f"best_weights.{k}") for k in KEYS}
-        ours = test_accuracy_of(weights, X_test, y_test)
-        if ours is None:
-            return None, "training returned no usable best weights (W1, b1, W2, b2 of the network's shapes)"
-        return ours, None
+def epoch_weights(result, epochs):
+    """[{key: array}] of a training run's weights after each of its epochs (None for one it did not return)."""
+    return [{k: result.arrays.get(f"epoch_weights.{e}.{k}") for k in KEYS} for e in range(1, epochs + 1)]
 
+
+def unverified(mine, theirs, rule):
+    """None when every epoch's weights of a run follow the reference's run; else why they do not. Pure."""
+    for e, (m, t) in enumerate(zip(mine, theirs), 1):
+        for k in KEYS:
+            got, want = m[k], t[k]
+            if got is None or want is None or got.shape != want.shape:
+                return f"training returned no weights[{k!r}] of the network's shape after epoch {e}"
+            miss = first_mismatch(want, got, rule.rtol, rule.atol)
+            if miss:
+                return (f"the weights after epoch {e} differ from the reference's run from the same initial weights on the "
+                        f"same batches, first in {k}: {miss.where()} {miss.text()}")
+    return None
+
+
+def verified_accuracy(result, reference, epochs, rule, X_val, y_val, X_test, y_test):
+    """(test accuracy, None) of a run whose every epoch the grader verified against the reference's run, taken
+    at the epoch with the best validation accuracy, both computed by the grader's own forward; else (None, why)."""
+    if not result.ok:
+        return None, result.message
+    if reference is None or not reference.ok:
+        why = reference.message if reference is not None else "it did not run"
+        return None, f"the reference's run on the same batches, which verifies yours, did not complete ({why})"
+    mine = epoch_weights(result, epochs)
+    problem = unverified(mine, epoch_weights(reference, epochs), rule)
+    if problem:
+        return None, problem + "; only weights that follow the reference's run are credited with their accuracy"
+    val = [test_accuracy_of(w, X_val, y_val) for w in mine]
+    if any(a is None for a in val):
+        return None, "training returned no usable weights (W1, b1, W2, b2 of the network's shapes)"
+    best = int(np.argmax(val))  # the first epoch with the best validation accuracy
+    return test_accuracy_of(mine[best], X_test, y_test), None
+
+
+def accuracy_judge(threshold, epochs, dataset_name, data, rule):
+    """Judge the training runs by the grader's own test accuracy of weights it verified: every epoch's weights
+    must follow the reference's run from the same initial weights on the same secret batches (run at the same
+    time, in its own sandbox), so weights the submission did not train in this grade earn nothing. No number
+    the student process reports counts. data: the (secretly transformed) RawDataset."""
     def judge(student, reference, probes):
-        results = [one(s) for s in student]
+        ref = reference[0] if reference else None
+        results = [verified_accuracy(s, ref, epochs, rule, data.X_val, data.y_val, data.X_test, data.y_test) for s in student]
         best = max((a for a, _ in results if a is not None), default=None)
         if best is None:
             return Verdict(False, f"training on {dataset_name} failed: {results[0][1]}")
         note = "" if results[0][0] == best else " (reached with correct sigmoid/softmax helpers)"
-        how = f"after {epochs} epoch(s) on {dataset_name}, computed by the grader from the best weights"
+        how = (f"after {epochs} epoch(s) on {dataset_name}, computed by the grader from the weights of the best epoch, "
+               "verified against the reference's run")
         if best < threshold:
             return Verdict(False, f"training finished; test accuracy {best:.4f} {how}, below the threshold "
                                   f"{threshold:.4f}{note}{model_mismatch(student[0], results[0][0], threshold)}")
@@ -155,9 +188,9 @@ def checks(rubric, dataset, data_dir):
     train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size, seed=config.seed)
     probes = tuple(Probe("train", {"config": train_config.to_dict(), "data_dir": str(data_dir), "helpers": h}) for h in ("student", "provided"))
     add(out, "training/accuracy", text["training/accuracy"], probes,
-        accuracy_judge(threshold, epochs, dataset.name, dataset.X_test, dataset.y_test),
+        accuracy_judge(threshold, epochs, dataset.name, dataset, rule),
         "train with the provided loop; a correct forward and SGD reach the threshold",
         "if the unit checks pass, the provided loop learns; a low accuracy points at forward or the update", needs=NEEDS,
-        depends_on=DEPENDS, run_reference=False, kind="training", requires=(blame.TRAJECTORY_ID,),
+        depends_on=DEPENDS, kind="training", requires=(blame.TRAJECTORY_ID,),  # the reference trains beside it (pipeline)
         diagnose=blame.speed_diagnosis(train_config, {"X": inputs["X0"], "y": inputs["y0"]}, blame.stopped_for_time))
     return out

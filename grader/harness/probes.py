@@ -283,20 +283,43 @@ def load_data(data_dir, subset=None, splits=("train", "val", "test"), batched=Tr
 
 
 def train_run(impl, spec, inputs, progress=None):
-    """The provided training loop on the sandbox's dataset with spec["config"]."""
+    """The provided training loop on the sandbox's dataset with spec["config"]: its figures, and the weights
+    after every epoch (epoch_weights), which the grader compares with the reference's run on the same batches."""
     config = TrainConfig.from_dict(spec["config"])
     data = load_data(spec["data_dir"], spec.get("subset"))
     net = new_net(impl, {"input_size": data.X_train.shape[1], "hidden_size": config.hidden_size,
                          "num_classes": spec.get("num_classes", 10), "seed": config.seed}, {})
     opt = impl.module("optimizer").SGD(learning_rate=config.learning_rate, reg=config.reg, momentum=config.momentum)
-    on_epoch = (lambda record, _: progress("epoch", record.to_dict())) if progress else None
+    epoch_weights = {}  # epoch (1-based, as text) -> the weights when it ended: what the grader verifies
+
+    def on_epoch(record, _):
+        epoch_weights[str(record.epoch)] = final_weights(net)
+        if progress:
+            progress("epoch", record.to_dict())
     on_batch = at_powers_of_two(lambda n: progress("batch", {"batch": n})) if progress else None
     result = train(net, opt, data, config, on_epoch=on_epoch, on_batch=on_batch)
     keys = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
     history = {k: np.array([getattr(r, k) for r in result.history]) for k in keys}
     return {"history": history, "train_accuracy": result.train_accuracy, "val_accuracy": result.val_accuracy,
-            "test_accuracy": result.test_accuracy, "best_epoch": result.best_epoch,
+            "test_accuracy": result.test_accuracy, "best_epoch": result.best_epoch, "epoch_weights": epoch_weights,
             "best_weights": {k: np.asarray(result.best_weights[k], dtype=np.float64) for k in KEYS}}
+
+
+def train_weights(impl, spec, inputs):
+    """The provided loop's epochs alone, from the grader's initial weights on the same batches as train_run: the
+    weights after each epoch (epoch_weights), and nothing evaluated. The reference runs it beside the submission's
+    training run, whose every epoch must reach the same weights; the grader computes every accuracy itself."""
+    config = TrainConfig.from_dict(spec["config"])
+    data = load_data(spec["data_dir"], spec.get("subset"), splits=("train",))
+    net = new_net(impl, {"input_size": data.X_train.shape[1], "hidden_size": config.hidden_size,
+                         "num_classes": spec.get("num_classes", 10), "seed": config.seed}, {})
+    opt = impl.module("optimizer").SGD(learning_rate=config.learning_rate, reg=config.reg, momentum=config.momentum)
+    per_epoch = -(-data.X_train.shape[0] // config.batch_size)
+    epoch_weights = {}
+    for epoch in range(1, config.epochs + 1):  # the batches, and their numbering, of train()
+        train_epoch(net, opt, data.X_train, data.y_train, config, epoch, first=(epoch - 1) * per_epoch + 1)
+        epoch_weights[str(epoch)] = final_weights(net)
+    return {"epoch_weights": epoch_weights}
 
 
 def fresh_model(impl, data, config):
@@ -368,6 +391,7 @@ PROBES = {
     "regularize_along": regularize_along,
     "part_times": part_times,
     "train": train_run,
+    "train_weights": train_weights,
     "timed_epochs": timed_epochs,
 }
 INTERACTIVE = {"train", "timed_epochs"}  # probes that report progress over the pipe
