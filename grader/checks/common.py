@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import blame
 from .base import Check, Probe, Verdict, first_failure
-from .compare import compare_array, compare_scalar, inputs_problem, result_value, returned_type, warnings_text
+from .compare import compare_array, compare_scalar, inputs_problem, one_number, result_value, returned_type, warnings_text
 
 
 def add(out, id, text, probes, judge, hint, concept, needs=None, calls=None, **kw):
@@ -79,8 +79,8 @@ def signature(probe):
 
 def warned(result):
     """How many warnings a `call` probe's function raised (0 when it did not say)."""
-    count = result_value(result, "warnings")
-    return 0 if count is None else int(count)
+    count = one_number(result_value(result, "warnings"))
+    return int(count) if count is not None and count.ndim == 0 and np.isfinite(count) else 0
 
 
 def values_match(rule, kinds="f", scalar=False):

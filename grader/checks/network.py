@@ -18,7 +18,7 @@ from ..challenge import gradcheck_points
 from ..contract import INPUT_SIZE, KEYS, NUM_CLASSES, grad_fill
 from .base import Probe, Verdict
 from .common import add, rng_for
-from .compare import compare_array, compare_scalar, gradcheck_problem, repeat_problem, result_value, unchanged
+from .compare import compare_array, compare_scalar, gradcheck_problem, repeat_problem, result_value, scalar_value, unchanged
 
 M = "two_layer_net"
 GROUP = "two_layer_net.TwoLayerNet.forward"
@@ -68,10 +68,10 @@ def either_variant(judge_one):
 
 def loss_problem(rule, s, r, prefix=""):
     """None when the (loss, accuracy) returned under prefix matches the reference's; else a message."""
-    if result_value(s, f"{prefix}result.0") is None or result_value(s, f"{prefix}result.1") is None:
+    if scalar_value(s, f"{prefix}result.0") is None or scalar_value(s, f"{prefix}result.1") is None:
         return "forward should return a tuple (loss, accuracy) of two numbers"
     for i, what in ((0, "loss"), (1, "accuracy")):
-        problem = compare_scalar(f"forward(X, y) {what}", result_value(r, f"{prefix}result.{i}"), result_value(s, f"{prefix}result.{i}"),
+        problem = compare_scalar(f"forward(X, y) {what}", result_value(r, f"{prefix}result.{i}"), scalar_value(s, f"{prefix}result.{i}"),
                                  rule.rtol, rule.atol)
         if problem:
             return problem + (loss_diagnosis(s, r, rule, prefix) if i == 0 else "")
@@ -88,16 +88,17 @@ def loss_and_accuracy(rule):
 def loss_diagnosis(s, r, rule, prefix=""):
     """Where a wrong loss comes from, told by what else forward returned: the probabilities (through the
     gradient of b2, the batch mean of P - onehot(y)) and the accuracy. Never a guess the data do not support."""
-    accuracy_wrong = compare_scalar("accuracy", result_value(r, f"{prefix}result.1"), result_value(s, f"{prefix}result.1"), rule.rtol, rule.atol)
+    accuracy_wrong = compare_scalar("accuracy", result_value(r, f"{prefix}result.1"), scalar_value(s, f"{prefix}result.1"), rule.rtol, rule.atol)
     probs_right = compare_array("b2", result_value(r, f"{prefix}gradients.b2"), result_value(s, f"{prefix}gradients.b2"),
                                 rule.rtol, rule.atol) is None
     if accuracy_wrong or not probs_right:
         return ("; the scores are wrong before the loss is taken (" + ("the accuracy differs too" if accuracy_wrong else
                 "the gradient of b2, the batch mean of P - onehot(y), differs too") + "): check X W1 + b1, the sigmoid, "
                 "hidden W2 + b2 and the softmax")
-    ratio = float(result_value(s, f"{prefix}result.0")) / float(result_value(r, f"{prefix}result.0"))
-    n = result_value(s, "X").shape[0] if result_value(s, "X") is not None else 0
-    if n > 1 and np.isclose(ratio, n, rtol=1e-6):
+    loss, X = scalar_value(s, f"{prefix}result.0"), result_value(r, "X")  # the batch: the reference's copy of the input
+    n = X.shape[0] if X is not None and X.ndim else 0
+    if n > 1 and loss is not None and np.ndim(loss) == 0 and \
+            np.isclose(float(loss), n * float(result_value(r, f"{prefix}result.0")), rtol=1e-6):
         return f"; it is {n} times the expected loss: average over the batch instead of summing"
     return ("; the probabilities are right (the gradient of b2 matches), so the difference is in the loss formula itself: "
             "the mean over the batch of -log P[n, y[n]], with no other term (no L2 penalty)")

@@ -8,7 +8,7 @@ from ..harness.train_config import TrainConfig
 from ..harness.training import epoch_batches
 from .. import blame
 from ..challenge import training_seed
-from .compare import first_mismatch
+from .compare import first_mismatch, one_number, result_value
 from ..contract import KEYS
 from .base import Diagnosis, Probe, Verdict
 from .common import add
@@ -44,7 +44,7 @@ def trajectory_judge(rule, steps):
             return Verdict(False, s.message)
         for t in range(steps):
             for k in KEYS:
-                got, want = s.arrays.get(f"step{t}.{k}"), r.arrays.get(f"step{t}.{k}")
+                got, want = result_value(s, f"step{t}.{k}"), r.arrays.get(f"step{t}.{k}")
                 if got is None or got.shape != want.shape:
                     shape = "nothing" if got is None else f"shape {got.shape}"
                     return Verdict(False, f"after step {t + 1} of {steps}, weights[{k!r}] is {shape}, expected shape {want.shape}")
@@ -73,14 +73,29 @@ def trajectory_diagnosis(rule, steps, spec, inputs):
             verdict, results, reference[0], steps, rule.rtol, rule.atol))
 
 
-def test_accuracy_of(weights, X_test, y_test):
+def usable_weights(weights, inputs, sizes=None):
+    """(W1 (D, H), b1 (H,), W2 (H, C), b2 (C,)) as float64 from the returned weights, or None when they are not the
+    network's: a bias may come as any array of its size ((1, H) as well as (H,)). sizes: the (H, C) the network was
+    built with, when known; then only those (so nothing the submission returns can make the grader's forward large)."""
+    W1, b1, W2, b2 = (weights.get(k) for k in KEYS)
+    if any(not isinstance(w, np.ndarray) for w in (W1, b1, W2, b2)) or W1.ndim != 2 or W2.ndim != 2:
+        return None
+    (D, H), C = W1.shape, W2.shape[1]
+    if D != inputs or W2.shape[0] != H or b1.size != H or b2.size != C or (sizes is not None and (H, C) != tuple(sizes)):
+        return None
+    return tuple(np.asarray(w, dtype=np.float64) for w in (W1, b1.reshape(H), W2, b2.reshape(C)))
+
+
+def test_accuracy_of(weights, X_test, y_test, sizes=None):
     """The grader's own forward pass: accuracy of the returned weights on the test set.
 
-    X_test: (N, 784) uint8; y_test: (N,). None when the weights are unusable.
+    X_test: (N, 784) uint8; y_test: (N,); sizes: the network's (H, C), when known (usable_weights).
+    None when the weights are unusable.
     """
-    W1, b1, W2, b2 = (weights.get(k) for k in KEYS)
-    if any(w is None for w in (W1, b1, W2, b2)) or W1.shape[0] != X_test.shape[1] or W2.shape[0] != W1.shape[1]:
+    usable = usable_weights(weights, X_test.shape[1], sizes)
+    if usable is None:
         return None
+    W1, b1, W2, b2 = usable
     with np.errstate(all="ignore"):
         hidden = 1.0 / (1.0 + np.exp(-((X_test / 255.0) @ W1 + b1)))  # (N, H)
         scores = hidden @ W2 + b2  # (N, C)
@@ -90,7 +105,7 @@ def test_accuracy_of(weights, X_test, y_test):
 def model_mismatch(result, ours, threshold):
     """When the training loop's own test accuracy (the student's forward; it only explains) reached the
     threshold but the grader's forward on the same weights did not, forward computes another model."""
-    reported = result.arrays.get("test_accuracy") if result.ok else None
+    reported = one_number(result_value(result, "test_accuracy")) if result.ok else None
     if reported is None or np.ndim(reported) != 0 or ours is None or not float(reported) >= threshold:
         return ""
     return (f". Your own forward measured {float(reported):.4f} on the same test set, so these weights work with your "
@@ -98,14 +113,15 @@ def model_mismatch(result, ours, threshold):
             "something else with them: TwoLayerNet.forward computes another model than the assignment's")
 
 
-def accuracy_judge(threshold, epochs, dataset_name, X_test, y_test):
+def accuracy_judge(threshold, epochs, dataset_name, X_test, y_test, sizes=None):
     """Judge the training runs by the grader's own test accuracy of the returned best weights,
-    on its own (secretly transformed) test set: no number the student process reports counts."""
+    on its own (secretly transformed) test set: no number the student process reports counts.
+    sizes: the network's (hidden units, classes), which the returned weights must have."""
     def one(s):
         if not s.ok:
             return None, s.message
         weights = {k: s.arrays.get(f"best_weights.{k}") for k in KEYS}
-        ours = test_accuracy_of(weights, X_test, y_test)
+        ours = test_accuracy_of(weights, X_test, y_test, sizes)
         if ours is None:
             return None, "training returned no usable best weights (W1, b1, W2, b2 of the network's shapes)"
         return ours, None
@@ -155,7 +171,7 @@ def checks(rubric, dataset, data_dir):
     train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size, seed=config.seed)
     probes = tuple(Probe("train", {"config": train_config.to_dict(), "data_dir": str(data_dir), "helpers": h}) for h in ("student", "provided"))
     add(out, "training/accuracy", text["training/accuracy"], probes,
-        accuracy_judge(threshold, epochs, dataset.name, dataset.X_test, dataset.y_test),
+        accuracy_judge(threshold, epochs, dataset.name, dataset.X_test, dataset.y_test, init["W2"].shape),
         "train with the provided loop; a correct forward and SGD reach the threshold",
         "if the unit checks pass, the provided loop learns; a low accuracy points at forward or the update", needs=NEEDS,
         depends_on=DEPENDS, run_reference=False, kind="training", requires=(blame.TRAJECTORY_ID,),
