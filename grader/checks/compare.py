@@ -31,7 +31,7 @@ MAX_NESTING = 8  # levels of lists in lists read as one array
 def result_value(result, name="result"):
     """The array a probe returned under name, or None when it returned something else."""
     value = result.arrays.get(name)
-    return value if isinstance(value, np.ndarray) else None
+    return np.asarray(value) if isinstance(value, (np.ndarray, np.generic)) else None
 
 
 def meta_of(result, name="result"):

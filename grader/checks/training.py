@@ -120,7 +120,7 @@ def accuracy_judge(threshold, epochs, dataset_name, X_test, y_test, sizes=None):
     def one(s):
         if not s.ok:
             return None, s.message
-        weights = {k: s.arrays.get(f"best_weights.{k}") for k in KEYS}
+        weights = {k: result_value(s, f"best_weights.{k}") for k in KEYS}
         ours = test_accuracy_of(weights, X_test, y_test, sizes)
         if ours is None:
             return None, "training returned no usable best weights (W1, b1, W2, b2 of the network's shapes)"
