@@ -117,9 +117,10 @@ INPUT_CONCEPT = "a function should leave the arrays it is given as they were: it
 def add_input_check(out, group, probe, calls=None):
     """The group's one in-place check, "<group>/input-unchanged": the probe's array arguments come back as they were.
     Whether a modification matters depends on whether the caller reuses the array, so the rubric decides its points
-    (advice for the helpers whose inputs the assignment never reuses)."""
+    (advice for the helpers whose inputs the assignment never reuses). Code that computes nothing leaves its inputs
+    alone too, so it counts once the group's value check passed."""
     return add(out, f"{group}/input-unchanged", "leaves its input arrays unchanged", [probe], inputs_unchanged, INPUT_HINT,
-               INPUT_CONCEPT, run_reference=False, calls=calls)
+               INPUT_CONCEPT, run_reference=False, calls=calls, requires=(f"{group}/values",))
 
 
 @requires_ok
