@@ -480,6 +480,14 @@ def as_the_grader_retrains(verdict, result, helpers_failed, trajectory):
                          "(the trajectory check): judged passed, as the grader judges it. Fix the helpers to see it train here", True)
 
 
+def with_requirements(verdict, failed, why):
+    """verdict, failed when it passed but checks it requires failed (their names: failed), saying which and why,
+    as the grader's checks.base.with_requirements."""
+    if not verdict.passed or not failed:
+        return verdict
+    return Verdict(False, f"{verdict.message}; not counted, because {'; '.join(failed)} failed: {why}")
+
+
 def requiring_trajectory(verdict, trajectory):
     """The accuracy verdict under the grader's requirement: it counts only when the trajectory check passed.
 
