@@ -548,7 +548,7 @@ def test_a_submission_nested_1200_folders_deep_is_an_unreadable_row_that_says_so
     assert row.status == gradebook.UNREADABLE and "carol: d/d/d" in row.detail and "folders deep" in row.detail
 
 
-def test_a_submission_with_a_non_utf8_file_name_is_graded_not_a_fault(tmp_path):
+def test_a_refusal_names_a_non_utf8_file_in_a_row_any_gradebook_can_hold(tmp_path):
     (tmp_path / "class" / "alice").mkdir(parents=True)
     os.symlink("/etc/passwd", tmp_path / "class" / "alice" / os.fsdecode(b"link-\xff"))  # refused, so never graded here
     (entry_,) = classroom.discover(tmp_path / "class", tmp_path / "work")
@@ -566,3 +566,21 @@ def test_an_export_member_1200_folders_deep_makes_only_its_submission_unreadable
     entries = {e.source: e for e in classroom.discover(archive, tmp_path / "work")}
     assert entries["submission_101"].problem == ""
     assert "folders deep" in entries["submission_102"].problem
+
+
+@pytest.mark.slow
+def test_a_class_with_names_that_are_not_utf8_and_a_folder_1200_levels_deep_gets_a_row_for_each_never_a_fault(tmp_path):
+    """A file and a submission folder whose names are not UTF-8 are graded; a submission nested too deep is an
+    unreadable row saying so; the gradebook is written (it raised UnicodeEncodeError, and the rows were faults)."""
+    klass = tmp_path / "class"
+    submission("softmax_no_max_shift", klass / "alice")
+    (klass / "alice" / os.fsdecode(b"notes-\xff.txt")).write_text("x")
+    submission("softmax_no_max_shift", klass / os.fsdecode(b"b\xe9b"))
+    submission("softmax_no_max_shift", klass / "carol")
+    with deep_folder(klass / "carol", 1200):
+        code, out, err = run_grade_class(klass, "--out", tmp_path / "out", "--only", "activations.relu*", "--rubric", CORPUS_RUBRIC)
+    assert code == exits.OK, err
+    rows = {r.student: r for r in gradebook.read_gradebook(tmp_path / "out" / "gradebook.csv")}
+    assert {s: (r.status, r.submission) for s, r in rows.items()} == {
+        "alice": ("graded", "alice"), "b_b": ("graded", "b\\xe9b"), "carol": ("unreadable", "carol")}
+    assert "folders deep" in rows["carol"].detail
