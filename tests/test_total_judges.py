@@ -354,6 +354,7 @@ def result_of(**outputs):
     return through_wire(outputs)
 
 
+@pytest.mark.filterwarnings("error::DeprecationWarning")  # NumPy 1.25+ warns where NumPy 2 refuses float() of a (1,) array
 @pytest.mark.parametrize("value", [np.array([0.25]), np.array(0.25), np.float32(0.25), [0.25], np.array([[0.25]])])
 def test_a_value_holding_exactly_one_number_reads_as_that_number(value):
     assert float(scalar_value(result_of(result=value))) == 0.25
@@ -363,6 +364,12 @@ def test_a_value_holding_exactly_one_number_reads_as_that_number(value):
 def test_a_forged_chain_of_nested_lists_is_read_without_recursing_without_bound():
     meta = {"result": {"container": "list", "length": 1}}
     meta.update({"result" + ".0" * i: {"container": "list", "length": 1} for i in range(1, 3000)})
+    assert numeric_value(CallResult("ok", "", meta, {}, 0.0)) is None
+
+
+def test_a_forged_list_costs_no_more_than_what_it_holds():
+    """4,096 lists of 4,096 items each, every item missing: each list stops at its first item."""
+    meta = {"result": {"container": "list", "length": 4096}, **{f"result.{i}": {"container": "list", "length": 4096} for i in range(4095)}}
     assert numeric_value(CallResult("ok", "", meta, {}, 0.0)) is None
 
 

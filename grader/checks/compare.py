@@ -51,9 +51,12 @@ def numeric_value(result, name="result", depth=0):
     length = meta.get("length")
     if not isinstance(length, int) or isinstance(length, bool) or not 0 < length <= MAX_ITEMS:
         return None
-    items = [numeric_value(result, f"{name}.{i}", depth + 1) for i in range(length)]
-    if any(v is None for v in items) or len({np.shape(v) for v in items}) != 1:
-        return None
+    items = []
+    for i in range(length):  # stops at the first item that is not a number: a forged list costs what it holds
+        item = numeric_value(result, f"{name}.{i}", depth + 1)
+        if item is None or (items and np.shape(item) != np.shape(items[0])):
+            return None
+        items.append(item)
     return np.array(items)
 
 
