@@ -93,8 +93,8 @@ PROPERTIES = {  # property check -> the value check it waits for: code that comp
     "softmax.softmax/warning-free": ("softmax.softmax/large-scores",),
     "softmax.softmax/normalised": ("softmax.softmax/values",),
     "perceptron.train_perceptron/xor-not-converged": ("perceptron.train_perceptron/rule-trace",),
-    **{f"two_layer_net.TwoLayerNet.forward/{slug}": ("two_layer_net.TwoLayerNet.forward/loss",)
-       for slug in ("repeatable", "eval-mode", "inputs-unmodified")},
+    **{f"two_layer_net.TwoLayerNet.forward/{slug}": tuple(f"two_layer_net.TwoLayerNet.forward/{v}" for v in (
+        "loss", "grad-W1", "grad-b1", "grad-W2", "grad-b2")) for slug in ("repeatable", "eval-mode", "inputs-unmodified")},
     "optimizer.SGD.apply_regularization/biases": ("optimizer.SGD.apply_regularization/weights",),
 }
 
@@ -102,6 +102,17 @@ PROPERTIES = {  # property check -> the value check it waits for: code that comp
 def test_every_property_that_code_computing_nothing_has_waits_for_its_value_check():
     declared = {c.id: c.requires for c in catalog.unit_checks(RUBRIC) if c.requires}
     assert declared == PROPERTIES
+    assert {c.id for c in catalog.unit_checks(RUBRIC) if c.requires_any} == {id for id in PROPERTIES if "TwoLayerNet" in id}
+
+
+def test_forwards_properties_count_once_any_of_its_value_checks_passed():
+    """A forward with one thing right computes something: its repeatable call, eval mode and untouched inputs count
+    (a wrong loss with right gradients, say an L2 term in the loss, costs the loss check alone); with nothing right, none."""
+    eval_mode = next(c for c in catalog.unit_checks(RUBRIC) if c.id.endswith("forward/eval-mode"))
+    passed = Verdict(True, "eval mode leaves the gradients untouched")
+    values = {id: Verdict(False, "wrong") for id in eval_mode.requires}
+    assert not with_requirements(eval_mode, passed, values).passed
+    assert with_requirements(eval_mode, passed, {**values, eval_mode.requires[2]: Verdict(True, "")}) is passed
 
 
 def test_a_withheld_property_names_the_value_check_it_waits_for_and_why():

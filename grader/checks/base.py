@@ -56,6 +56,7 @@ class Check:
     run_reference: bool = True  # False when the judge needs no reference results
     kind: str = "unit"  # unit | training | performance: how the pipeline schedules it
     requires: tuple = ()  # ids of checks that must pass for this check's pass to count (see requirements_failed)
+    requires_any: bool = False  # its pass counts when any one of the checks it requires passed, not only all of them
     withheld: str = ""  # why its pass waits for them, said when it is withheld (default: VACUOUS)
     diagnose: Diagnosis | None = None  # blame by substitution when the check fails
     kind_hints: dict = field(default_factory=dict)  # failure kind -> (full, concept) hint, e.g. "nonfinite" (checks/hints.py)
@@ -101,7 +102,9 @@ def requirements_failed(check, verdicts):
     - the test accuracy after training a network that does not follow the reference step for step (a wrong
       gradient, say) lands above or below the threshold by the seed of the run, so it counts only when the
       trajectory check passed."""
-    return [name for name in check.requires if name in verdicts and not verdicts[name].passed]
+    ran = [name for name in check.requires if name in verdicts]
+    failed = [name for name in ran if not verdicts[name].passed]
+    return [] if check.requires_any and len(failed) < len(ran) else failed
 
 
 def with_requirements(check, verdict, verdicts):

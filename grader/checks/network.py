@@ -221,19 +221,21 @@ def checks(rubric):
     forward_check("central-differences", "all four gradients agree with central differences", probes, gradcheck(rule, points),
                   "the gradients must be the derivatives of the loss that forward returns",
                   "a gradient is the rate of change of the returned loss; perturb one weight and compare")
-    values = (f"{GROUP}/loss",)  # forward's value check, which the properties below wait for (a wrong but stateless
-    # gradient is charged by its own check only; a forward that returns nothing right earns none of them)
+    values = (f"{GROUP}/loss", *(f"{GROUP}/grad-{k}" for k in KEYS))  # forward's value checks: the properties below
+    # count once any one of them passes (a forward that computes something right), so a wrong but stateless gradient
+    # or loss is charged by its own check only, and a forward that computes nothing right earns none of them
+    waits = {"requires": values, "requires_any": True}
     forward_check("repeatable", "a second call on the same network gives the same gradients",
                   forward_probes(base, SHAPE, grad_seed, repeat=True), repeatable(rule),
                   "assign each gradient (gradients[k] = ...) instead of adding to it, and keep no running sums on self",
-                  "forward computes the gradient of this batch's loss only; nothing may accumulate across calls", requires=values)
+                  "forward computes the gradient of this batch's loss only; nothing may accumulate across calls", **waits)
     forward_check("eval-mode", "eval mode leaves the gradients untouched", forward_probes(base, SHAPE, grad_seed, mode="eval", fill=7.0),
                   eval_mode_keeps_gradients, "write self.gradients only when mode == \"train\"",
-                  "evaluation must not disturb the gradients that training computed", run_reference=False, requires=values)
+                  "evaluation must not disturb the gradients that training computed", run_reference=False, **waits)
     forward_check("inputs-unmodified", "does not modify X, y or the weights", train, inputs_unmodified,
                   "work on new arrays (a = a - m, not a -= m) so X and the weights stay as they were",
                   "forward reads its inputs and the weights; only the optimizer changes the weights", run_reference=False,
-                  requires=values)
+                  **waits)
     other = problem_inputs(rng_for(seed, GROUP + " any-shape"), OTHER_SHAPE)
     add(out, f"{GROUP}/any-shape", "works for any number of inputs, hidden units and classes",
         forward_probes(other, OTHER_SHAPE, grad_seed) + train, any_shape_or_wrong_everywhere(rule),

@@ -112,6 +112,7 @@ class KitCheck:
     kind_hints: dict = None  # failure kind -> hint at the kit's level, as the grader picks it (checks/hints.py)
     requires: tuple = ()  # names of the visible checks that must pass for its pass to count (Check.requires)
     withheld: str = ""  # why, when its pass is withheld
+    requires_any: bool = False  # any one of them passing is enough (Check.requires_any)
 
 
 def kit_judge(id):
@@ -290,7 +291,7 @@ def kit_checks(rubric, reference_dir):
         required = tuple(r.name for r in every if r.id in c.requires and visible(rubric, r))
         out.append(KitCheck(c.id, c.name, c.group, c.hint_at(level), rubric.advice(c.id), kind,
                             judge_params(kind, extra, rule), tuple(c.needs), tuple(c.depends_on), points[c.id], float(rule.timeout), kit,
-                            kind_hints, required, c.withheld or VACUOUS))
+                            kind_hints, required, c.withheld or VACUOUS, c.requires_any))
     return out
 
 

@@ -48,6 +48,7 @@ class KitCheck:
     kind_hints: dict = None  # failure kind -> hint, e.g. "nonfinite" (hints.py, as the grader picks it)
     requires: tuple = ()  # names of the checks that must pass for its pass to count, as in the grader (Check.requires)
     withheld: str = ""  # why its pass waits for them
+    requires_any: bool = False  # any one of them passing is enough
 
 
 def kit_hint(check, student, passed):
@@ -82,7 +83,8 @@ def stored_checks(manifest, npz_path=ARRAYS):
                     expected.append(CallResult("ok", "", p["expected"], {k[len(ref):]: npz[k] for k in keys if k.startswith(ref)}))
             out.append(KitCheck(c["id"], c["name"], c["group"], c["hint"], c["advice"], c["kind"], c["params"], tuple(c["needs"]), tuple(c["depends_on"]),
                                 c["points"], c["timeout"], tuple(probes), tuple(expected), str(npz_path), tuple(prefixes),
-                                c.get("kind_hints") or {}, tuple(c.get("requires") or ()), c.get("withheld", "")))
+                                c.get("kind_hints") or {}, tuple(c.get("requires") or ()), c.get("withheld", ""),
+                                bool(c.get("requires_any"))))
     return out
 
 
@@ -218,7 +220,9 @@ def judge_all(checks, modules, missing, threads, progress, training=None):
             verdicts[c.name] = judges.requiring_trajectory(
                 judges.as_the_grader_retrains(verdicts[c.name], student[c.name][0], helpers_failed, trajectory), trajectory)
     for c in checks:  # as the grader: a property that code computing nothing has too counts once the values are right
-        verdicts[c.name] = judges.with_requirements(verdicts[c.name], [r for r in c.requires if r in verdicts and not verdicts[r].passed],
+        ran = [r for r in c.requires if r in verdicts]
+        failed = [r for r in ran if not verdicts[r].passed]
+        verdicts[c.name] = judges.with_requirements(verdicts[c.name], [] if c.requires_any and len(failed) < len(ran) else failed,
                                                     c.withheld)
     # No note from a fixed list of dependencies: only the grader's substitution runs may blame another part.
     note = stand_in_note(stand_ins, broken)
