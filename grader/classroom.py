@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from .contract import MODULES
 from .inert import clean
-from .submission import submission_name
+from .submission import MAX_DEPTH, shown, submission_name, walk
 
 METADATA = "submission_metadata.yml"
 RESERVED = frozenset({"class_figures"})  # folder names of the class report itself: never a student's
@@ -133,14 +133,15 @@ def content_digest(path):
             for block in iter(lambda: f.read(1 << 20), b""):
                 h.update(block)
         return h.hexdigest()
-    for folder, dirs, files in os.walk(path, followlinks=False):
-        dirs.sort()
-        for name in sorted(files + [d for d in dirs if os.path.islink(os.path.join(folder, d))]):
-            entry = Path(folder) / name
-            rel = entry.relative_to(path).as_posix().encode()
+    for folder, entries in walk(path, path):  # SubmissionError for a folder nested too deep
+        for e in entries:
+            if e.is_dir(follow_symlinks=False):
+                continue
+            entry = Path(e.path)
+            rel = os.fsencode(entry.relative_to(path).as_posix())  # a name's bytes as they are, UTF-8 or not
             mode = entry.lstat().st_mode
             if stat.S_ISLNK(mode):
-                h.update(b"link\0" + rel + b"\0" + os.readlink(entry).encode() + b"\0")
+                h.update(b"link\0" + rel + b"\0" + os.fsencode(os.readlink(entry)) + b"\0")
             elif stat.S_ISREG(mode):
                 data = entry.read_bytes()
                 h.update(b"file\0" + rel + b"\0" + str(len(data)).encode() + b"\0" + data)
@@ -237,13 +238,13 @@ def export_entries(root, refused=None):
             problem = problem or f"listed in {METADATA} but absent from the export"
         elif not path.is_dir() and path.suffix != ".zip":
             problem = problem or f"{name} is neither a folder nor a .zip file"
-        entries.append(Entry(name, path, people.get(name, ()), problem))
+        entries.append(Entry(shown(name), path, people.get(name, ()), problem))
     return entries
 
 
 def folder_entries(folder):
     """Every entry of a plain folder of submissions (a non-zip file becomes an unreadable one, never dropped)."""
-    return [Entry(p.name, p) for p in sorted(Path(folder).iterdir()) if not p.name.startswith(".")]
+    return [Entry(shown(p.name), p) for p in sorted(Path(folder).iterdir()) if not p.name.startswith(".")]
 
 
 def extract_export(archive, dest):
@@ -261,6 +262,9 @@ def extract_export(archive, dest):
             parts = PurePosixPath(info.filename).parts
             if info.filename.startswith("/") or ".." in parts:
                 raise ClassError(f"{archive}: member {info.filename!r} would be written outside the export; refusing the archive")
+            if len(parts) > MAX_DEPTH + 3:  # the export's folder, the submission's, then the submission's own
+                refused[info.filename] = f"{shown(info.filename[:120])}... lies more than {MAX_DEPTH} folders deep; submit the assignment's files"
+                continue
             total += info.file_size
             if total > MAX_EXPORT_BYTES:
                 raise ClassError(f"{archive} unpacks to more than {MAX_EXPORT_BYTES >> 30} GB; unpack it yourself and pass the folder")

@@ -7,11 +7,12 @@ import stat
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .contract import MODULES
 
 MAX_ZIP_BYTES = 50 << 20  # uncompressed, all members together
+MAX_DEPTH = 64  # folders in folders below a submission's top: deeper is refused (no plausible submission nests so deep)
 
 
 class SubmissionError(ValueError):
@@ -28,6 +29,33 @@ class Submission:
     @property
     def missing(self):
         return tuple(m for m in MODULES if m not in self.modules)
+
+
+def shown(path):
+    """A path as text that any file, terminal or report can hold: bytes of a file name that are not UTF-8 (which
+    Python keeps as lone surrogates) are written as \\xNN."""
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+
+
+def walk(root, shown_as, max_depth=MAX_DEPTH):
+    """(folder, entries) for root and every folder below it, without recursion and without following links
+    (an os.walk recurses once per level). entries: os.DirEntry of the folder, sorted by name.
+    Raises SubmissionError for a folder deeper than max_depth below root, or one that cannot be read."""
+    stack = [(Path(root), 0)]
+    while stack:
+        folder, depth = stack.pop()
+        if depth > max_depth:
+            where = shown(folder.relative_to(root))
+            where = where if len(where) <= 120 else where[:120] + "..."
+            raise SubmissionError(f"{shown(shown_as)}: {where} lies more than {max_depth} folders deep; "
+                                  "submit the assignment's files, without folders nested that deep")
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: os.fsencode(e.name))
+        except OSError as exc:
+            raise SubmissionError(f"{shown(shown_as)}: {shown(folder)} cannot be read ({exc.strerror or exc})") from None
+        yield folder, entries
+        stack.extend((Path(e.path), depth + 1) for e in reversed(entries) if e.is_dir(follow_symlinks=False))
 
 
 def submission_name(path):
@@ -48,39 +76,44 @@ def module_folder(root):
 
 
 def safe_extract(zip_path, dest):
-    """Extract a zip, refusing absolute paths, '..', links and archives that unpack too large."""
+    """Extract a zip, refusing absolute paths, '..', links, folders nested deeper than MAX_DEPTH and archives
+    that unpack too large."""
     try:
         archive = zipfile.ZipFile(zip_path)
     except zipfile.BadZipFile:
-        raise SubmissionError(f"{zip_path} is not a valid .zip file") from None
+        raise SubmissionError(f"{shown(zip_path)} is not a valid .zip file") from None
     with archive:
         total = 0
         for info in archive.infolist():
             target = (dest / info.filename).resolve()
             if not str(target).startswith(str(dest.resolve())):
-                raise SubmissionError(f"{zip_path}: member {info.filename!r} would be written outside the submission")
+                raise SubmissionError(f"{shown(zip_path)}: member {info.filename!r} would be written outside the submission")
+            if len(PurePosixPath(info.filename).parts) > MAX_DEPTH + 1:
+                raise SubmissionError(f"{shown(zip_path)}: member {shown(info.filename[:200])}... lies more than {MAX_DEPTH} folders deep; "
+                                      "submit the assignment's files, without folders nested that deep")
             total += info.file_size
             if total > MAX_ZIP_BYTES:
-                raise SubmissionError(f"{zip_path} unpacks to more than {MAX_ZIP_BYTES >> 20} MB")
+                raise SubmissionError(f"{shown(zip_path)} unpacks to more than {MAX_ZIP_BYTES >> 20} MB")
             kind = (info.external_attr >> 16) & 0o170000
             if kind == 0o120000:
-                raise SubmissionError(f"{zip_path}: member {info.filename!r} is a symbolic link; submit regular files only")
+                raise SubmissionError(f"{shown(zip_path)}: member {info.filename!r} is a symbolic link; submit regular files only")
             if kind not in (0, 0o100000, 0o040000):
-                raise SubmissionError(f"{zip_path}: member {info.filename!r} is a special file; submit regular files only")
+                raise SubmissionError(f"{shown(zip_path)}: member {info.filename!r} is a special file; submit regular files only")
         archive.extractall(dest)
 
 
-def refuse_special_files(root, shown):
-    """Raise SubmissionError naming the first symlink, device, pipe or socket anywhere under root."""
+def refuse_special_files(root, shown_as):
+    """Raise SubmissionError naming the first symlink, device, pipe or socket anywhere under root, or a folder
+    nested deeper than MAX_DEPTH (walk)."""
     root = Path(root)
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        for name in dirs + files:
-            entry = Path(folder) / name
-            mode = entry.lstat().st_mode
+    for folder, entries in walk(root, shown_as):
+        for entry in entries:
+            mode = entry.stat(follow_symlinks=False).st_mode
+            where = shown(Path(entry.path).relative_to(root))
             if stat.S_ISLNK(mode):
-                raise SubmissionError(f"{shown}: {entry.relative_to(root)} is a symbolic link; submit regular files only")
+                raise SubmissionError(f"{shown(shown_as)}: {where} is a symbolic link; submit regular files only")
             if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-                raise SubmissionError(f"{shown}: {entry.relative_to(root)} is a special file (device, pipe or socket); "
+                raise SubmissionError(f"{shown(shown_as)}: {where} is a special file (device, pipe or socket); "
                                       "submit regular files only")
 
 
@@ -92,10 +125,10 @@ def open_submission(path, workdir=None):
     """
     path = Path(path)
     if not path.exists():
-        raise SubmissionError(f"{path} does not exist")
+        raise SubmissionError(f"{shown(path)} does not exist")
     if path.is_file():
         if path.suffix != ".zip":
-            raise SubmissionError(f"{path} is neither a folder nor a .zip file")
+            raise SubmissionError(f"{shown(path)} is neither a folder nor a .zip file")
         workdir = Path(workdir or tempfile.mkdtemp(prefix="grader-zip-"))
         try:
             safe_extract(path, workdir)

@@ -159,3 +159,26 @@ def kit_checker(folder, *modules):
         sys.path.remove(str(folder))
         for name in [m for m in sys.modules if m == "checker" or m.startswith("checker.")]:
             del sys.modules[name]
+
+
+@contextlib.contextmanager
+def deep_folder(root, depth, name="d"):
+    """root/d/d/.../d, depth levels, made and removed without recursion (os.makedirs and shutil.rmtree recurse once
+    per level, as os.walk does on Python 3.11, so none of them can make or remove it). Yields the deepest folder."""
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        for _ in range(depth):
+            os.mkdir(name, dir_fd=fd)
+            deeper = os.open(name, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = deeper
+    finally:
+        os.close(fd)
+    try:
+        yield Path(root, *[name] * depth)
+    finally:
+        for level in range(depth, 0, -1):
+            deepest = Path(root, *[name] * level)
+            for child in os.listdir(deepest) if level == depth else ():
+                os.unlink(deepest / child)
+            os.rmdir(deepest)

@@ -434,3 +434,26 @@ def test_a_module_that_fails_to_import_gets_the_import_hint_in_the_kit_as_in_the
     assert status == 0 and tests and all(t["status"] == "failed" for t in tests)
     for t in tests:
         assert "perceptron.py failed to import" in t["output"] and "make it import first" in t["output"], t["output"]
+
+
+def test_every_kit_judge_returns_its_own_verdict_whatever_the_results_hold(kit):
+    """As the grader's judges (tests/test_total_judges.py): forged results under every name a check reads, in the
+    kit; the kit's judge() would say "the checker failed" for a judge's exception, which must never happen."""
+    from hypothesis import given, settings, strategies as st
+    from test_total_judges import SETTINGS, forged
+    from grader.sandbox import CallResult as GraderResult
+    with kit_checker(kit.folder, "judges", "selfcheck", "results") as checker:
+        stored = checker.selfcheck.stored_checks(checker.selfcheck.load_manifest(kit.folder / "checker" / "checks.json"),
+                                                 kit.folder / "checker" / "checks.npz")
+        for c in stored:
+            right = [GraderResult("ok", "", r.meta, r.arrays, 0.1) for r in c.expected] or [GraderResult("ok", "", {}, {}, 0.1)] * len(c.probes)
+
+            big = sum(a.nbytes for r in right for a in r.arrays.values()) > 1 << 20  # the trajectory's MBs: a few examples
+
+            @settings(SETTINGS, max_examples=1 if big else 3)  # the grader's own judges are searched harder (test_total_judges)
+            @given(student=st.tuples(*(forged(r) for r in right[:len(c.probes)])).map(list))
+            def judged(student):
+                results = [checker.results.CallResult(s.status, s.message, s.meta, s.arrays, s.seconds) for s in student]
+                verdict = checker.judges.judge(c.kind, c.params, list(c.probes), results, list(c.expected))
+                assert "the checker failed" not in verdict.message, (c.id, verdict.message)
+            judged()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MNIST_DIR, ROOT
+from conftest import MNIST_DIR, ROOT, deep_folder
 from grader import __version__, classroom, corpus, exits, gradebook
 from grader.cli import main as cli_main
 from grader.commands import grade_class
@@ -599,3 +599,75 @@ def test_a_stopping_batch_starts_no_more_gradings(tmp_path):
     children.stop()
     with pytest.raises(grade_class.Stopped), open(tmp_path / "log", "wb") as log:
         children.run(["true"], log, timeout=30)
+
+
+# -- any file name, any depth: a row that says what is wrong, never a grader fault ---------------------------------
+
+
+def test_a_submission_whose_name_is_not_utf8_is_listed_under_a_name_any_gradebook_can_hold(tmp_path):
+    (tmp_path / os.fsdecode(b"b\xe9b")).mkdir()
+    (entry_,) = classroom.discover(tmp_path, tmp_path / "work")
+    assert entry_.source == "b\\xe9b" and entry_.path == tmp_path / os.fsdecode(b"b\xe9b")
+    row = gradebook.make_row(entry_, gradebook.UNREADABLE, "why", None, 0)
+    gradebook.gradebook_csv([row]).encode("utf-8")  # no lone surrogate: the gradebook can be written
+
+
+def test_the_content_digest_reads_a_file_name_that_is_not_utf8_as_its_bytes(tmp_path):
+    a = tmp_path / "a"
+    a.mkdir()
+    (a / os.fsdecode(b"x\xff.py")).write_text("x = 1\n")
+    first = classroom.content_digest(a)
+    (a / os.fsdecode(b"x\xff.py")).rename(a / os.fsdecode(b"x\xfe.py"))
+    assert classroom.content_digest(a) != first
+
+
+def graded_alone(entry_, out):
+    """grade_one with settings that never start a grading (an unreadable entry never does)."""
+    settings = grade_class.Settings((), ("rubric", __version__, {}), 60.0, False)
+    return grade_class.grade_or_fault(entry_, settings, out, grade_class.Children())
+
+
+def test_a_submission_nested_1200_folders_deep_is_an_unreadable_row_that_says_so(tmp_path):
+    (tmp_path / "class" / "carol").mkdir(parents=True)
+    with deep_folder(tmp_path / "class" / "carol", 1200):
+        (entry_,) = classroom.discover(tmp_path / "class", tmp_path / "work")
+        row = graded_alone(entry_, tmp_path / "out")
+    assert row.status == gradebook.UNREADABLE and "carol: d/d/d" in row.detail and "folders deep" in row.detail
+
+
+def test_a_refusal_names_a_non_utf8_file_in_a_row_any_gradebook_can_hold(tmp_path):
+    (tmp_path / "class" / "alice").mkdir(parents=True)
+    os.symlink("/etc/passwd", tmp_path / "class" / "alice" / os.fsdecode(b"link-\xff"))  # refused, so never graded here
+    (entry_,) = classroom.discover(tmp_path / "class", tmp_path / "work")
+    row = graded_alone(entry_, tmp_path / "out")
+    assert row.status == gradebook.UNREADABLE and "alice: link-\\xff is a symbolic link" in row.detail
+
+
+def test_an_export_member_1200_folders_deep_makes_only_its_submission_unreadable(tmp_path):
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("assignment_7_export/submission_metadata.yml", METADATA)
+        z.writestr("assignment_7_export/submission_101/softmax.py", "# code\n")
+        z.writestr("assignment_7_export/submission_102/" + "d/" * 1200 + "x.txt", "x")
+    (tmp_path / "work").mkdir()
+    entries = {e.source: e for e in classroom.discover(archive, tmp_path / "work")}
+    assert entries["submission_101"].problem == ""
+    assert "folders deep" in entries["submission_102"].problem
+
+
+@pytest.mark.slow
+def test_a_class_with_names_that_are_not_utf8_and_a_folder_1200_levels_deep_gets_a_row_for_each_never_a_fault(tmp_path):
+    """A file and a submission folder whose names are not UTF-8 are graded; a submission nested too deep is an
+    unreadable row saying so; the gradebook is written (it raised UnicodeEncodeError, and the rows were faults)."""
+    klass = tmp_path / "class"
+    submission("softmax_no_max_shift", klass / "alice")
+    (klass / "alice" / os.fsdecode(b"notes-\xff.txt")).write_text("x")
+    submission("softmax_no_max_shift", klass / os.fsdecode(b"b\xe9b"))
+    submission("softmax_no_max_shift", klass / "carol")
+    with deep_folder(klass / "carol", 1200):
+        code, out, err = run_grade_class(klass, "--out", tmp_path / "out", "--only", "activations.relu*", "--rubric", CORPUS_RUBRIC)
+    assert code == exits.OK, err
+    rows = {r.student: r for r in gradebook.read_gradebook(tmp_path / "out" / "gradebook.csv")}
+    assert {s: (r.status, r.submission) for s, r in rows.items()} == {
+        "alice": ("graded", "alice"), "b_b": ("graded", "b\\xe9b"), "carol": ("unreadable", "carol")}
+    assert "folders deep" in rows["carol"].detail

@@ -12,7 +12,7 @@ from grader.contract import MODULES
 from grader.dist.kit import package
 from grader.paths import REFERENCE_DIR
 
-from conftest import ROOT
+from conftest import ROOT, deep_folder
 
 
 @pytest.fixture
@@ -106,3 +106,23 @@ def test_the_grader_accepts_what_package_writes(work, tmp_path):
 def test_help_says_what_is_packed_and_refused():
     status, out, _ = grader_package("--help")
     assert status == 0 and "1 MB" in out and "--out FILE" in out and "symlink" in out
+
+
+def test_folders_nested_1200_levels_deep_are_refused_not_a_recursion_error(work):
+    with deep_folder(work, 1200):
+        with pytest.raises(package.PackageError, match=f"holds folders more than {package.MAX_DEPTH} levels deep"):
+            package.plan(work)
+
+
+def test_folders_nested_as_deep_as_the_grader_takes_are_packed(work):
+    with deep_folder(work, package.MAX_DEPTH, name="notes"):
+        (work.joinpath(*["notes"] * package.MAX_DEPTH) / "notes.py").write_text("x = 1\n")
+        names = [name for name, _, _ in package.plan(work).files]
+        (work.joinpath(*["notes"] * package.MAX_DEPTH) / "notes.py").unlink()
+    assert "assignment/" + "notes/" * package.MAX_DEPTH + "notes.py" in names
+
+
+def test_a_name_that_is_not_utf8_is_refused_naming_it_a_zip_cannot_hold_it(work):
+    (work / os.fsdecode(b"notes-\xff.py")).write_text("x = 1\n")
+    with pytest.raises(package.PackageError, match=r"notes-\\xff.py has a name that is not UTF-8"):
+        package.plan(work)

@@ -19,11 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, deep_folder
 from grader import exits
+from grader.cli import main as cli_main
+from grader.contract import MODULES
 from grader.pipeline import GraderFault, canary
 from grader.sandbox import Limits, Sandbox, can_drop_privileges
-from grader.submission import SubmissionError, open_submission
+from grader.submission import MAX_DEPTH, SubmissionError, open_submission
 
 REFERENCE = {m: ROOT / "reference" / f"{m}.py" for m in ("activations",)}
 
@@ -122,3 +124,52 @@ def test_pip_install_never_ships_the_solution_or_the_tests(tmp_path):
     assert not {"reference", "tests", "assignment"} & tops, sorted(tops)
     assert not [n for n in names if "corpus/" in n], "no corpus case ships"
     assert "grader/harness/probes.py" in names
+
+
+# -- any file name, any depth: graded or refused, never a grader fault -----------------------------------------
+
+
+def test_a_folder_nested_1200_levels_deep_is_refused_saying_so_not_with_a_recursion_error(tmp_path):
+    folder = copy_reference(tmp_path / "alice")
+    with deep_folder(folder, 1200):
+        with pytest.raises(SubmissionError, match=f"alice: d/d/.*lies more than {MAX_DEPTH} folders deep"):
+            open_submission(folder)
+
+
+def test_a_folder_nested_as_deep_as_allowed_is_graded(tmp_path):
+    folder = copy_reference(tmp_path / "alice")
+    with deep_folder(folder, MAX_DEPTH):
+        assert set(open_submission(folder).modules) == set(MODULES)
+
+
+def test_a_zip_member_1200_levels_deep_is_refused_before_anything_is_unpacked(tmp_path):
+    path = tmp_path / "alice.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("softmax.py", "# code\n")
+        z.writestr("d/" * 1200 + "x.txt", "x")
+    with pytest.raises(SubmissionError, match=f"lies more than {MAX_DEPTH} folders deep"):
+        open_submission(path, tmp_path / "work")
+    assert not (tmp_path / "work").exists()
+
+
+def test_grade_exits_2_on_a_folder_nested_too_deep_and_says_why(tmp_path, capsys):
+    folder = copy_reference(tmp_path / "alice")
+    with deep_folder(folder, 1200):
+        status = cli_main(["grade", str(folder), "--out", str(tmp_path / "out"), "--isolation", "process", "--quiet"])
+    assert status == exits.USAGE
+    assert "folders deep" in capsys.readouterr().err
+
+
+def test_a_file_name_that_is_not_utf8_is_graded_like_any_other_file(tmp_path):
+    folder = copy_reference(tmp_path / "alice")
+    (folder / os.fsdecode(b"notes-\xff.txt")).write_text("x")
+    assert set(open_submission(folder).modules) == set(MODULES)
+
+
+def test_a_refusal_names_a_non_utf8_file_in_text_any_report_can_hold(tmp_path):
+    folder = copy_reference(tmp_path / "alice")
+    os.symlink("/etc/passwd", folder / os.fsdecode(b"link-\xff"))
+    with pytest.raises(SubmissionError) as refused:
+        open_submission(folder)
+    assert "link-\\xff is a symbolic link" in str(refused.value)
+    str(refused.value).encode("utf-8")  # no lone surrogate left: it can be written to any file

@@ -56,6 +56,8 @@ class Check:
     run_reference: bool = True  # False when the judge needs no reference results
     kind: str = "unit"  # unit | training | performance: how the pipeline schedules it
     requires: tuple = ()  # ids of checks that must pass for this check's pass to count (see requirements_failed)
+    requires_any: bool = False  # its pass counts when any one of the checks it requires passed, not only all of them
+    withheld: str = ""  # why its pass waits for them, said when it is withheld (default: VACUOUS)
     diagnose: Diagnosis | None = None  # blame by substitution when the check fails
     kind_hints: dict = field(default_factory=dict)  # failure kind -> (full, concept) hint, e.g. "nonfinite" (checks/hints.py)
 
@@ -88,13 +90,21 @@ def first_failure(results, labels=None):
     return None
 
 
+VACUOUS = "code that computes nothing has this property too, so it counts once the values are right"
+
+
 def requirements_failed(check, verdicts):
     """The ids of the checks this check requires that failed ({id: Verdict} of the checks run).
 
-    A requirement keeps a verdict from depending on luck: the test accuracy after training a network
-    that does not follow the reference step for step (a wrong gradient, say) lands above or below the
-    threshold depending on the seed of the run, so it counts only when the trajectory check passed."""
-    return [name for name in check.requires if name in verdicts and not verdicts[name].passed]
+    A requirement keeps a verdict from meaning nothing:
+    - a property (rows sum to 1, inputs unchanged, no warning, a second call alike) that code computing nothing
+      has too counts only when the function's value check passed (common.property_of);
+    - the test accuracy after training a network that does not follow the reference step for step (a wrong
+      gradient, say) lands above or below the threshold by the seed of the run, so it counts only when the
+      trajectory check passed."""
+    ran = [name for name in check.requires if name in verdicts]
+    failed = [name for name in ran if not verdicts[name].passed]
+    return [] if check.requires_any and len(failed) < len(ran) else failed
 
 
 def with_requirements(check, verdict, verdicts):
@@ -102,5 +112,5 @@ def with_requirements(check, verdict, verdicts):
     failed = requirements_failed(check, verdicts)
     if not verdict.passed or not failed:
         return verdict
-    return replace(verdict, passed=False, message=f"{verdict.message}; not counted, because {'; '.join(failed)} failed: a network "
-                   "that does not follow the reference step for step reaches this accuracy or not by the luck of the seed")
+    return replace(verdict, passed=False, message=f"{verdict.message}; not counted, because {'; '.join(failed)} failed: "
+                   f"{check.withheld or VACUOUS}")

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import blame
 from .base import Check, Probe, Verdict, first_failure
-from .compare import compare_array, compare_scalar, inputs_problem, result_value, returned_type, warnings_text
+from .compare import compare_array, compare_scalar, inputs_problem, one_number, result_value, returned_type, warnings_text
 
 
 def add(out, id, text, probes, judge, hint, concept, needs=None, calls=None, **kw):
@@ -79,8 +79,8 @@ def signature(probe):
 
 def warned(result):
     """How many warnings a `call` probe's function raised (0 when it did not say)."""
-    count = result_value(result, "warnings")
-    return 0 if count is None else int(count)
+    count = one_number(result_value(result, "warnings"))
+    return int(count) if count is not None and count.ndim == 0 and np.isfinite(count) else 0
 
 
 def values_match(rule, kinds="f", scalar=False):
@@ -117,9 +117,10 @@ INPUT_CONCEPT = "a function should leave the arrays it is given as they were: it
 def add_input_check(out, group, probe, calls=None):
     """The group's one in-place check, "<group>/input-unchanged": the probe's array arguments come back as they were.
     Whether a modification matters depends on whether the caller reuses the array, so the rubric decides its points
-    (advice for the helpers whose inputs the assignment never reuses)."""
+    (advice for the helpers whose inputs the assignment never reuses). Code that computes nothing leaves its inputs
+    alone too, so it counts once the group's value check passed."""
     return add(out, f"{group}/input-unchanged", "leaves its input arrays unchanged", [probe], inputs_unchanged, INPUT_HINT,
-               INPUT_CONCEPT, run_reference=False, calls=calls)
+               INPUT_CONCEPT, run_reference=False, calls=calls, requires=(f"{group}/values",))
 
 
 @requires_ok

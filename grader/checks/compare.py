@@ -24,37 +24,61 @@ def fmt_array(a):
     return body[:-1] + (", ...]" if flat.size > SHOWN_ELEMENTS else "]") if a.ndim else f"{a.item():.6g}"
 
 
+MAX_ITEMS = 4096  # elements of a returned list or tuple read as one array (the wire's MAX_MEMBERS)
+MAX_NESTING = 8  # levels of lists in lists read as one array
+
+
 def result_value(result, name="result"):
     """The array a probe returned under name, or None when it returned something else."""
-    return result.arrays.get(name)
+    value = result.arrays.get(name)
+    return np.asarray(value) if isinstance(value, (np.ndarray, np.generic)) else None
 
 
-def numeric_value(result, name="result"):
+def meta_of(result, name="result"):
+    """What the wire recorded about the value under name ({} when nothing, or nothing that is a dict:
+    the student process writes the metadata, so it may hold anything JSON can)."""
+    meta = result.meta.get(name) if isinstance(result.meta, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def numeric_value(result, name="result", depth=0):
     """result_value, or a list or tuple of numbers (nested alike) made one array, as np.asarray would
     make it: w = [1, 1] is as good a weight vector as np.array([1, 1]). None for anything else."""
-    value = result.arrays.get(name)
-    meta = result.meta.get(name, {})
-    if value is not None or meta.get("container") not in ("list", "tuple"):
+    value = result_value(result, name)
+    meta = meta_of(result, name)
+    if value is not None or meta.get("container") not in ("list", "tuple") or depth >= MAX_NESTING:
         return value
-    items = [numeric_value(result, f"{name}.{i}") for i in range(int(meta.get("length", 0)))]
-    if not items or any(v is None for v in items) or len({np.shape(v) for v in items}) != 1:
+    length = meta.get("length")
+    if not isinstance(length, int) or isinstance(length, bool) or not 0 < length <= MAX_ITEMS:
         return None
+    items = []
+    for i in range(length):  # stops at the first item that is not a number: a forged list costs what it holds
+        item = numeric_value(result, f"{name}.{i}", depth + 1)
+        if item is None or (items and np.shape(item) != np.shape(items[0])):
+            return None
+        items.append(item)
     return np.array(items)
 
 
 def scalar_value(result, name="result"):
     """numeric_value made a 0-d array when it holds exactly one number: b = np.zeros(1) is as good a bias
     as b = 0.0 wherever NumPy broadcasts it. Anything else is returned as it is (None included)."""
-    value = numeric_value(result, name)
+    return one_number(numeric_value(result, name))
+
+
+def one_number(value):
+    """value (an ndarray) as a 0-d array when it holds exactly one number (a loss returned as np.array([0.3])
+    is the number 0.3); anything else as it is. NumPy 2 refuses float() of a (1,) array, so every judge that
+    needs a number reads it through here."""
     return value.reshape(()) if isinstance(value, np.ndarray) and value.size == 1 else value
 
 
 def returned_type(result, name="result"):
-    meta = result.meta.get(name, {})
+    meta = meta_of(result, name)
     if meta.get("type") == "other":
-        return meta.get("description", "an unknown object")
+        return str(meta.get("description", "an unknown object"))
     if "container" in meta:
-        return meta["container"]
+        return str(meta["container"])
     return "nothing" if name not in result.arrays else "an array"
 
 
@@ -159,7 +183,9 @@ def warnings_text(result):
 
 
 def compare_scalar(label, expected, got, rtol, atol, got_type=None):
-    """None when got is a finite scalar close to expected; else a message."""
+    """None when got is a finite number close to expected (a 0-d array, a NumPy scalar, or an array holding
+    exactly one number); else a message."""
+    got, expected = one_number(got), one_number(expected)
     if got is None or np.ndim(got) != 0:
         what = got_type if got is None else f"an array of shape {np.shape(got)}"
         return f"{label} should return a number, but returned {what}"
@@ -214,6 +240,7 @@ def gradcheck_problem(analytic, losses, reference_losses, points, keys, limit):
     """
     if losses is None or np.shape(losses) != (len(points),) or not np.all(np.isfinite(losses)):
         return False, f"forward(X, y, mode=\"eval\") did not give a finite loss at each of {len(points)} perturbed weights"
+    losses = np.asarray(losses, dtype=np.float64)  # whatever numbers they are (bools subtract only as floats)
     mine, ref = central_differences(losses, points), central_differences(reference_losses, points)
     errors, wrong_loss = {}, []
     for k, key in enumerate(keys):
@@ -252,17 +279,32 @@ def repeat_problem(s, keys, rtol, atol):
     the other checks' question: a wrong but stateless forward passes here."""
     problem = None
     for i, what in ((0, "loss"), (1, "accuracy")):
-        first, second = result_value(s, f"result.{i}"), result_value(s, f"again.result.{i}")
+        first, second = scalar_value(s, f"result.{i}"), scalar_value(s, f"again.result.{i}")
         if first is not None and second is not None:
-            problem = problem or compare_scalar(f"forward(X, y) {what} (the first call gave {float(first):.6g})", first, second, rtol, atol)
+            problem = problem or same_values(f"forward(X, y) {what}", first, second, rtol, atol)
     for k in keys:
         first, second = result_value(s, f"gradients.{k}"), result_value(s, f"again.gradients.{k}")
         if first is not None:
-            problem = problem or compare_array(f"gradients[{k!r}] (against the first call's)", first, second, rtol, atol)
+            problem = problem or same_values(f"gradients[{k!r}]", first, second, rtol, atol)
     if problem:
         return (f"a second forward(X, y) on the same network, with the same X and y, differs from the first: {problem}; "
                 "state must not carry over from one call to the next")
     return None
+
+
+def same_values(label, first, second, rtol, atol):
+    """None when a second call's value equals the first call's (same shape, close, NaN where NaN); else a message.
+    Both come from the submission, so neither is trusted to be a number or an array of floats."""
+    shown = f" (the first call gave {float(first):.6g})" if np.ndim(first) == 0 else ""
+    if second is None or np.shape(second) != np.shape(first):
+        got = "nothing" if second is None else f"shape {np.shape(second)}"
+        return f"{label}{shown}: the second call gave {got}, the first shape {np.shape(first)}"
+    a, b = np.asarray(first, dtype=np.float64), np.asarray(second, dtype=np.float64)
+    if np.all(np.isclose(b, a, rtol=rtol, atol=atol, equal_nan=True)):
+        return None
+    miss = first_mismatch(a, b, rtol, atol)
+    where = miss.where()
+    return f"{label}{shown} differs from the first call's{' ' + where if where else ''}: {miss.text()}"
 
 
 def end_sentence(text):
@@ -280,6 +322,7 @@ def trace_problem(call, s, r, rtol, atol):
         return f"{call} returned w of shape {np.shape(w) if w is not None else None}; expected (w, b, converged) with w of shape {np.shape(ew)}"
     if b is None or np.ndim(b) != 0:
         return f"{call} returned b of shape {np.shape(b) if b is not None else None}; expected a number"
+    w, b = np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if not (np.allclose(w, ew, rtol=rtol, atol=atol) and np.isclose(b, eb, rtol=rtol, atol=atol)):
         return (f"{call} returned w={np.round(w, 4).tolist()}, b={float(b):.4g}; Rosenblatt's rule from w=0, b=0, visiting the "
                 f"samples in the given order for at most max_epochs epochs, gives w={np.round(ew, 4).tolist()}, b={float(eb):.4g}")

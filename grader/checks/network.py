@@ -18,7 +18,7 @@ from ..challenge import gradcheck_points
 from ..contract import INPUT_SIZE, KEYS, NUM_CLASSES, grad_fill
 from .base import Probe, Verdict
 from .common import add, rng_for
-from .compare import compare_array, compare_scalar, gradcheck_problem, repeat_problem, result_value, unchanged
+from .compare import compare_array, compare_scalar, gradcheck_problem, repeat_problem, result_value, scalar_value, unchanged
 
 M = "two_layer_net"
 GROUP = "two_layer_net.TwoLayerNet.forward"
@@ -68,10 +68,10 @@ def either_variant(judge_one):
 
 def loss_problem(rule, s, r, prefix=""):
     """None when the (loss, accuracy) returned under prefix matches the reference's; else a message."""
-    if result_value(s, f"{prefix}result.0") is None or result_value(s, f"{prefix}result.1") is None:
+    if scalar_value(s, f"{prefix}result.0") is None or scalar_value(s, f"{prefix}result.1") is None:
         return "forward should return a tuple (loss, accuracy) of two numbers"
     for i, what in ((0, "loss"), (1, "accuracy")):
-        problem = compare_scalar(f"forward(X, y) {what}", result_value(r, f"{prefix}result.{i}"), result_value(s, f"{prefix}result.{i}"),
+        problem = compare_scalar(f"forward(X, y) {what}", result_value(r, f"{prefix}result.{i}"), scalar_value(s, f"{prefix}result.{i}"),
                                  rule.rtol, rule.atol)
         if problem:
             return problem + (loss_diagnosis(s, r, rule, prefix) if i == 0 else "")
@@ -88,16 +88,17 @@ def loss_and_accuracy(rule):
 def loss_diagnosis(s, r, rule, prefix=""):
     """Where a wrong loss comes from, told by what else forward returned: the probabilities (through the
     gradient of b2, the batch mean of P - onehot(y)) and the accuracy. Never a guess the data do not support."""
-    accuracy_wrong = compare_scalar("accuracy", result_value(r, f"{prefix}result.1"), result_value(s, f"{prefix}result.1"), rule.rtol, rule.atol)
+    accuracy_wrong = compare_scalar("accuracy", result_value(r, f"{prefix}result.1"), scalar_value(s, f"{prefix}result.1"), rule.rtol, rule.atol)
     probs_right = compare_array("b2", result_value(r, f"{prefix}gradients.b2"), result_value(s, f"{prefix}gradients.b2"),
                                 rule.rtol, rule.atol) is None
     if accuracy_wrong or not probs_right:
         return ("; the scores are wrong before the loss is taken (" + ("the accuracy differs too" if accuracy_wrong else
                 "the gradient of b2, the batch mean of P - onehot(y), differs too") + "): check X W1 + b1, the sigmoid, "
                 "hidden W2 + b2 and the softmax")
-    ratio = float(result_value(s, f"{prefix}result.0")) / float(result_value(r, f"{prefix}result.0"))
-    n = result_value(s, "X").shape[0] if result_value(s, "X") is not None else 0
-    if n > 1 and np.isclose(ratio, n, rtol=1e-6):
+    loss, X = scalar_value(s, f"{prefix}result.0"), result_value(r, "X")  # the batch: the reference's copy of the input
+    n = X.shape[0] if X is not None and X.ndim else 0
+    if n > 1 and loss is not None and np.ndim(loss) == 0 and \
+            np.isclose(float(loss), n * float(result_value(r, f"{prefix}result.0")), rtol=1e-6):
         return f"; it is {n} times the expected loss: average over the batch instead of summing"
     return ("; the probabilities are right (the gradient of b2 matches), so the difference is in the loss formula itself: "
             "the mean over the batch of -log P[n, y[n]], with no other term (no L2 penalty)")
@@ -222,16 +223,21 @@ def checks(rubric, fresh=None):
     forward_check("central-differences", "all four gradients agree with central differences", probes, gradcheck(rule, points),
                   "the gradients must be the derivatives of the loss that forward returns",
                   "a gradient is the rate of change of the returned loss; perturb one weight and compare")
+    values = (f"{GROUP}/loss", *(f"{GROUP}/grad-{k}" for k in KEYS))  # forward's value checks: the properties below
+    # count once any one of them passes (a forward that computes something right), so a wrong but stateless gradient
+    # or loss is charged by its own check only, and a forward that computes nothing right earns none of them
+    waits = {"requires": values, "requires_any": True}
     forward_check("repeatable", "a second call on the same network gives the same gradients",
                   forward_probes(base, SHAPE, grad_seed, repeat=True), repeatable(rule),
                   "assign each gradient (gradients[k] = ...) instead of adding to it, and keep no running sums on self",
-                  "forward computes the gradient of this batch's loss only; nothing may accumulate across calls")
+                  "forward computes the gradient of this batch's loss only; nothing may accumulate across calls", **waits)
     forward_check("eval-mode", "eval mode leaves the gradients untouched", forward_probes(base, SHAPE, grad_seed, mode="eval", fill=7.0),
                   eval_mode_keeps_gradients, "write self.gradients only when mode == \"train\"",
-                  "evaluation must not disturb the gradients that training computed", run_reference=False)
+                  "evaluation must not disturb the gradients that training computed", run_reference=False, **waits)
     forward_check("inputs-unmodified", "does not modify X, y or the weights", train, inputs_unmodified,
                   "work on new arrays (a = a - m, not a -= m) so X and the weights stay as they were",
-                  "forward reads its inputs and the weights; only the optimizer changes the weights", run_reference=False)
+                  "forward reads its inputs and the weights; only the optimizer changes the weights", run_reference=False,
+                  **waits)
     other = problem_inputs(rng_for(seed, GROUP + " any-shape"), OTHER_SHAPE)
     add(out, f"{GROUP}/any-shape", "works for any number of inputs, hidden units and classes",
         forward_probes(other, OTHER_SHAPE, grad_seed) + train, any_shape_or_wrong_everywhere(rule),

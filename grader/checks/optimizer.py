@@ -63,7 +63,8 @@ def checks(rubric):
     add(out, f"{group}/weights", "adds reg * W to the gradients of W1 and W2", probes, regularization_judge(REGULARIZED, rule(group)),
         "gradients[k] += reg * weights[k] for W1 and W2", "L2's gradient is reg times the weight, added once to the loss's gradient")
     add(out, f"{group}/biases", "leaves the bias gradients untouched", probes, regularization_judge(("b1", "b2"), rule(group)),
-        "loop over W1 and W2 only, never b1 and b2", "L2's gradient applies to the weights, not the biases")
+        "loop over W1 and W2 only, never b1 and b2", "L2's gradient applies to the weights, not the biases",
+        requires=(f"{group}/weights",))
     group = "optimizer.SGD.update"
     for momentum, slug, what, zero, hint, concept in (
             (0.0, "plain", "plain SGD steps match the reference", (),

@@ -145,7 +145,7 @@ def checks(rubric):
     probes = [call(M, "train_perceptron", TRUTH_X, GATES["XOR"], 1.0, 50)]
     add(out, "perceptron.train_perceptron/xor-not-converged", "reports converged=False on XOR", probes, xor_converged_judge,
         "converged must be True only after an epoch without mistakes", "no line separates XOR, so some epoch always has a mistake",
-        run_reference=False, diagnose=predict_blamed(probes, xor_converged_judge))
+        run_reference=False, diagnose=predict_blamed(probes, xor_converged_judge), requires=("perceptron.train_perceptron/rule-trace",))
 
     add(out, "perceptron.xor_network/truth-table", "computes XOR", [call(M, "xor_network")], xor_network_judge,
         "combine two hidden step units (for example OR and NAND) with an output unit (AND)",

@@ -3,6 +3,8 @@
 import statistics
 from dataclasses import dataclass
 
+import numpy as np
+
 from .. import blame
 from ..harness.train_config import TrainConfig
 from .base import Probe, Verdict
@@ -48,7 +50,10 @@ def ratio_judge(max_ratio):
                            hint=untimed_hint(s.message))
         if not r.ok:
             raise ReferenceUntimed(f"the reference's epoch could not be timed ({r.message})")
-        ours, theirs = statistics.median(s.arrays["times"].tolist()), statistics.median(r.arrays["times"].tolist())
+        times = s.arrays.get("times")
+        if not isinstance(times, np.ndarray) or times.ndim != 1 or not times.size or not np.all(np.isfinite(times)):
+            return Verdict(False, "the epoch could not be timed: no epoch time was measured")
+        ours, theirs = statistics.median(times.tolist()), statistics.median(r.arrays["times"].tolist())
         ratio = ours / theirs
         by = s.meta.get("verified", {}).get("by")
         checked = f"; the epochs' results were checked against {by}" if by else ""

@@ -99,12 +99,12 @@ def checks(rubric):
         "softmax is unchanged by subtracting a constant from a row, and that keeps exp from overflowing")
     add(out, f"{group}/warning-free", "raises no overflow warning for scores of magnitude 1e4", [call(M, "softmax", large)],
         warning_free, "subtract each row's maximum before np.exp, so no argument of exp is positive",
-        "a warning means some intermediate value overflowed, even if the final value is right")
+        "a warning means some intermediate value overflowed, even if the final value is right", requires=(f"{group}/large-scores",))
     id = f"{group}/normalised"
     z = rng_for(seed, id).normal(0, 3, (4, 5))
     add(out, id, "rows sum to 1 and are invariant to shifting the scores", [call(M, "softmax", z), call(M, "softmax", z + 100.0)],
         rows_sum_to_one(rule(group)), "normalise each row (axis=-1), not each column",
-        "each row is a probability distribution over the classes", run_reference=False)
+        "each row is a probability distribution over the classes", run_reference=False, requires=(f"{group}/values",))
     add_input_check(out, group, call(M, "softmax", rng_for(seed, f"{group}/input-unchanged").normal(0, 3, (4, 6))))
 
     group = "softmax.softmax_jacobian"

@@ -8,7 +8,7 @@ from ..harness.train_config import TrainConfig
 from ..harness.training import epoch_batches
 from .. import blame
 from ..challenge import training_seed
-from .compare import first_mismatch
+from .compare import first_mismatch, one_number, result_value
 from ..contract import KEYS
 from .base import Diagnosis, Probe, Verdict
 from .common import add
@@ -44,7 +44,7 @@ def trajectory_judge(rule, steps):
             return Verdict(False, s.message)
         for t in range(steps):
             for k in KEYS:
-                got, want = s.arrays.get(f"step{t}.{k}"), r.arrays.get(f"step{t}.{k}")
+                got, want = result_value(s, f"step{t}.{k}"), r.arrays.get(f"step{t}.{k}")
                 if got is None or got.shape != want.shape:
                     shape = "nothing" if got is None else f"shape {got.shape}"
                     return Verdict(False, f"after step {t + 1} of {steps}, weights[{k!r}] is {shape}, expected shape {want.shape}")
@@ -73,14 +73,29 @@ def trajectory_diagnosis(rule, steps, spec, inputs):
             verdict, results, reference[0], steps, rule.rtol, rule.atol))
 
 
-def test_accuracy_of(weights, X_test, y_test):
+def usable_weights(weights, inputs, sizes=None):
+    """(W1 (D, H), b1 (H,), W2 (H, C), b2 (C,)) as float64 from the returned weights, or None when they are not the
+    network's: a bias may come as any array of its size ((1, H) as well as (H,)). sizes: the (H, C) the network was
+    built with, when known; then only those (so nothing the submission returns can make the grader's forward large)."""
+    W1, b1, W2, b2 = (weights.get(k) for k in KEYS)
+    if any(not isinstance(w, np.ndarray) for w in (W1, b1, W2, b2)) or W1.ndim != 2 or W2.ndim != 2:
+        return None
+    (D, H), C = W1.shape, W2.shape[1]
+    if D != inputs or W2.shape[0] != H or b1.size != H or b2.size != C or (sizes is not None and (H, C) != tuple(sizes)):
+        return None
+    return tuple(np.asarray(w, dtype=np.float64) for w in (W1, b1.reshape(H), W2, b2.reshape(C)))
+
+
+def test_accuracy_of(weights, X_test, y_test, sizes=None):
     """The grader's own forward pass: accuracy of the returned weights on the test set.
 
-    X_test: (N, 784) uint8; y_test: (N,). None when the weights are unusable.
+    X_test: (N, 784) uint8; y_test: (N,); sizes: the network's (H, C), when known (usable_weights).
+    None when the weights are unusable.
     """
-    W1, b1, W2, b2 = (weights.get(k) for k in KEYS)
-    if any(w is None for w in (W1, b1, W2, b2)) or W1.shape[0] != X_test.shape[1] or W2.shape[0] != W1.shape[1]:
+    usable = usable_weights(weights, X_test.shape[1], sizes)
+    if usable is None:
         return None
+    W1, b1, W2, b2 = usable
     with np.errstate(all="ignore"):
         hidden = 1.0 / (1.0 + np.exp(-((X_test / 255.0) @ W1 + b1)))  # (N, H)
         scores = hidden @ W2 + b2  # (N, C)
@@ -90,7 +105,7 @@ def test_accuracy_of(weights, X_test, y_test):
 def model_mismatch(result, ours, threshold):
     """When the training loop's own test accuracy (the student's forward; it only explains) reached the
     threshold but the grader's forward on the same weights did not, forward computes another model."""
-    reported = result.arrays.get("test_accuracy") if result.ok else None
+    reported = one_number(result_value(result, "test_accuracy")) if result.ok else None
     if reported is None or np.ndim(reported) != 0 or ours is None or not float(reported) >= threshold:
         return ""
     return (f". Your own forward measured {float(reported):.4f} on the same test set, so these weights work with your "
@@ -100,7 +115,7 @@ def model_mismatch(result, ours, threshold):
 
 def epoch_weights(result, epochs):
     """[{key: array}] of a training run's weights after each of its epochs (None for one it did not return)."""
-    return [{k: result.arrays.get(f"epoch_weights.{e}.{k}") for k in KEYS} for e in range(1, epochs + 1)]
+    return [{k: result_value(result, f"epoch_weights.{e}.{k}") for k in KEYS} for e in range(1, epochs + 1)]
 
 
 def unverified(mine, theirs, rule):
@@ -108,7 +123,7 @@ def unverified(mine, theirs, rule):
     for e, (m, t) in enumerate(zip(mine, theirs), 1):
         for k in KEYS:
             got, want = m[k], t[k]
-            if got is None or want is None or got.shape != want.shape:
+            if got is None or want is None or got.shape != want.shape or got.dtype.kind not in "biuf":
                 return f"training returned no weights[{k!r}] of the network's shape after epoch {e}"
             miss = first_mismatch(want, got, rule.rtol, rule.atol)
             if miss:
@@ -117,7 +132,7 @@ def unverified(mine, theirs, rule):
     return None
 
 
-def verified_accuracy(result, reference, epochs, rule, X_val, y_val, X_test, y_test):
+def verified_accuracy(result, reference, epochs, rule, X_val, y_val, X_test, y_test, sizes=None):
     """(test accuracy, None) of a run whose every epoch the grader verified against the reference's run, taken
     at the epoch with the best validation accuracy, both computed by the grader's own forward; else (None, why)."""
     if not result.ok:
@@ -129,21 +144,22 @@ def verified_accuracy(result, reference, epochs, rule, X_val, y_val, X_test, y_t
     problem = unverified(mine, epoch_weights(reference, epochs), rule)
     if problem:
         return None, problem + "; only weights that follow the reference's run are credited with their accuracy"
-    val = [test_accuracy_of(w, X_val, y_val) for w in mine]
+    val = [test_accuracy_of(w, X_val, y_val, sizes) for w in mine]
     if any(a is None for a in val):
         return None, "training returned no usable weights (W1, b1, W2, b2 of the network's shapes)"
     best = int(np.argmax(val))  # the first epoch with the best validation accuracy
-    return test_accuracy_of(mine[best], X_test, y_test), None
+    return test_accuracy_of(mine[best], X_test, y_test, sizes), None
 
 
-def accuracy_judge(threshold, epochs, dataset_name, data, rule):
+def accuracy_judge(threshold, epochs, dataset_name, data, rule, sizes=None):
     """Judge the training runs by the grader's own test accuracy of weights it verified: every epoch's weights
     must follow the reference's run from the same initial weights on the same secret batches (run at the same
     time, in its own sandbox), so weights the submission did not train in this grade earn nothing. No number
     the student process reports counts. data: the (secretly transformed) RawDataset."""
     def judge(student, reference, probes):
         ref = reference[0] if reference else None
-        results = [verified_accuracy(s, ref, epochs, rule, data.X_val, data.y_val, data.X_test, data.y_test) for s in student]
+        results = [verified_accuracy(s, ref, epochs, rule, data.X_val, data.y_val, data.X_test, data.y_test, sizes)
+                   for s in student]
         best = max((a for a, _ in results if a is not None), default=None)
         if best is None:
             return Verdict(False, f"training on {dataset_name} failed: {results[0][1]}")
@@ -188,9 +204,10 @@ def checks(rubric, dataset, data_dir):
     train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size, seed=config.seed)
     probes = tuple(Probe("train", {"config": train_config.to_dict(), "data_dir": str(data_dir), "helpers": h}) for h in ("student", "provided"))
     add(out, "training/accuracy", text["training/accuracy"], probes,
-        accuracy_judge(threshold, epochs, dataset.name, dataset, rule),
+        accuracy_judge(threshold, epochs, dataset.name, dataset, rule, init["W2"].shape),
         "train with the provided loop; a correct forward and SGD reach the threshold",
         "if the unit checks pass, the provided loop learns; a low accuracy points at forward or the update", needs=NEEDS,
         depends_on=DEPENDS, kind="training", requires=(blame.TRAJECTORY_ID,),  # the reference trains beside it (pipeline)
+        withheld="a network that does not follow the reference step for step reaches this accuracy or not by the luck of the seed",
         diagnose=blame.speed_diagnosis(train_config, {"X": inputs["X0"], "y": inputs["y0"]}, blame.stopped_for_time))
     return out

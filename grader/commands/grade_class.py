@@ -26,7 +26,7 @@ from ..data import DataError
 from ..data.locate import describe_search, find_mnist
 from ..inert import clean
 from ..rubric import RubricError, load_rubric
-from ..submission import SubmissionError, cleanup, open_submission
+from ..submission import SubmissionError, cleanup, open_submission, shown
 from .grade import add_common
 
 KEY_FILE = "grading.json"  # beside each results.json: the resume key and what happened
@@ -198,7 +198,7 @@ def unreadable_problem(entry):
     try:
         cleanup(open_submission(entry.path))
     except SubmissionError as exc:
-        return str(exc).replace(str(entry.path), entry.source)  # the path inside SUBMISSIONS, not an unpacked copy's
+        return str(exc).replace(shown(entry.path), entry.source)  # the path inside SUBMISSIONS, not an unpacked copy's
     except OSError as exc:
         return f"{entry.source} cannot be read ({exc.strerror or exc})"
     return ""
@@ -210,8 +210,8 @@ def grade_one(entry, settings, out, children):
     folder.mkdir(parents=True, exist_ok=True)
     try:
         content = classroom.content_digest(entry.path) if entry.path.exists() else "absent"
-    except OSError:
-        content = "unreadable"
+    except (OSError, SubmissionError) as exc:  # unreadable_problem says why, as `grader grade` would
+        content = f"unreadable: {exc}"
     key = classroom.resume_key(content, *settings.key_parts)
     stored = None if settings.force else reusable(folder, key)
     if stored is not None:

@@ -86,7 +86,8 @@ def manifest_and_arrays(checks, data):
             probes.append(entry)
         entries.append({"id": c.id, "name": c.name, "group": c.group, "hint": c.hint, "advice": c.advice, "kind": c.kind, "params": c.params,
                         "needs": list(c.needs), "depends_on": list(c.depends_on), "points": c.points, "timeout": c.timeout,
-                        "probes": probes, "kind_hints": dict(c.kind_hints or {})})
+                        "probes": probes, "kind_hints": dict(c.kind_hints or {}), "requires": list(c.requires), "withheld": c.withheld,
+                        "requires_any": c.requires_any})
     return {"kit_seed": specs.KIT_SEED, "checks": entries, **data}, arrays
 
 

@@ -21,7 +21,7 @@ from ..challenge import training_seed
 from ..checks import activations as activation_checks
 from ..checks import catalog, hints
 from ..checks import softmax as softmax_checks
-from ..checks.base import Probe
+from ..checks.base import VACUOUS, Probe
 from ..checks.network import HELPER_GROUPS
 from ..contract import KEYS
 from ..flops import TARGET_RATIO, epoch_flops
@@ -110,6 +110,9 @@ class KitCheck:
     timeout: float
     probes: tuple  # of KitProbe
     kind_hints: dict = None  # failure kind -> hint at the kit's level, as the grader picks it (checks/hints.py)
+    requires: tuple = ()  # names of the visible checks that must pass for its pass to count (Check.requires)
+    withheld: str = ""  # why, when its pass is withheld
+    requires_any: bool = False  # any one of them passing is enough (Check.requires_any)
 
 
 def kit_judge(id):
@@ -285,9 +288,10 @@ def kit_checks(rubric, reference_dir):
         kit = tuple(kit_probe(import_ref, p, c.run_reference, n) for p, n in zip(probes, numeric))
         level = KIT_HINTS[rubric.hints]
         kind_hints = {k: hints.at_level(h, level) for k, h in c.kind_hints.items()} if level != "none" else {}
+        required = tuple(r.name for r in every if r.id in c.requires and visible(rubric, r))
         out.append(KitCheck(c.id, c.name, c.group, c.hint_at(level), rubric.advice(c.id), kind,
                             judge_params(kind, extra, rule), tuple(c.needs), tuple(c.depends_on), points[c.id], float(rule.timeout), kit,
-                            kind_hints))
+                            kind_hints, required, c.withheld or VACUOUS, c.requires_any))
     return out
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from . import helpers
 from .train_config import TrainConfig
 from .contract import KEYS, grad_fill, set_arrays
-from .training import UnitScaled, at_powers_of_two, train, train_epoch
+from .training import UnitScaled, number, at_powers_of_two, train, train_epoch
 
 
 def init_weights(input_size, hidden_size, num_classes, seed):
@@ -167,7 +167,7 @@ def net_losses(impl, spec, inputs):
         idx = np.unravel_index(flat, w.shape)
         old = w[idx]
         w[idx] = old + step
-        losses[j] = float(net.forward(X.copy(), y.copy(), "eval")[0])
+        losses[j] = number(net.forward(X.copy(), y.copy(), "eval")[0])
         w[idx] = old
     return {"analytic": analytic, "losses": losses}
 

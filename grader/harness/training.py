@@ -64,6 +64,16 @@ def at_powers_of_two(report):
     return lambda n: report(n) if n & (n - 1) == 0 else None
 
 
+def number(value):
+    """float(value) for a number as forward may return it: a Python or NumPy scalar, a 0-d array, or an array
+    holding exactly one number (NumPy 2 refuses float() of a (1,) array; NumPy 1 only warned). Anything else
+    raises TypeError, as float() would."""
+    array = np.asarray(value)
+    if array.size != 1:
+        raise TypeError(f"expected a number, got an array of shape {array.shape}")
+    return float(array.reshape(()))
+
+
 def train_epoch(model, optimizer, X, y, config, epoch, on_batch=None, first=1):
     """One pass of SGD over (X, y). Returns (mean loss, mean accuracy) over batches.
 
@@ -72,8 +82,8 @@ def train_epoch(model, optimizer, X, y, config, epoch, on_batch=None, first=1):
     for n, idx in enumerate(epoch_batches(X.shape[0], config.batch_size, config.seed, epoch), first):
         loss, acc = model.forward(X[idx], y[idx], "train")
         optimizer.update(model)
-        losses.append(float(loss))
-        accuracies.append(float(acc))
+        losses.append(number(loss))
+        accuracies.append(number(acc))
         if on_batch is not None:
             on_batch(n)
     return float(np.mean(losses)), float(np.mean(accuracies))
@@ -93,7 +103,7 @@ def train(model, optimizer, data, config=TrainConfig(), on_epoch=None, on_batch=
         train_loss, train_acc = train_epoch(model, optimizer, data.X_train, data.y_train, config, epoch, on_batch,
                                             first=(epoch - 1) * per_epoch + 1)
         val_loss, val_acc = model.forward(data.X_val, data.y_val, "eval")
-        record = EpochRecord(epoch, train_loss, train_acc, float(val_loss), float(val_acc))
+        record = EpochRecord(epoch, train_loss, train_acc, number(val_loss), number(val_acc))
         history.append(record)
         if on_epoch is not None:
             on_epoch(record, config)
@@ -108,7 +118,7 @@ def train(model, optimizer, data, config=TrainConfig(), on_epoch=None, on_batch=
         best_epoch=best_epoch,
         train_accuracy=history[-1].train_accuracy,
         val_accuracy=best_acc,
-        test_accuracy=float(test_acc),
-        test_loss=float(test_loss),
+        test_accuracy=number(test_acc),
+        test_loss=number(test_loss),
         best_weights=best_weights,
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compare import (compare_array, compare_form, compare_scalar, gradcheck_problem, inputs_problem, numeric_value,
+from .compare import (compare_array, compare_form, compare_scalar, gradcheck_problem, inputs_problem, numeric_value, one_number,
                       relative_error, repeat_problem, result_value, returned_type, scalar_value, trace_problem, unchanged)
 from .contract import GATES, KEYS, TRUTH_X, XOR_PROOF, grad_fill
 from .results import Verdict
@@ -120,9 +120,10 @@ def warning_free(params, probes, student, expected):
     if failed:
         return Verdict(False, failed)
     for s, p in zip(student, probes):
-        warned = result_value(s, "warnings")
-        if warned is not None and int(warned) > 0:
-            return Verdict(False, f"{signature(p)} raised {int(warned)} numpy warning(s) (overflow?); "
+        warned = one_number(result_value(s, "warnings"))
+        warned = int(warned) if warned is not None and warned.ndim == 0 and np.isfinite(warned) else 0
+        if warned > 0:
+            return Verdict(False, f"{signature(p)} raised {warned} numpy warning(s) (overflow?); "
                                   "the values may be right, but a warning means some branch computed inf or nan")
     return Verdict(True, "raises no numpy warning")
 
@@ -246,10 +247,10 @@ def either_variant(judge_one):
 
 def loss_problem(params, s, r, prefix=""):
     """None when the (loss, accuracy) returned under prefix matches the reference's; else a message."""
-    if result_value(s, f"{prefix}result.0") is None or result_value(s, f"{prefix}result.1") is None:
+    if scalar_value(s, f"{prefix}result.0") is None or scalar_value(s, f"{prefix}result.1") is None:
         return "forward should return a tuple (loss, accuracy) of two numbers"
     for i, what in ((0, "loss"), (1, "accuracy")):
-        problem = compare_scalar(f"forward(X, y) {what}", result_value(r, f"{prefix}result.{i}"), result_value(s, f"{prefix}result.{i}"),
+        problem = compare_scalar(f"forward(X, y) {what}", result_value(r, f"{prefix}result.{i}"), scalar_value(s, f"{prefix}result.{i}"),
                                  params["rtol"], params["atol"])
         if problem:
             return problem + (" (the loss is the mean cross-entropy, without the L2 term)" if i == 0 else "")
@@ -386,7 +387,7 @@ def trajectory_one(params, s, r, p):
     steps = p.spec["steps"]
     for t in range(steps):
         for k in KEYS:
-            got, want = s.arrays.get(f"step{t}.{k}"), r.arrays.get(f"step{t}.{k}")
+            got, want = result_value(s, f"step{t}.{k}"), r.arrays.get(f"step{t}.{k}")
             if got is None or got.shape != want.shape or not np.all(np.isfinite(got)) or \
                     not np.allclose(got, want, rtol=params["rtol"], atol=params["atol"]):
                 diff = "" if got is None or got.shape != want.shape else f" (largest difference {np.nanmax(np.abs(got - want)):.3g})"
@@ -394,11 +395,24 @@ def trajectory_one(params, s, r, p):
     return Verdict(True, f"weights agree with the reference after each of {steps} steps")
 
 
-def test_accuracy_of(weights, X_test, y_test):
-    """The checker's own forward pass: accuracy of weights on (X_test (N, 784) uint8, y_test (N,)); None if unusable."""
+def usable_weights(weights, inputs, sizes=None):
+    """(W1 (D, H), b1 (H,), W2 (H, C), b2 (C,)) as float64, or None when they are not the network's (as in the grader:
+    a bias may come as any array of its size; sizes: the (H, C) the network was built with, when known)."""
     W1, b1, W2, b2 = (weights.get(k) for k in KEYS)
-    if any(w is None for w in (W1, b1, W2, b2)) or W1.shape[0] != X_test.shape[1] or W2.shape[0] != W1.shape[1]:
+    if any(not isinstance(w, np.ndarray) for w in (W1, b1, W2, b2)) or W1.ndim != 2 or W2.ndim != 2:
         return None
+    (D, H), C = W1.shape, W2.shape[1]
+    if D != inputs or W2.shape[0] != H or b1.size != H or b2.size != C or (sizes is not None and (H, C) != tuple(sizes)):
+        return None
+    return tuple(np.asarray(w, dtype=np.float64) for w in (W1, b1.reshape(H), W2, b2.reshape(C)))
+
+
+def test_accuracy_of(weights, X_test, y_test, sizes=None):
+    """The checker's own forward pass: accuracy of weights on (X_test (N, 784) uint8, y_test (N,)); None if unusable."""
+    usable = usable_weights(weights, X_test.shape[1], sizes)
+    if usable is None:
+        return None
+    W1, b1, W2, b2 = usable
     with np.errstate(all="ignore"):
         pre = (X_test / 255.0) @ W1 + b1  # (N, H)
         hidden = np.reciprocal(np.exp(-pre) + 1.0)  # (N, H) the logistic function
@@ -426,17 +440,21 @@ def epoch_speed(params, probes, student, expected):
     s = student[0]
     if not s.ok:
         return Verdict(False, f"the epoch could not be timed: {s.message}")
-    for r in range(s.arrays["times"].size):
+    times, flops_per_s = result_value(s, "times"), one_number(result_value(s, "flops_per_s"))
+    if times is None or times.ndim != 1 or not times.size or not np.all(np.isfinite(times)) or \
+            flops_per_s is None or np.ndim(flops_per_s) or not float(flops_per_s) > 0:
+        return Verdict(False, "the epoch could not be timed: no epoch time was measured")
+    for r in range(times.size):
         got = {k: s.arrays.get(f"final{r}.{k}") for k in KEYS}
         differs = first_difference(got, params["expected"])
         if differs:
             return Verdict(False, f"the timed epoch's weights differ from the reference's epoch on the same data (repeat {r + 1}: "
                                   f"{differs}), so its time cannot be credited; the epoch must compute what the reference computes")
-    seconds = float(np.median(s.arrays["times"]))
-    bound = params["flops"] / float(s.arrays["flops_per_s"])
+    seconds = float(np.median(times))
+    bound = params["flops"] / float(flops_per_s)
     ratio, limit = seconds / bound, params["max_ratio_to_bound"]
     text = (f"epoch time {seconds:.3f} s, {ratio:.1f}x the float64 matrix-multiply bound of {bound:.3f} s on this machine "
-            f"(median of {s.arrays['times'].size}; limit {limit:g}x)")
+            f"(median of {times.size}; limit {limit:g}x)")
     if ratio > limit:
         return Verdict(False, text + "; look for Python loops over samples, units or pixels and replace them with matrix products")
     return Verdict(True, text)
@@ -460,6 +478,14 @@ def as_the_grader_retrains(verdict, result, helpers_failed, trajectory):
     return Verdict(True, f"{verdict.message} with your own helpers; but {blamed} failed, and the grader retrains with correct "
                          "sigmoid/softmax helpers, with which your forward and SGD follow the reference step for step "
                          "(the trajectory check): judged passed, as the grader judges it. Fix the helpers to see it train here", True)
+
+
+def with_requirements(verdict, failed, why):
+    """verdict, failed when it passed but checks it requires failed (their names: failed), saying which and why,
+    as the grader's checks.base.with_requirements."""
+    if not verdict.passed or not failed:
+        return verdict
+    return Verdict(False, f"{verdict.message}; not counted, because {'; '.join(failed)} failed: {why}")
 
 
 def requiring_trajectory(verdict, trajectory):

@@ -3,7 +3,8 @@
 PATH is the assignment folder (default assignment/), or a folder holding assignment/. The zip gets
 every .py file under it, and README or notes files, under assignment/ (as the grader reads it).
 It is refused, with every reason at once, when a module is missing, or when the folder holds a
-symlink or special file, a file over 1 MB, or any other kind of file. __pycache__ is left out.
+symlink or special file, a file over 1 MB, any other kind of file, a name that is not UTF-8, or folders nested
+more than MAX_DEPTH deep (as the grader refuses them). __pycache__ is left out.
 """
 
 import os
@@ -18,6 +19,7 @@ NOTE_STEMS = ("readme", "notes")  # README.md, notes.txt, NOTES ... may travel w
 NOTE_SUFFIXES = ("", ".md", ".txt", ".rst")
 SKIPPED_DIRS = ("__pycache__",)
 ARCHIVE_FOLDER = "assignment"
+MAX_DEPTH = 64  # folders in folders below the assignment folder: the grader refuses a submission nested deeper
 
 
 class PackageError(ValueError):
@@ -58,6 +60,33 @@ def problem_with(path, relative, info):
     return ""
 
 
+def walk(root):
+    """(folder, depth, dirs, names) top-down, as os.walk(root) gives (folder, dirs, names), without recursion (os.walk
+    recurses once per level on Python < 3.12) and never into a linked folder; the caller may prune dirs in place."""
+    stack = [(Path(root), 0)]
+    while stack:
+        folder, depth = stack.pop()
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: os.fsencode(e.name))
+        dirs = [e.name for e in entries if e.is_dir()]
+        names = [e.name for e in entries if not e.is_dir()]
+        yield folder, depth, dirs, names
+        stack.extend((folder / d, depth + 1) for d in reversed(dirs) if not (folder / d).is_symlink())
+
+
+def shown(path):
+    """A path with the bytes of a name that is not UTF-8 written as \\xNN (a zip cannot hold such a name)."""
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+
+
+def not_utf8(name):
+    try:
+        name.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
 def plan(path, out=None):
     """What would be packed from path: a Plan. Raises PackageError listing every problem."""
     path = Path(path)
@@ -66,16 +95,24 @@ def plan(path, out=None):
     root = module_folder(path)
     out = Path(out).resolve() if out else None
     files, problems = [], []
-    for folder, dirs, names in os.walk(root):
-        folder = Path(folder)
+    for folder, depth, dirs, names in walk(root):
         for d in list(dirs):
             if d in SKIPPED_DIRS:
                 dirs.remove(d)
             elif (folder / d).is_symlink():
-                problems.append(f"{(folder / d).relative_to(root)} is a symlink; replace it with the folder itself")
+                problems.append(f"{shown((folder / d).relative_to(root))} is a symlink; replace it with the folder itself")
                 dirs.remove(d)
+            elif not_utf8(d):
+                problems.append(f"{shown((folder / d).relative_to(root))} has a name that is not UTF-8; rename it")
+                dirs.remove(d)
+        if dirs and depth >= MAX_DEPTH:
+            problems.append(f"{shown(folder.relative_to(root))} holds folders more than {MAX_DEPTH} levels deep; remove them")
+            dirs.clear()
         for name in sorted(names):
             entry = folder / name
+            if not_utf8(name):
+                problems.append(f"{shown(entry.relative_to(root))} has a name that is not UTF-8; rename it")
+                continue
             if out is not None and entry.resolve() == out:
                 continue  # the zip being written, inside the folder
             relative = entry.relative_to(root)

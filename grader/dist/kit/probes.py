@@ -16,7 +16,7 @@ from .contract import KEYS, grad_fill, set_arrays
 from .lookup import HELPERS, table_helpers
 from .standins import TIMING_STAND_INS
 from .train_config import TrainConfig
-from .training import UnitScaled, train, train_epoch
+from .training import UnitScaled, number, train, train_epoch
 
 
 def init_weights(input_size, hidden_size, num_classes, seed):
@@ -150,7 +150,7 @@ def net_losses(impl, spec, inputs):
         idx = np.unravel_index(flat, w.shape)
         old = w[idx]
         w[idx] = old + step
-        losses[j] = float(net.forward(X.copy(), y.copy(), "eval")[0])
+        losses[j] = number(net.forward(X.copy(), y.copy(), "eval")[0])
         w[idx] = old
     return {"analytic": analytic, "losses": losses}
 

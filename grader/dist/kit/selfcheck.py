@@ -46,6 +46,9 @@ class KitCheck:
     arrays: str  # the .npz holding its inputs
     prefixes: tuple  # the inputs' key prefix in that .npz, per probe
     kind_hints: dict = None  # failure kind -> hint, e.g. "nonfinite" (hints.py, as the grader picks it)
+    requires: tuple = ()  # names of the checks that must pass for its pass to count, as in the grader (Check.requires)
+    withheld: str = ""  # why its pass waits for them
+    requires_any: bool = False  # any one of them passing is enough
 
 
 def kit_hint(check, student, passed):
@@ -80,7 +83,8 @@ def stored_checks(manifest, npz_path=ARRAYS):
                     expected.append(CallResult("ok", "", p["expected"], {k[len(ref):]: npz[k] for k in keys if k.startswith(ref)}))
             out.append(KitCheck(c["id"], c["name"], c["group"], c["hint"], c["advice"], c["kind"], c["params"], tuple(c["needs"]), tuple(c["depends_on"]),
                                 c["points"], c["timeout"], tuple(probes), tuple(expected), str(npz_path), tuple(prefixes),
-                                c.get("kind_hints") or {}))
+                                c.get("kind_hints") or {}, tuple(c.get("requires") or ()), c.get("withheld", ""),
+                                bool(c.get("requires_any"))))
     return out
 
 
@@ -152,7 +156,9 @@ def run(path, selection=Selection(), dataset_choice="auto", data_dir=None, threa
         training = manifest.get("training", {})
         trains = any(selection.picks(training[d]["name"], "training", training.get("id", "")) for d in ("mnist", "digits") if d in training)
         required = {training.get("trajectory")} if trains else set()  # the accuracy counts only if the trajectory passes
-        checks = [c for c in stored_checks(manifest) if selection.picks(c.name, c.group, c.id) or c.name in required]
+        stored = stored_checks(manifest)
+        required |= {r for c in stored if selection.picks(c.name, c.group, c.id) for r in c.requires}  # and a property its values
+        checks = [c for c in stored if selection.picks(c.name, c.group, c.id) or c.name in required]
         dataset_text, no_data = "none (no training check selected)", None
         if trains:
             progress("loading the data for the training check")
@@ -213,6 +219,11 @@ def judge_all(checks, modules, missing, threads, progress, training=None):
             trajectory = verdicts.get(training.get("trajectory"))
             verdicts[c.name] = judges.requiring_trajectory(
                 judges.as_the_grader_retrains(verdicts[c.name], student[c.name][0], helpers_failed, trajectory), trajectory)
+    for c in checks:  # as the grader: a property that code computing nothing has too counts once the values are right
+        ran = [r for r in c.requires if r in verdicts]
+        failed = [r for r in ran if not verdicts[r].passed]
+        verdicts[c.name] = judges.with_requirements(verdicts[c.name], [] if c.requires_any and len(failed) < len(ran) else failed,
+                                                    c.withheld)
     # No note from a fixed list of dependencies: only the grader's substitution runs may blame another part.
     note = stand_in_note(stand_ins, broken)
     return [CheckResult(c.name, c.group, c.points, verdicts[c.name].passed, verdicts[c.name].message,
