@@ -323,7 +323,8 @@ def test_a_hostile_submission_under_the_process_fallback_reads_no_secret_and_for
         doc = results_of(root)
         assert gradescope_problems(doc) == []
         assert doc["isolation"] == "process" and "FORGED" not in json.dumps(doc) and doc["score"] <= 100
-        assert "process isolation only" in doc["output"] and "can read neither the reference" in doc["output"]
+        assert "ran with process isolation" in doc["output"] and "could open neither the reference" in doc["output"]
+        assert doc["isolation_layers"]["mode"] == "process" and doc["isolation_layers"]["uid_separation"] is True
         said = (root / "results" / "student_output.txt").read_text()
         assert "disarmed" in said.lower() or "hook" in said.lower(), said  # the hooks were off: the OS refused
         assert "refused write" in said and "PermissionError" in said, said  # it found the results, and was refused
