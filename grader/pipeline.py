@@ -29,7 +29,7 @@ from .rubric import validate_against
 from .sandbox import Call, CallResult, Limits, Sandbox
 from .stuck import HELPERS
 from .submission import open_submission, cleanup
-from .paths import REFERENCE_DIR
+from .paths import PROJECT_DIR, REFERENCE_DIR
 from .timing import time_interleaved
 
 
@@ -372,9 +372,12 @@ def run_all(submission, checks, rubric, options, data_dir, progress, budget=None
 
 
 def secret_paths(ref_box, rubric_file):
-    """What no student process may open: the repository's reference/, the rubric's file, and the reference's
-    sandbox when it is open (its folder, its modules and every input batch written so far)."""
-    paths = [REFERENCE_DIR, *sorted(REFERENCE_DIR.glob("*.py"))] + ([rubric_file] if rubric_file else [])
+    """What no student process may open: the repository's reference/, its .git (the solution's history) and tests/
+    (the corpus holds working modules), the rubric's file, and the reference's sandbox when it is open (its folder,
+    its modules and every input batch written so far)."""
+    paths = [REFERENCE_DIR, *sorted(REFERENCE_DIR.glob("*.py"))]
+    paths += [PROJECT_DIR / ".git", PROJECT_DIR / "tests"] if (PROJECT_DIR / "pyproject.toml").exists() else []  # a checkout
+    paths += [rubric_file] if rubric_file else []
     if ref_box is not None and ref_box.root is not None:
         paths += [ref_box.root, *sorted(p for p in ref_box.root.rglob("*") if not p.is_relative_to(ref_box.root / "logs"))]
     return tuple(str(p) for p in paths)

@@ -130,7 +130,7 @@ def test_scripts_are_executable_and_parse(bundle, tmp_path):
 
 def test_setup_installs_bubblewrap_python_and_the_bundled_grader_non_editable(bundle):
     setup = read(bundle, "setup.sh")
-    assert "apt-get install -y bubblewrap python3 python3-venv python3-pip" in setup
+    assert "apt-get install -y bubblewrap libseccomp2 python3 python3-venv python3-pip" in setup  # libseccomp2: process mode's filter
     assert "pip\" install --no-cache-dir \"$build\"" in setup and "-e " not in setup
 
 

@@ -117,7 +117,7 @@ def _search(data):
     while at >= 0:
         begin = data.rfind(b'"""Perceptrons', max(0, at - 8000), at)
         chunk = data[begin if begin >= 0 else at:at + 8000].split(b"\0")[0].decode("utf-8", "replace")
-        if "BEGIN SOLUTION" in chunk or ("def xor_network" in chunk and "np.zeros(np.shape(X)[1]), 0.0, True" not in chunk):
+        if "BEGIN " + "SOLUTION" in chunk or ("def xor_network" in chunk and "np.zeros(np.shape(X)[1]), 0.0, True" not in chunk):
             return chunk
         at = data.find(NEEDLE, at + 1)
     return None
