@@ -362,3 +362,15 @@ def test_run_autograder_in_a_container_that_refuses_namespaces_gives_a_stub_soft
         shutil.rmtree(out, ignore_errors=True)
         if root is not None:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_report_names_the_layers_that_held_and_claims_none_that_did_not():
+    from grader import report
+    from grader.results import GradingResult
+    weak = GradingResult("alice", "digits", (), 1.0, isolation="process",
+                         layers={"mode": "process", "uid_separation": False, "seccomp": True, "landlock": False,
+                                 "landlock_abi": 0})
+    doc = report.gradescope_dict(weak)
+    assert doc["isolation_layers"]["landlock"] is False
+    assert "the grader's own uid, a seccomp filter, no Landlock file rules" in doc["output"]
+    assert "a uid of its own" not in doc["output"]
