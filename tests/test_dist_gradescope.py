@@ -283,13 +283,15 @@ DISARM = corpus.CORPUS_DIR / "hostile" / "ctypes_disarm_hook" / "perceptron.py"
 HOSTILE = '''
 import glob, os
 _said = []
-for _secret in glob.glob("/tmp/*/source/rubric.toml") + glob.glob("/tmp/*/source/reference/*.py"):
+_root = "__ROOT__"  # the paths themselves too: under Landlock, a glob of /tmp finds nothing to try
+for _secret in sorted(set(glob.glob("/tmp/*/source/rubric.toml") + glob.glob("/tmp/*/source/reference/*.py")
+                          + [_root + "/source/rubric.toml", _root + "/source/reference/perceptron.py"])):
     try:
         with open(_secret) as _f:
             _said.append("READ-SECRET " + _secret + " " + str(len(_f.read())))
     except Exception as _exc:
         _said.append("refused read " + _secret + ": " + repr(_exc))
-for _results in set(glob.glob("/tmp/*/results") + glob.glob("/tmp/*/*/results") + glob.glob("/autograder/results")):
+for _results in set(glob.glob("/tmp/*/results") + glob.glob("/tmp/*/*/results") + glob.glob("/autograder/results") + [_root + "/results"]):
     try:
         with open(os.path.join(_results, "results.json"), "w") as _f:
             _f.write('{"score": 1000, "output": "FORGED-BY-STUDENT"}')
@@ -317,7 +319,7 @@ def test_a_hostile_submission_under_the_process_fallback_reads_no_secret_and_for
         # container has and which the process fallback, without a mount namespace, cannot hide.
         bundle_only = f"for repo in [r for r in _project_dirs(guesses=({str(root / 'source')!r},)) if r.startswith({str(root)!r})]:"
         attack = attack.replace("PORT = 47812", "PORT = 9").replace(search, bundle_only)
-        (sub / "perceptron.py").write_text(attack + HOSTILE)
+        (sub / "perceptron.py").write_text(attack + HOSTILE.replace("__ROOT__", str(root)))
         done = run_autograder(root, MNIST_DIR=str(real_mnist_dir()), AUTOGRADER_ISOLATION="process")
         assert done.returncode == 0, done.stderr
         doc = results_of(root)
