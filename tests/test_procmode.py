@@ -374,3 +374,17 @@ def test_the_report_names_the_layers_that_held_and_claims_none_that_did_not():
     assert doc["isolation_layers"]["landlock"] is False
     assert "the grader's own uid, a seccomp filter, no Landlock file rules" in doc["output"]
     assert "a uid of its own" not in doc["output"]
+
+
+@ROOT_ONLY
+def test_a_batch_that_ran_is_closed_to_the_sandboxs_later_processes():
+    """Without Landlock, a later process of the same sandbox could read an earlier (hidden) batch's inputs by its
+    uid; each batch is made root-only once its processes are gone."""
+    reference = {m: REFERENCE_DIR / f"{m}.py" for m in MODULES}
+    call = Call(1, "call", {"module": "activations", "function": "sigmoid", "args": [{"array": "a0"}], "kwargs": {}},
+                {"a0": np.zeros(3)}, 30.0, ("activations",))
+    with Sandbox(reference, Limits(), isolation_mode="process") as box:
+        (result,) = box.run([call], ["activations"])
+        assert result.ok, result.message
+        batch = box.root / "inputs" / str(box.batches)
+        assert (batch / "1.npz").exists() and stat.S_IMODE(batch.stat().st_mode) == 0o700 and batch.stat().st_uid == 0
