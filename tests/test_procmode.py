@@ -388,3 +388,25 @@ def test_a_batch_that_ran_is_closed_to_the_sandboxs_later_processes():
         assert result.ok, result.message
         batch = box.root / "inputs" / str(box.batches)
         assert (batch / "1.npz").exists() and stat.S_IMODE(batch.stat().st_mode) == 0o700 and batch.stat().st_uid == 0
+
+
+@USER
+def test_an_ordinary_user_without_landlock_is_refused_process_mode_but_keeps_the_self_check():
+    """As `nobody` on a kernel without Landlock (simulated), student code would run with the grader's own rights:
+    `grade --isolation process` exits 2 and says why; `check` (the student's own look) still runs."""
+    code = textwrap.dedent('''
+        import json, sys
+        from grader import cli, landlock
+        landlock.abi = lambda: 0
+        grade = cli.main(["grade", "reference", "--isolation", "process", "--rubric", "tests/corpus/rubric.toml",
+                          "--out", "../out", "--dataset", "digits", "--only", "activations.sigmoid*", "--quiet"])
+        check = cli.main(["check", "reference", "--isolation", "process", "--rubric", "tests/corpus/rubric.toml",
+                          "--dataset", "digits", "--only", "activations.sigmoid*", "--quiet"])
+        print(json.dumps([grade, check]))
+    ''')
+    done, home = as_ordinary_user(code)
+    shutil.rmtree(home, ignore_errors=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    grade, check = json.loads(done.stdout.strip().splitlines()[-1])
+    assert grade == 2 and "no Landlock" in done.stderr and "grader's own rights" in done.stderr
+    assert check == 0, done.stderr[-2000:]
