@@ -80,7 +80,7 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-apt-get install -y bubblewrap python3 python3-venv python3-pip
+apt-get install -y bubblewrap libseccomp2 python3 python3-venv python3-pip
 if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
     echo "setup.sh: python3 is $(python3 --version 2>&1); the grader needs 3.10 or newer (choose Ubuntu 22.04 or later as the autograder's base image)" >&2
     exit 1
@@ -162,16 +162,21 @@ except (OSError, ValueError):
             said = [line for line in f.read().splitlines() if line.startswith("grader grade: error:")]
     except OSError:
         said = []
-    why = ("The grader refused the submission: " + inert(said[-1].split("error:", 1)[1]) + ". ") if status == "2" and said else ""
+    why = ("The grader refused to grade: " + inert(said[-1].split("error:", 1)[1]) + ". ") if status == "2" and said else ""
     doc = {"score": 0, "execution_time": 0, "tests": [],
            "output": f"The autograder failed and could not grade this submission (exit status {status}). {why}"
                      "The score of 0 is a placeholder, not a judgement of your code: tell the course staff."}
 else:
     if mode == "process":
+        layers = doc.get("isolation_layers") if isinstance(doc.get("isolation_layers"), dict) else {}
+        held = [text for key, text in (("uid_separation", "under a user id of its own"),
+                                       ("seccomp", "with a seccomp filter (no sockets, no ptrace, no namespaces)"),
+                                       ("landlock", "with Landlock file rules (only its own files)")) if layers.get(key)]
         doc["output"] = (doc.get("output") or "").rstrip() + (
-            f"\nThis grading ran with process isolation only, not in bubblewrap's namespaces ({inert(problem)}). "
-            "Your code still ran as an unprivileged user that can read neither the reference solution nor the "
-            "rubric, and cannot write the results.")
+            f"\nThis grading ran with process isolation, not in bubblewrap's namespaces ({inert(problem)}). "
+            + (f"Your code ran {', '.join(held)}. " if held else "")
+            + "Before it ran, the grader checked that a process with the same restrictions could open neither the "
+            "reference solution nor the rubric.")
 doc.setdefault("visibility", "visible")
 doc.setdefault("stdout_visibility", "hidden")
 fd, tmp = tempfile.mkstemp(dir=out, prefix=".results.", suffix=".tmp")

@@ -7,7 +7,9 @@
 |        |             | off with `--fail-on-mismatch`, a failed experiment run, a drifted skeleton     |
 |        |             | (`skeleton --check`), a corpus case graded wrongly (`selftest`)                |
 | 2      | USAGE       | a usage or input error, before any work: a bad option, path or rubric, missing |
-|        |             | data (MNIST named but absent, a failed download), an unwritable `--out`        |
+|        |             | data (MNIST named but absent, a failed download), an unwritable `--out`, an    |
+|        |             | isolation that cannot be had or would expose the reference (before any student |
+|        |             | code runs)                                                                     |
 | 3      | FAULT       | the grader itself failed (its own bug, never the submission's)                 |
 | 130    | INTERRUPTED | interrupted by SIGINT (Ctrl-C)                                                 |
 | 143    | TERMINATED  | stopped by SIGTERM                                                             |

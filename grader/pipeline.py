@@ -12,6 +12,7 @@
 
 import fnmatch
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -19,7 +20,7 @@ import traceback
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from . import blame, budget as budgets, challenge, preflight, scoring
+from . import blame, budget as budgets, challenge, confine, preflight, scoring
 from .checks import catalog, hints
 from .checks.base import Verdict, display_name, with_requirements
 from .pace import Pace, too_slow_message
@@ -28,7 +29,7 @@ from .results import CheckResult, GradingResult
 from .sandbox import Call, CallResult, Limits, Sandbox
 from .stuck import HELPERS
 from .submission import open_submission, cleanup
-from .paths import REFERENCE_DIR
+from .paths import PROJECT_DIR, REFERENCE_DIR
 from .timing import time_interleaved
 
 
@@ -45,6 +46,7 @@ class Options:
     blas_threads: int = 1
     isolation: str = "process"  # bwrap | process: how student code is isolated (grader.isolation.choose)
     budget_s: float = None  # --budget: seconds the whole grade may take (None: the rubric's budget_s)
+    rubric_file: str = None  # the rubric's file: process mode checks that student code cannot open it
 
 
 def wanted(id, name, group, rubric, options):
@@ -217,7 +219,8 @@ def assemble(submission, rubric, options, every_check, checks, runs, verdicts, f
     chosen = {c.id for c in checks}
     unseen = sum(points[c.id] for c in select(every_check, rubric, replace(options, visible_only=False)) if c.id not in chosen)
     return GradingResult(submission.name, dataset_text, tuple(results), seconds, tuple(faults), submission.missing, runs.output,
-                         options.isolation, budget.seconds, skipped, round(unseen, 2))
+                         options.isolation, budget.seconds, skipped, round(unseen, 2),
+                         layers=confine.record(options.isolation, sys.executable))
 
 
 def not_run_verdict(budget, checks, student_results):
@@ -359,7 +362,9 @@ def run_all(submission, checks, rubric, options, data_dir, progress, budget=None
     modules, stand_ins = modules_with_stand_ins(submission)
     # Helpers that fail to import get stand-ins too; asked only when a picked check imports them from another module.
     uses_helpers = any(m in HELPER_USERS for c in checks for m in c.needs)
-    broken = preflight.find_broken(modules, limits, options.isolation) if uses_helpers else {}
+    relaxed = options.visible_only  # the student's self-check: no secret to keep from the student's own code
+    guarded = lambda ref_box: () if relaxed else secret_paths(ref_box, options.rubric_file)  # noqa: E731
+    broken = preflight.find_broken(modules, limits, options.isolation, guarded(None)) if uses_helpers else {}
     modules, stand_ins = {m: p for m, p in modules.items() if m not in broken}, stand_ins + list(broken)
     reference_modules = {m: REFERENCE_DIR / f"{m}.py" for m in MODULES}
     student, reference, student_output = {}, {}, []
@@ -377,11 +382,12 @@ def run_all(submission, checks, rubric, options, data_dir, progress, budget=None
     stages = [s for s, cs in zip(budgets.STAGES, (units, trainings, perfs)) if cs]
     until = (lambda stage: budget.until(stage, stages)) if budget else (lambda stage: None)
     train_size = dataset.X_train.shape[0] if dataset is not None else 0
-    with Sandbox(reference_modules, limits, data_dir=data_dir, isolation_mode=options.isolation) as ref_box:
+    with Sandbox(reference_modules, limits, data_dir=data_dir, isolation_mode=options.isolation, relaxed=relaxed) as ref_box:
         # the reference's process may see hidden inputs: one batch for all its checks, one process less
         want = run_unit_probes(ref_box, [c for c in units if c.run_reference], timeout, first=CANARY)
         canary(ref_box, want.pop(None))  # before any student code runs
-        with Sandbox(modules, limits, data_dir=data_dir, stand_ins=stand_ins, isolation_mode=options.isolation) as box:
+        with Sandbox(modules, limits, data_dir=data_dir, stand_ins=stand_ins, isolation_mode=options.isolation,
+                     guarded=guarded(ref_box), relaxed=relaxed) as box:  # probes the guarded paths first
             progress(f"running {len(units)} checks on {submission.name}")
 
             def epoch_line(event):
@@ -415,6 +421,18 @@ def run_all(submission, checks, rubric, options, data_dir, progress, budget=None
                                             timeout, hidden, until("performance") if budget else None)
             student_output.append(box.output_tail())
     return student, reference, "".join(student_output), substituted
+
+
+def secret_paths(ref_box, rubric_file):
+    """What no student process may open: the repository's reference/, its .git (the solution's history) and tests/
+    (the corpus holds working modules), the rubric's file, and the reference's sandbox when it is open (its folder,
+    its modules and every input batch written so far)."""
+    paths = [REFERENCE_DIR, *sorted(REFERENCE_DIR.glob("*.py"))]
+    paths += [PROJECT_DIR / ".git", PROJECT_DIR / "tests"] if (PROJECT_DIR / "pyproject.toml").exists() else []  # a checkout
+    paths += [rubric_file] if rubric_file else []
+    if ref_box is not None and ref_box.root is not None:
+        paths += [ref_box.root, *sorted(p for p in ref_box.root.rglob("*") if not p.is_relative_to(ref_box.root / "logs"))]
+    return tuple(str(p) for p in paths)
 
 
 def run_substitutions(box, ref_box, checks, student, reference, timeout, hidden, until=None):

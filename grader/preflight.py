@@ -26,13 +26,14 @@ def broken_modules(calls, results):
     return out
 
 
-def find_broken(modules, limits, isolation_mode):
-    """{helper module: reason} of the submission's helper modules that fail to import, each in a fresh process."""
+def find_broken(modules, limits, isolation_mode, guarded=()):
+    """{helper module: reason} of the submission's helper modules that fail to import, each in a fresh process.
+    guarded: paths its process must not be able to open (Sandbox checks them before running anything)."""
     calls = import_calls(modules, limits.import_timeout)
     if not calls:
         return {}
     helpers = {m: path for m, path in modules.items() if m in HELPER_MODULES}
-    with Sandbox(helpers, limits, isolation_mode=isolation_mode) as box:
+    with Sandbox(helpers, limits, isolation_mode=isolation_mode, guarded=guarded, relaxed=not guarded) as box:
         return broken_modules(calls, box.run(calls, []))
 
 

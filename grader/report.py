@@ -39,10 +39,20 @@ def gradescope_dict(result):
     if result.grader_faults:
         output += "\nThe grader itself failed; those failures are not your fault and will be reviewed."
     if result.isolation != "bwrap":
-        output += f"\nIsolation: {result.isolation} (weaker than bwrap namespaces; see the README's threat model)."
+        output += f"\nIsolation: {result.isolation} (not bwrap's namespaces; see the README's threat model)"
+        output += f": {layers_phrase(result.layers)}." if result.layers.get("mode") == "process" else "."
     return {"score": result.score, "execution_time": round(result.seconds, 3), "output": output, "tests": tests,
             "isolation": result.isolation,
+            "isolation_layers": dict(result.layers),
             "budget": {"seconds": result.budget_s, "used": round(result.seconds, 3), "not_run": result.not_run}}
+
+
+def layers_phrase(layers):
+    """What a process-mode sandbox had, from results.json's isolation_layers; claims nothing it lacked."""
+    abi = layers.get("landlock_abi") or 0
+    return ", ".join(["a uid of its own" if layers.get("uid_separation") else "the grader's own uid",
+                      "a seccomp filter" if layers.get("seccomp") else "no seccomp filter",
+                      f"Landlock file rules (ABI {abi})" if layers.get("landlock") else "no Landlock file rules"])
 
 
 def junit_xml(result):

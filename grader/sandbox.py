@@ -8,8 +8,12 @@ Each batch of calls gets its own inputs folder, so a process sees only the
 inputs of its own calls (hidden checks run in their own processes).
 
 Isolation (grader.isolation): with bwrap, each process lives in its own
-namespaces and sees only what is bound in; with process, it is a plain child
-with rlimits, a private uid when the grader is root, and the audit-hook tripwire.
+namespaces and sees only what is bound in; with process, it is a child confined by
+the layers of grader.confine: rlimits, a leased uid of its own when the grader is root
+(grader.uids), no new privileges, Landlock file rules where the kernel has them, and a
+seccomp filter; the audit hooks remain a tripwire. In process mode a sandbox's folder is
+readable by its own uid only (root-owned, group = that uid, 750/640), and before any
+student code runs a probe with the very same layers must fail to open every `guarded` path.
 """
 
 import json
@@ -17,6 +21,7 @@ import os
 import secrets
 import shutil
 import stat
+import subprocess
 import sys
 import sysconfig
 import tempfile
@@ -26,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import isolation
+from . import confine, isolation, uids
 from .harness import wire
 from .harness.helpers import PROVIDED
 from .inert import clean
@@ -91,6 +96,41 @@ def site_paths(python=sys.executable):
 def stdlib_paths():
     paths = sysconfig.get_paths()
     return sorted({paths["stdlib"], paths["platstdlib"], sys.base_prefix, sys.prefix})
+
+
+PROBE = """import json, os, sys
+opened = []
+for path in sys.argv[1:]:
+    try:
+        if os.path.isdir(path):
+            os.listdir(path)
+        else:
+            with open(path, "rb") as f:
+                f.read(1)
+        opened.append(path)
+    except OSError:
+        pass
+print(json.dumps(opened))
+"""  # run by Sandbox.check_guarded as the student would be: the paths it could open
+DEVICES_READ = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
+DEVICES_WRITE = ("/dev/null",)
+
+
+def system_reads(python):
+    """Host paths every process-mode child may read and execute: the interpreter, its libraries, the loader."""
+    binds, links = isolation.system_binds(python)
+    return tuple(host for host, _ in binds) + tuple(link for _, link in links)
+
+
+def readable_secrets_message(opened, layers):
+    """What the isolation probe found, and what to fix, for the IsolationError that stops the grade."""
+    shown = ", ".join(opened[:6]) + (f" and {len(opened) - 6} more" if len(opened) > 6 else "")
+    held = (f"uid separation {'on' if layers.uid_separation else 'OFF'}, Landlock "
+            f"{f'ABI {layers.landlock}' if layers.landlock else 'unavailable'}") if layers else "unknown layers"
+    return (f"refusing to grade: with process isolation ({held}), student code could open {shown}. Nothing was graded. "
+            "Fix: make these unreadable by other users (chmod 600 the rubric file, chmod 700 the reference/ folder and "
+            "the checkout or bundle that holds them; keep TMPDIR a folder that only root can list), grade on a kernel "
+            "with Landlock, or use --isolation bwrap where namespaces are allowed")
 
 
 def protect(folder):
@@ -172,7 +212,7 @@ class Sandbox:
     """A grader-owned folder with one implementation; runs calls in fresh isolated processes."""
 
     def __init__(self, modules, limits=Limits(), data_dir=None, python=sys.executable, stand_ins=(), isolation_mode=None,
-                 tripwire=True):
+                 tripwire=True, guarded=(), relaxed=False):
         self.modules = dict(modules)  # module name -> source path, e.g. {"softmax": Path(".../softmax.py")}
         self.stand_ins = tuple(stand_ins)  # missing helper modules replaced by harness.helpers
         self.limits = limits
@@ -180,6 +220,10 @@ class Sandbox:
         self.python = python
         self.mode = isolation_mode or isolation.choose("auto", strict=False, python=python).mode
         self.tripwire = tripwire  # install the audit hooks; False only in tests of the OS boundary
+        self.guarded = tuple(str(p) for p in guarded)  # paths student code must not open (process mode checks it)
+        self.relaxed = relaxed  # the student's self-check: process mode uses the layers it can have, refusing none
+        self.layers = None  # process mode: the confine.Layers in force
+        self.lease = None  # process mode as root: the uids.Lease of this sandbox's own uid
         self.root = None
         self.batches = 0
         self.broken = {}  # module -> why importing it can never succeed in this sandbox (kept for the whole grade)
@@ -189,10 +233,18 @@ class Sandbox:
     def bwrap(self):
         return self.mode == "bwrap"
 
+    @property
+    def code(self):
+        """The folder holding pkg/ and harness/: the root in bwrap (which binds each); its own folder in process
+        mode, so that Landlock can let the student list it without listing the root (every batch's inputs)."""
+        return self.root if self.bwrap else self.root / "code"
+
     def __enter__(self):
         self.root = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
         try:
             self._populate()
+            if not self.bwrap and self.guarded:
+                self.check_guarded()
         except BaseException:
             self.__exit__()
             raise
@@ -201,37 +253,110 @@ class Sandbox:
     def _populate(self):
         self.logs = self.root / "logs"
         self.logs.mkdir(mode=0o700)
-        pkg = self.root / "pkg" / "assignment"
+        pkg = self.code / "pkg" / "assignment"
         pkg.mkdir(parents=True)
         (pkg / "__init__.py").write_text("")
         for name, src in self.modules.items():
             copy_regular(src, pkg / f"{name}.py")
         for name in self.stand_ins:
             (pkg / f"{name}.py").write_text(f"from harness.helpers import {', '.join(PROVIDED[name])}  # stand-in: file missing or failing to import\n")
-        shutil.copytree(HARNESS_DIR, self.root / "harness", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(HARNESS_DIR, self.code / "harness", ignore=shutil.ignore_patterns("__pycache__"))
         (self.root / "inputs").mkdir()
         self.python_real = isolation.interpreter(self.python)
+        if not self.bwrap:
+            self._populate_process()
+            return
         self.uid = SANDBOX_UID_BASE + secrets.randbelow(1_000_000) if can_drop_privileges(self.python) else None
         if self.uid is None and os.geteuid() == 0:
             warn_once(f"running as root, but an unprivileged user cannot start {self.python}; "
                       + ("bwrap maps student code to uid 65534 without capabilities" if self.bwrap else
                          "student code runs as root (audit hooks and limits still apply)")
                       + ". Use an interpreter outside /root, e.g. PYTHON=/usr/bin/python3 ./dev ...")
-        if not self.bwrap:
-            scratch = self.root / "scratch"
-            scratch.mkdir()
-            if self.uid is not None:
-                protect(REFERENCE_DIR)
-                os.chown(scratch, self.uid, self.uid, follow_symlinks=False)
         for path in [self.root, *self.root.rglob("*")]:
             if path != self.logs and not path.is_relative_to(self.logs):
                 os.chmod(path, 0o755 if path.is_dir() else 0o644, follow_symlinks=False)
-        os.chmod(self.root, 0o711 if self.bwrap else 0o755)  # bwrap binds only what it needs; a plain process lists it
+        os.chmod(self.root, 0o711)  # bwrap binds only what it needs
+
+    def _populate_process(self):
+        """Process mode: the layers, refused when they cannot make a sandbox (unless relaxed); a leased uid
+        when root; the folder readable by that uid alone, writable only in scratch."""
+        self.layers = confine.available(can_drop_privileges(self.python))
+        problem = confine.process_problem(self.layers)
+        if problem and not self.relaxed and os.path.exists(self.python_real):  # no interpreter: the canary says so
+            raise isolation.IsolationError(f"process isolation cannot confine student code here: {problem}")
+        if os.geteuid() == 0 and not self.layers.uid_separation:
+            warn_once(f"running as root, but an unprivileged user cannot start {self.python}; student code runs as "
+                      "root (the self-check only). Use an interpreter outside /root, e.g. PYTHON=/usr/bin/python3")
+        self.lease = uids.acquire() if self.layers.uid_separation else None
+        self.uid = self.lease.uid if self.lease else None
+        if self.uid is not None:
+            protect(REFERENCE_DIR)
+        scratch = self.root / "scratch"
+        scratch.mkdir(mode=0o700)
+        for path in [self.root, *self.root.rglob("*")]:
+            if path != self.logs and not path.is_relative_to(self.logs) and path != scratch:
+                self._own(path)
+        if self.uid is not None:
+            os.chown(scratch, self.uid, self.uid, follow_symlinks=False)
+
+    def _own(self, path):
+        """Process mode: make a path of the sandbox folder readable by the sandbox's uid alone (root-owned,
+        its group that uid's, 750/640); without a uid of its own, by the grader's user alone (700/600)."""
+        is_dir = os.path.isdir(path) and not os.path.islink(path)
+        if self.uid is None:
+            os.chmod(path, 0o700 if is_dir else 0o600, follow_symlinks=False)
+            return
+        os.chown(path, 0, self.uid, follow_symlinks=False)
+        os.chmod(path, 0o750 if is_dir else 0o640, follow_symlinks=False)
+
+    def _share(self, path, is_dir=False):
+        """Make a file or folder the grader wrote (inputs, requests) readable by the sandbox's processes."""
+        if self.bwrap:
+            os.chmod(path, 0o755 if is_dir else 0o644)
+        else:
+            self._own(path)
+
+    def check_guarded(self):
+        """Raise IsolationError unless a process with this sandbox's exact layers fails to open every guarded path
+        (run before any student code in this sandbox)."""
+        batch = self.write_batch([])
+        paths = [p for p in self.guarded if os.path.lexists(p)]
+        try:
+            done = subprocess.run([self.python_real, "-I", "-S", "-c", PROBE, *paths], env=self._env("probe"),
+                                  cwd=str(self.root / "scratch"), preexec_fn=self._preexec(batch),
+                                  stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+            opened = json.loads(done.stdout) if done.returncode == 0 else None
+        except (OSError, subprocess.SubprocessError, ValueError) as exc:
+            raise isolation.IsolationError(f"the isolation probe could not run as the student would ({exc})") from None
+        if opened is None:
+            said = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise isolation.IsolationError("the isolation probe could not run as the student would: "
+                                           + (said[-1] if said else f"exit status {done.returncode}"))
+        if opened:
+            raise isolation.IsolationError(readable_secrets_message(opened, self.layers))
+
+    def _preexec(self, batch):
+        """The child set-up (confine.apply of a Plan) of a process reading `batch`."""
+        import functools
+        mem, out = self.limits.memory_mb << 20, self.limits.output_mb << 20
+        if self.bwrap:
+            return functools.partial(confine.apply, confine.Plan(mem, out, uid=self.uid))
+        scratch = str(self.root / "scratch")
+        reads = (*system_reads(self.python_real), str(self.code), str(batch),
+                 *stdlib_paths(), *site_paths(self.python), *([self.data_dir] if self.data_dir else []), *DEVICES_READ)
+        plan = confine.Plan(mem, out, uid=self.uid, no_new_privs=True, landlock=self.layers.landlock > 0, reads=reads,
+                            writes=(scratch, *DEVICES_WRITE), executes=system_reads(self.python_real),
+                            seccomp=self.layers.seccomp)
+        return functools.partial(confine.apply, plan)
 
     def __exit__(self, *exc):
-        if self.root is not None:
-            shutil.rmtree(self.root, ignore_errors=True)
-            self.root = None
+        root, self.root = self.root, None
+        remove = (lambda: shutil.rmtree(root, ignore_errors=True)) if root is not None else (lambda: None)
+        if self.lease is not None:
+            self.lease.release(before=remove)  # kill its processes, remove its folder, then its files elsewhere
+            self.lease = None
+        else:
+            remove()
 
     # -- where things are, seen from inside -------------------------------------------
 
@@ -250,13 +375,13 @@ class Sandbox:
             reads = [INSIDE, "/usr", "/etc", "/tmp", "/dev", "/proc", *stdlib_paths()] + ([self.data_dir] if self.data_dir else [])
         else:
             sites = site_paths(self.python)
-            reads = [str(self.root / "pkg"), str(self.root / "harness"), str(batch), *stdlib_paths(), *sites]
+            reads = [str(self.code / "pkg"), str(self.code / "harness"), str(batch), *stdlib_paths(), *sites]
             reads += [self.data_dir] if self.data_dir else []
             writes = [str(self.root / "scratch")]
         return {
-            "prepend_paths": [self.inside(self.root), self.inside(self.root / "pkg")],
+            "prepend_paths": [self.inside(self.code), self.inside(self.code / "pkg")],
             "site_paths": sites,
-            "package_dir": self.inside(self.root / "pkg" / "assignment"),
+            "package_dir": self.inside(self.code / "pkg" / "assignment"),
             "read_roots": reads,
             "write_roots": writes,
             "tripwire": self.tripwire,
@@ -271,13 +396,14 @@ class Sandbox:
         """A fresh read-only inputs folder for one batch of calls, written before any process starts."""
         self.batches += 1
         batch = self.root / "inputs" / str(self.batches)
-        batch.mkdir(mode=0o755)
+        batch.mkdir(mode=0o700)
+        self._share(batch, is_dir=True)
         for c in calls:
             if c.inputs:
                 path = batch / f"{c.index}.npz"
                 with open(path, "xb") as f:
                     np.savez(f, **c.inputs)
-                os.chmod(path, 0o644)
+                self._share(path)
         return batch
 
     def _env(self, marker):
@@ -290,16 +416,6 @@ class Sandbox:
         env.update({k: os.environ[k] for k in ENV_PASSTHROUGH if k in os.environ})
         return env
 
-    def _preexec(self):
-        import resource
-        mem = self.limits.memory_mb << 20
-        out = self.limits.output_mb << 20
-        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (out, out))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if self.uid is not None:
-            resource.setrlimit(resource.RLIMIT_NPROC, (256, 256))
-
     def launch(self, batch, calls, start, broken=None):
         """How to start the worker for calls[start:] of a batch (see grader.worker.Launch)."""
         marker = secrets.token_hex(8)
@@ -310,11 +426,11 @@ class Sandbox:
             path = batch / f"request-{start}-{secrets.token_hex(4)}.json"
             with open(path, "x") as f:
                 json.dump(request, f)
-            os.chmod(path, 0o644)
-            command = [self.python_real, "-I", "-S", self.inside(self.root / "harness" / "run.py"), self.inside(path)]
+            self._share(path)
+            command = [self.python_real, "-I", "-S", self.inside(self.code / "harness" / "run.py"), self.inside(path)]
             if not self.bwrap:
                 return command
-            binds = [(str(self.root / "pkg"), f"{INSIDE}/pkg"), (str(self.root / "harness"), f"{INSIDE}/harness"),
+            binds = [(str(self.code / "pkg"), f"{INSIDE}/pkg"), (str(self.code / "harness"), f"{INSIDE}/harness"),
                      (str(batch), self.inside(batch)), *self._site_binds()]
             if self.data_dir:
                 binds.append((self.data_dir, self.data_dir))
@@ -326,10 +442,9 @@ class Sandbox:
             i = argv.index("--")
             return argv[:i] + env_args + argv[i:]
 
-        ids = {"user": self.uid, "group": self.uid, "extra_groups": []} if self.uid is not None else {}
         cwd = "/" if self.bwrap else str(self.root / "scratch")
-        tag = f"{self.batches}-{start}"
-        return Launch(argv_for, env, cwd, ids, self._preexec, str(self.logs / f"stdout-{tag}.txt"),
+        tag = f"{self.batches}-{start}"  # the uid drop is a layer of the child's set-up (confine), not Popen's user=
+        return Launch(argv_for, env, cwd, {}, self._preexec(batch), str(self.logs / f"stdout-{tag}.txt"),
                       str(self.logs / f"stderr-{tag}.txt"), self.bwrap, marker, self.uid)
 
     def worker(self, calls, start=0, batch=None, broken=None):
@@ -359,7 +474,14 @@ class Sandbox:
             if start < len(calls):
                 with self.worker(calls, start, batch, self.broken) as w:
                     start = drive(w, calls, start, results, self.limits.import_timeout, self, on_event, until)
+        self.retire(batch)
         return [results[c.index] for c in calls]
+
+    def retire(self, batch):
+        """A batch whose processes are gone: in process mode with a uid of its own, no later process of the sandbox
+        may read its inputs (a hidden check's), even where Landlock is missing. The grader (root) still can."""
+        if not self.bwrap and self.uid is not None:
+            os.chmod(batch, 0o700)
 
     def known_failure(self, call, until=None):
         """The result a call gets without running, or None: the budget is spent, a module it needs

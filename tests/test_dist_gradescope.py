@@ -136,7 +136,7 @@ def test_scripts_are_executable_and_parse(bundle, tmp_path):
 
 def test_setup_installs_bubblewrap_python_and_the_bundled_grader_non_editable(bundle):
     setup = read(bundle, "setup.sh")
-    assert "apt-get install -y bubblewrap python3 python3-venv python3-pip" in setup
+    assert "apt-get install -y bubblewrap libseccomp2 python3 python3-venv python3-pip" in setup  # libseccomp2: process mode's filter
     assert "pip\" install --no-cache-dir \"$build\"" in setup and "-e " not in setup
 
 
@@ -289,13 +289,15 @@ DISARM = corpus.CORPUS_DIR / "hostile" / "ctypes_disarm_hook" / "perceptron.py"
 HOSTILE = '''
 import glob, os
 _said = []
-for _secret in glob.glob("/tmp/*/source/rubric.toml") + glob.glob("/tmp/*/source/reference/*.py"):
+_root = "__ROOT__"  # the paths themselves too: under Landlock, a glob of /tmp finds nothing to try
+for _secret in sorted(set(glob.glob("/tmp/*/source/rubric.toml") + glob.glob("/tmp/*/source/reference/*.py")
+                          + [_root + "/source/rubric.toml", _root + "/source/reference/perceptron.py"])):
     try:
         with open(_secret) as _f:
             _said.append("READ-SECRET " + _secret + " " + str(len(_f.read())))
     except Exception as _exc:
         _said.append("refused read " + _secret + ": " + repr(_exc))
-for _results in set(glob.glob("/tmp/*/results") + glob.glob("/tmp/*/*/results") + glob.glob("/autograder/results")):
+for _results in set(glob.glob("/tmp/*/results") + glob.glob("/tmp/*/*/results") + glob.glob("/autograder/results") + [_root + "/results"]):
     try:
         with open(os.path.join(_results, "results.json"), "w") as _f:
             _f.write('{"score": 1000, "output": "FORGED-BY-STUDENT"}')
@@ -323,13 +325,14 @@ def test_a_hostile_submission_under_the_process_fallback_reads_no_secret_and_for
         # container has and which the process fallback, without a mount namespace, cannot hide.
         bundle_only = f"for repo in [r for r in _project_dirs(guesses=({str(root / 'source')!r},)) if r.startswith({str(root)!r})]:"
         attack = attack.replace("PORT = 47812", "PORT = 9").replace(search, bundle_only)
-        (sub / "perceptron.py").write_text(attack + HOSTILE)
+        (sub / "perceptron.py").write_text(attack + HOSTILE.replace("__ROOT__", str(root)))
         done = run_autograder(root, MNIST_DIR=str(real_mnist_dir()), AUTOGRADER_ISOLATION="process")
         assert done.returncode == 0, done.stderr
         doc = results_of(root)
         assert gradescope_problems(doc) == []
         assert doc["isolation"] == "process" and "FORGED" not in json.dumps(doc) and doc["score"] <= 100
-        assert "process isolation only" in doc["output"] and "can read neither the reference" in doc["output"]
+        assert "ran with process isolation" in doc["output"] and "could open neither the reference" in doc["output"]
+        assert doc["isolation_layers"]["mode"] == "process" and doc["isolation_layers"]["uid_separation"] is True
         said = (root / "results" / "student_output.txt").read_text()
         assert "disarmed" in said.lower() or "hook" in said.lower(), said  # the hooks were off: the OS refused
         assert "refused write" in said and "PermissionError" in said, said  # it found the results, and was refused

@@ -238,7 +238,7 @@ def test_grading_a_zip_leaves_no_temporary_folder_behind(tmp_path, scratch, case
 
 def test_results_json_has_the_gradescope_shape(softmax_axis0_graded):
     results = softmax_axis0_graded
-    assert set(results) == {"score", "execution_time", "output", "tests", "isolation", "budget"}
+    assert set(results) == {"score", "execution_time", "output", "tests", "isolation", "isolation_layers", "budget"}
     assert results["budget"]["seconds"] == 240 and results["budget"]["not_run"] == 0
     assert isinstance(results["score"], (int, float)) and isinstance(results["execution_time"], (int, float))
     assert results["execution_time"] > 0

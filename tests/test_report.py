@@ -25,7 +25,7 @@ def result(**kw):
 
 def test_results_json_has_gradescopes_shape():
     doc = report.gradescope_dict(result())
-    assert set(doc) == {"score", "execution_time", "output", "tests", "isolation", "budget"}
+    assert set(doc) == {"score", "execution_time", "output", "tests", "isolation", "isolation_layers", "budget"}
     assert doc["score"] == 1.0 and doc["execution_time"] == 1.25
     for test in doc["tests"]:
         assert set(test) == {"name", "id", "score", "max_score", "status", "output", "visibility"}

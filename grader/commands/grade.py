@@ -4,7 +4,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from .. import exits, isolation, pipeline, report
+from .. import confine, exits, isolation, pipeline, report
 from ..checks import catalog
 from ..data import DataError
 from ..paths import REPORTS_DIR, RUBRIC_FILE
@@ -41,11 +41,16 @@ def add_arguments(parser):
 
 
 def choose_isolation(requested, visible_only):
-    """The isolation mode; `process` is announced loudly, except to a student checking their own code."""
+    """The isolation mode; `process` is refused where its layers cannot confine student code (grader.confine),
+    and announced with the layers it has, except to a student checking their own code."""
     chosen = isolation.choose(requested, strict=not visible_only and isolation.strict_by_default())
     if chosen.mode == "process" and not visible_only:
-        print(f"grader: WARNING: student code runs with process isolation only ({chosen.reason}): audit hooks are a "
-              "tripwire, not a sandbox. Install bubblewrap for OS-level isolation.", file=sys.stderr)
+        layers = confine.available(isolation.can_drop_privileges(sys.executable))
+        problem = confine.process_problem(layers)
+        if problem:
+            raise isolation.IsolationError(f"process isolation cannot confine student code here: {problem}")
+        print(f"grader: WARNING: student code runs with process isolation ({chosen.reason}), not in namespaces: "
+              f"{confine.describe(layers)}. Install bubblewrap where namespaces are allowed.", file=sys.stderr)
     return chosen
 
 
@@ -61,7 +66,7 @@ def run(args, visible_only):
         chosen = choose_isolation(args.isolation, visible_only)
         options = pipeline.Options(only=args.only, visible_only=visible_only, dataset=args.dataset,
                                    data_dir=args.data_dir, blas_threads=args.threads, isolation=chosen.mode,
-                                   budget_s=args.budget)
+                                   budget_s=args.budget, rubric_file=str(Path(args.rubric).resolve()))
         progress = (lambda msg: print(f"grader: {msg} ...", file=sys.stderr, flush=True)) if args.verbose and not args.quiet else (lambda msg: None)
         result = pipeline.grade(args.path, rubric, options, progress)
     except (RubricError, SubmissionError, DataError, isolation.IsolationError) as exc:

@@ -109,7 +109,7 @@ class SandboxRunner:
     def __call__(self, config, on_epoch):
         spec = {"config": canonical(config).to_dict(), "data_dir": str(self.data_dir)}
         call = Call(0, "train", spec, timeout=train_timeout(config))
-        with Sandbox(self.modules, self.limits, data_dir=self.data_dir) as box:
+        with Sandbox(self.modules, self.limits, data_dir=self.data_dir, relaxed=True) as box:  # no secret: the writeup's own runs
             [result] = box.run([call], imports=list(self.modules), on_event=lambda event: on_epoch(event.get("data")))
         return result_from_call(config, result)
 

@@ -170,7 +170,7 @@ def read_theory(results, z=Z, h=STEP):
 
 def collect_theory(modules, limits=Limits(blas_threads=1)):
     """Run theory_calls in a Sandbox with the implementation's modules and read the results."""
-    with Sandbox(modules, limits) as box:
+    with Sandbox(modules, limits, relaxed=True) as box:  # no secret: the writeup's own theory
         results = box.run(theory_calls(), imports=list(modules))
     return read_theory(results)
 
