@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import isolation
+from .envelope import Bounds, open_envelope
 from .harness import wire
 from .harness.helpers import PROVIDED
 from .inert import clean
@@ -42,8 +43,11 @@ NOT_RUN_PLACEHOLDER = "not run: the grading time budget was used up"  # the pipe
 
 @dataclass(frozen=True)
 class Limits:
-    memory_mb: int = 3072  # address-space limit of the student process
-    output_mb: int = 64  # largest file it may write, stdout and stderr included
+    memory_mb: int = 3072  # address-space limit of each student process
+    output_mb: int = 64  # all that the sandbox's processes print, every call together; also its largest file
+    sandbox_memory_mb: int = 4096  # memory of all the sandbox's processes together (grader.envelope)
+    max_processes: int = 64  # processes and threads of the sandbox at once
+    disk_mb: int = 256  # its scratch folder (process isolation)
     blas_threads: int = 1  # OPENBLAS/OMP/MKL threads in the student process
     import_timeout: float = 15.0  # seconds to import the submission's modules
 
@@ -181,6 +185,7 @@ class Sandbox:
         self.mode = isolation_mode or isolation.choose("auto", strict=False, python=python).mode
         self.tripwire = tripwire  # install the audit hooks; False only in tests of the OS boundary
         self.root = None
+        self.envelope = None
         self.batches = 0
         self.broken = {}  # module -> why importing it can never succeed in this sandbox (kept for the whole grade)
         self.stuck = Stuck()  # functions that did not return in time (kept for the whole grade)
@@ -227,8 +232,20 @@ class Sandbox:
             if path != self.logs and not path.is_relative_to(self.logs):
                 os.chmod(path, 0o755 if path.is_dir() else 0o644, follow_symlinks=False)
         os.chmod(self.root, 0o711 if self.bwrap else 0o755)  # bwrap binds only what it needs; a plain process lists it
+        self.log = self.logs / "output.txt"  # one append-only log for every process and both streams (output_mb in all)
+        self.log.touch(mode=0o600)
+        self.envelope = open_envelope(self.bounds, None if self.bwrap else str(self.root / "scratch"))
+
+    @property
+    def bounds(self):
+        """The envelope's bounds: all the sandbox's processes together."""
+        lim = self.limits
+        return Bounds(lim.sandbox_memory_mb, lim.max_processes, lim.disk_mb, lim.output_mb)
 
     def __exit__(self, *exc):
+        if self.envelope is not None:
+            self.envelope.close()
+            self.envelope = None
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
@@ -290,15 +307,30 @@ class Sandbox:
         env.update({k: os.environ[k] for k in ENV_PASSTHROUGH if k in os.environ})
         return env
 
+    def _drops_in_child(self):
+        """True when the child joins cgroups as root and then drops to the sandbox's uid itself (Popen's user=
+        would drop before preexec_fn runs, and a dropped uid may not move itself into a cgroup)."""
+        return self.uid is not None and self.envelope is not None and self.envelope.cgroups is not None
+
+    def _enter_envelope(self):
+        """In the child, before anything else: join the sandbox's cgroups, then become its uid (see _drops_in_child)."""
+        if self.envelope is not None:
+            self.envelope.join()
+        if self._drops_in_child():
+            os.setgroups([])
+            os.setresgid(self.uid, self.uid, self.uid)
+            os.setresuid(self.uid, self.uid, self.uid)
+
     def _preexec(self):
+        self._enter_envelope()
         import resource
         mem = self.limits.memory_mb << 20
         out = self.limits.output_mb << 20
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (out, out))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (out, out))  # the sandbox's one log grows to output_mb in all
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if self.uid is not None:
-            resource.setrlimit(resource.RLIMIT_NPROC, (256, 256))
+        if self.uid is not None:  # a private uid: its process count is the sandbox's
+            resource.setrlimit(resource.RLIMIT_NPROC, (self.limits.max_processes, self.limits.max_processes))
 
     def launch(self, batch, calls, start, broken=None):
         """How to start the worker for calls[start:] of a batch (see grader.worker.Launch)."""
@@ -326,11 +358,11 @@ class Sandbox:
             i = argv.index("--")
             return argv[:i] + env_args + argv[i:]
 
-        ids = {"user": self.uid, "group": self.uid, "extra_groups": []} if self.uid is not None else {}
+        dropped = self.uid is not None and not self._drops_in_child()
+        ids = {"user": self.uid, "group": self.uid, "extra_groups": []} if dropped else {}
         cwd = "/" if self.bwrap else str(self.root / "scratch")
-        tag = f"{self.batches}-{start}"
-        return Launch(argv_for, env, cwd, ids, self._preexec, str(self.logs / f"stdout-{tag}.txt"),
-                      str(self.logs / f"stderr-{tag}.txt"), self.bwrap, marker, self.uid)
+        return Launch(argv_for, env, cwd, ids, self._preexec, str(self.log), str(self.log), self.bwrap, marker, self.uid,
+                      self.envelope)
 
     def worker(self, calls, start=0, batch=None, broken=None):
         """A started Worker for calls (a fresh batch unless one is given). The caller closes it.
@@ -366,6 +398,9 @@ class Sandbox:
         does not import, or a function it needs already failed to return in time."""
         if until is not None and until - time.monotonic() < MIN_CALL_S:
             return CallResult("not_run", NOT_RUN_PLACEHOLDER, {}, {}, 0.0)
+        stopped = self.envelope.stopped() if self.envelope is not None else None
+        if stopped:
+            return CallResult("crashed", f"not run: the sandbox was stopped because {stopped}", {}, {}, 0.0)
         why = next((self.broken[m] for m in call.imports if m in self.broken), None)
         if why is not None:
             return CallResult("import_error", why, {}, {}, 0.0)
