@@ -230,12 +230,12 @@ class Cgroups:
         except OSError:
             return []
 
-    def _set_frozen(self, frozen):
+    def _set_frozen(self, frozen, wait=FREEZE_WAIT_S):
         version, path = self._file("freezer", "freezer.state", "cgroup.freeze")
         _write(path, ("1" if frozen else "0") if version == 2 else ("FROZEN" if frozen else "THAWED"))
         if not frozen:
             return
-        deadline = time.monotonic() + FREEZE_WAIT_S
+        deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             done = (counter(_read(path.replace("cgroup.freeze", "cgroup.events")), "frozen") == 1 if version == 2
                     else _read(path).strip() == "FROZEN")
@@ -274,16 +274,17 @@ class Cgroups:
         if version == 2 and os.path.exists(os.path.join(folder, "cgroup.kill")):
             _write(os.path.join(folder, "cgroup.kill"), "1")
         for _ in range(200):
+            self._set_frozen(True, wait=0.05)  # a frozen task cannot fork: the pids listed now are every process
             pids = self.pids()
-            if not pids:
-                return
             for pid in pids:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
             self.thaw()  # a frozen task dies only once thawed
-            time.sleep(0.005)
+            if not pids:
+                return
+            time.sleep(0.002)
 
     def remove(self):
         """Kill what is left and delete the cgroups (a cgroup with a process in it cannot be removed)."""
@@ -344,6 +345,16 @@ def usage(procs: list, members: set) -> tuple:
     """(resident bytes, tasks) of the members that are alive."""
     live = [p for p in procs if p.pid in members and p.state not in ("Z", "X")]
     return sum(p.rss_pages for p in live) * os.sysconf("SC_PAGE_SIZE"), sum(p.threads for p in live)
+
+
+def running_state(pid: int) -> bool:
+    """Whether pid is alive and not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            p = parse_stat(pid, f.read())
+    except OSError:
+        return False
+    return p is not None and p.state not in ("Z", "X")
 
 
 def all_procs():

@@ -329,8 +329,9 @@ class Sandbox:
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         resource.setrlimit(resource.RLIMIT_FSIZE, (out, out))  # the sandbox's one log grows to output_mb in all
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if self.uid is not None:  # a private uid: its process count is the sandbox's
-            resource.setrlimit(resource.RLIMIT_NPROC, (self.limits.max_processes, self.limits.max_processes))
+        if self.uid is not None and not (self.envelope and self.envelope.cgroups):  # a private uid: its count is the sandbox's
+            cap = self.limits.max_processes + 1  # one over the bound, so that the watchdog sees the breach
+            resource.setrlimit(resource.RLIMIT_NPROC, (cap, cap))
 
     def launch(self, batch, calls, start, broken=None):
         """How to start the worker for calls[start:] of a batch (see grader.worker.Launch)."""
