@@ -426,9 +426,8 @@ class Envelope:
     def start(self):
         if self.cgroups is None:
             self.subreaper = become_subreaper()
-        if self.cgroups is None or self.scratch is not None:
-            self._thread = threading.Thread(target=self._poll, name="sandbox-envelope", daemon=True)
-            self._thread.start()
+        self._thread = threading.Thread(target=self._poll, name="sandbox-envelope", daemon=True)
+        self._thread.start()
         return self
 
     def join(self):
