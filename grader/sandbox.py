@@ -401,7 +401,7 @@ class Sandbox:
             return CallResult("not_run", NOT_RUN_PLACEHOLDER, {}, {}, 0.0)
         stopped = self.envelope.stopped() if self.envelope is not None else None
         if stopped:
-            return CallResult("crashed", f"not run: the sandbox was stopped because {stopped}", {}, {}, 0.0)
+            return CallResult("crashed", f"not run: {stopped}, and was stopped", {}, {}, 0.0)
         why = next((self.broken[m] for m in call.imports if m in self.broken), None)
         if why is not None:
             return CallResult("import_error", why, {}, {}, 0.0)
