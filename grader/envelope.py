@@ -357,6 +357,21 @@ def running_state(pid: int) -> bool:
     return p is not None and p.state not in ("Z", "X")
 
 
+def tasks_of(uid: int) -> int:
+    """Processes and threads that uid runs now (what RLIMIT_NPROC counts)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/status", "rb") as f:
+                    fields = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
+                if int(fields[b"Uid"].split()[0]) == uid:
+                    total += int(fields[b"Threads"])
+            except (OSError, KeyError, ValueError, IndexError):
+                continue
+    return total
+
+
 def all_procs():
     procs = []
     for entry in os.listdir("/proc"):

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import isolation
-from .envelope import Bounds, open_envelope
+from .envelope import Bounds, open_envelope, tasks_of
 from .harness import wire
 from .harness.helpers import PROVIDED
 from .inert import clean
@@ -329,8 +329,10 @@ class Sandbox:
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         resource.setrlimit(resource.RLIMIT_FSIZE, (out, out))  # the sandbox's one log grows to output_mb in all
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if self.uid is not None and not (self.envelope and self.envelope.cgroups):  # a private uid: its count is the sandbox's
-            cap = self.limits.max_processes + 1  # one over the bound, so that the watchdog sees the breach
+        if not (self.envelope and self.envelope.cgroups) and (self.uid is not None or not self.bwrap and os.getuid() != 0):
+            # The watchdog's hard stop, one over the bound so that it sees the breach. A private uid's count is the
+            # sandbox's; an ordinary user's also holds what it runs already (bwrap's user namespace has its own count).
+            cap = self.limits.max_processes + 1 + (0 if self.uid is not None else tasks_of(os.getuid()))
             resource.setrlimit(resource.RLIMIT_NPROC, (cap, cap))
 
     def launch(self, batch, calls, start, broken=None):

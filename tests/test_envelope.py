@@ -277,3 +277,43 @@ def test_the_freezer_and_the_cpu_clock_hold_a_detached_grandchild_in_a_nested_na
     finally:
         box.close()
     assert box.cgroups.made == []
+
+
+def nobody():
+    import pwd
+    try:
+        entry = pwd.getpwnam("nobody")
+    except KeyError:
+        return None
+    return entry.pw_uid, entry.pw_gid
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or nobody() is None, reason="needs root to start the grader as an ordinary user")
+@pytest.mark.parametrize("source, function, memory_mb, words", [
+    (BOMB, "bomb", 4096, "more than 32 processes and threads"),  # resident memory counts shared pages in each process
+    (MULTIPLIER, "multiply", 512, "more than 512 MB in all its processes")], ids=["fork bomb", "memory multiplier"])
+def test_an_ordinary_user_grading_gets_the_watchdog_and_it_stops_the_sandbox(tmp_path, source, function, memory_mb, words):
+    """No cgroup can be made and no private uid exists, so RLIMIT_NPROC means nothing: the watchdog alone bounds it."""
+    import json
+    import shutil
+    import tempfile
+    uid, gid = nobody()
+    folder = tempfile.mkdtemp(prefix="grader-test-envelope-")  # pytest's own folders are root's, mode 700
+    os.chown(folder, uid, gid)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = (f"import json, pathlib, sys; sys.path.insert(0, {root!r}); sys.path.insert(0, {root + '/tests'!r})\n"
+            "from test_envelope import *\n"
+            f"(result, after), kind, _, _ = run_student(pathlib.Path({folder!r}), {source!r}, [{function!r}, 'fine'], "
+            f"Limits(import_timeout=5, sandbox_memory_mb={memory_mb}, max_processes=32))\n"
+            "print(json.dumps([kind, result.status, result.message, after.status]))")
+    try:
+        done = subprocess.run([sys.executable, "-c", code], user=uid, group=gid, extra_groups=[], cwd=folder,
+                              env={"PATH": "/usr/bin:/bin", "HOME": folder, "TMPDIR": folder}, capture_output=True,
+                              text=True, timeout=120)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    kind, status, message, after = json.loads(done.stdout.strip().splitlines()[-1])
+    assert kind == "watchdog"
+    assert status == "crashed" and words in message, message
+    assert after == "crashed"
