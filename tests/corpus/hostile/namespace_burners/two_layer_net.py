@@ -113,11 +113,12 @@ def burn():
 pid = os.fork()
 if pid == 0:
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(0x10000000 | 0x20000000) == 0 and os.fork() == 0:  # CLONE_NEWUSER | CLONE_NEWPID: pid 1 inside
-        burn()
-        os.pause()
+    if libc.unshare(0x10000000 | 0x20000000) == 0:  # CLONE_NEWUSER | CLONE_NEWPID: the next child is pid 1 inside
+        if os.fork() == 0:
+            burn()
+        while True: time.sleep(60)
     burn()  # no nested namespace: burn in the open
-    os.pause()
+    while True: time.sleep(60)
 os._exit(0)
 """
 
