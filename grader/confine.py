@@ -4,7 +4,8 @@ Sandbox.launch builds a Plan in the grader; the child runs apply(plan), which ca
 LAYERS in order. A layer that fails raises, and subprocess then reports the failure instead of
 starting the student's code (fail closed). The order matters:
 
-1. set_limits: rlimits (address space, file size, no core dumps, a process cap per uid);
+0. join_envelope: the sandbox's cgroups (grader.envelope), while still root, so that no fork escapes them;
+1. set_limits: rlimits (address space, file size, no core dumps, the watchdog's process cap when no cgroup);
 2. drop_privileges: as root, to the sandbox's own uid and gid, with no supplementary groups
    (done here rather than by subprocess's user=, which runs before preexec_fn, so that a layer
    that needs root, such as joining a cgroup, can go first);
@@ -22,7 +23,6 @@ from dataclasses import dataclass
 from . import landlock, syscall_filter
 
 PR_SET_NO_NEW_PRIVS = 38
-NPROC_PER_SANDBOX = 256  # processes the sandbox's own uid may have at once
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class Plan:
     memory_bytes: int
     output_bytes: int
     uid: int = None  # drop to this uid and gid (the grader is root); None: keep the grader's
+    join: object = None  # the envelope's join(): moves this process into the sandbox's cgroups; None: no cgroup
+    nproc: int = None  # RLIMIT_NPROC, the watchdog's hard stop when there is no pids cgroup; None: unset
     no_new_privs: bool = False
     landlock: bool = False  # restrict files to reads/writes/executes
     reads: tuple = ()
@@ -39,12 +41,17 @@ class Plan:
     seccomp: bool = False
 
 
+def join_envelope(plan):
+    if plan.join is not None:
+        plan.join()
+
+
 def set_limits(plan):
     resource.setrlimit(resource.RLIMIT_AS, (plan.memory_bytes, plan.memory_bytes))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (plan.output_bytes, plan.output_bytes))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (plan.output_bytes, plan.output_bytes))  # the sandbox's one log, in all
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if plan.uid is not None:
-        resource.setrlimit(resource.RLIMIT_NPROC, (NPROC_PER_SANDBOX, NPROC_PER_SANDBOX))
+    if plan.nproc is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (plan.nproc, plan.nproc))
 
 
 def drop_privileges(plan):
@@ -72,7 +79,7 @@ def filter_syscalls(plan):
         syscall_filter.sandbox_filter().load()
 
 
-LAYERS = [set_limits, drop_privileges, forbid_new_privileges, restrict_files, filter_syscalls]
+LAYERS = [join_envelope, set_limits, drop_privileges, forbid_new_privileges, restrict_files, filter_syscalls]
 
 
 def apply(plan):

@@ -4,7 +4,8 @@ Two modes:
 - bwrap: the operating system is the sandbox. bubblewrap builds a fresh root
   holding only the interpreter, the standard library, NumPy, the dataset, the
   submission and the harness, all read-only; a tmpfs /tmp and /dev/shm; a new
-  PID, network, IPC, UTS and user namespace; no capabilities; --die-with-parent
+  PID, network, IPC, UTS and user namespace in which no further user namespace
+  can be made (--disable-userns, bubblewrap 0.8); no capabilities; --die-with-parent
   and --new-session. As root the grader first drops to a private uid.
 - process: a plain child process with rlimits, a private uid when root, and the
   PEP 578 audit hooks. Audit hooks are a tripwire, not a boundary: native code
@@ -91,9 +92,10 @@ def bwrap_argv(binds, python, command, uid_inside=None, info_fd=None):
     uid_inside: map the caller to this uid inside (used when bwrap itself runs as root).
     """
     argv = [bwrap_binary() or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-            "--cap-drop", "ALL", "--clearenv", "--hostname", "sandbox"]
+            "--cap-drop", "ALL", "--clearenv", "--hostname", "sandbox",
+            "--unshare-user", "--disable-userns"]  # no nested user namespace, so no nested PID namespace either
     if uid_inside is not None:
-        argv += ["--unshare-user", "--uid", str(uid_inside), "--gid", str(uid_inside)]
+        argv += ["--uid", str(uid_inside), "--gid", str(uid_inside)]
     argv += ["--proc", "/proc", "--dev", "/dev",  # mounts first: a later bind may sit inside /tmp
              "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
              "--size", str(TMPFS_BYTES), "--tmpfs", "/dev/shm"]

@@ -358,7 +358,9 @@ def run_all(submission, checks, rubric, options, data_dir, progress, budget=None
     {name: [CallResult] of its substitution runs}).
 
     budget: the grade's Budget; each stage (units, training, performance) ends by its share (grader.budget)."""
-    limits = Limits(memory_mb=rubric.memory_mb, blas_threads=options.blas_threads, import_timeout=rubric.import_timeout)
+    limits = Limits(memory_mb=rubric.memory_mb, blas_threads=options.blas_threads, import_timeout=rubric.import_timeout,
+                    output_mb=rubric.output_mb, sandbox_memory_mb=rubric.sandbox_memory_mb,
+                    max_processes=rubric.max_processes, disk_mb=rubric.disk_mb)
     modules, stand_ins = modules_with_stand_ins(submission)
     # Helpers that fail to import get stand-ins too; asked only when a picked check imports them from another module.
     uses_helpers = any(m in HELPER_USERS for c in checks for m in c.needs)

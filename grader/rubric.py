@@ -11,7 +11,13 @@ from .checks.base import HINT_LEVELS  # `hints`: full may name the fix; concept 
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 RULE_KEYS = {"points", "visibility", "timeout", "rtol", "atol"}
-TOP_KEYS = {"total", "seed", "memory_mb", "import_timeout", "budget_s", "defaults", "groups", "checks", "hints"}
+ENVELOPE_KEYS = {  # the sandbox's envelope, all its processes together (grader.envelope): key -> (default, minimum)
+    "sandbox_memory_mb": (4096, 256),  # memory of all its processes
+    "max_processes": (64, 8),  # processes and threads at once
+    "disk_mb": (256, 1),  # its scratch folder (process isolation)
+    "output_mb": (64, 1),  # all that its processes print, every call together
+}
+TOP_KEYS = {"total", "seed", "memory_mb", "import_timeout", "budget_s", "defaults", "groups", "checks", "hints", *ENVELOPE_KEYS}
 BUDGET_S = 240.0  # default total seconds of one grade (grader.budget)
 MIN_BUDGET_S = 1.0
 CHECK_KEYS = {"visibility", "advice", "points"}  # of a [checks."<id>"] table
@@ -53,6 +59,10 @@ class Rubric:
     budget_s: float = BUDGET_S  # seconds one whole grade may take (grader.budget splits it)
     hints: str = "concept"  # full | concept | none: which hint reports show
     strong_seed: bool = False  # the seed was written with >= STRONG_SEED_BITS bits (a hex string): no machine key needed
+    sandbox_memory_mb: int = ENVELOPE_KEYS["sandbox_memory_mb"][0]  # memory of all of a sandbox's processes
+    max_processes: int = ENVELOPE_KEYS["max_processes"][0]  # processes and threads of a sandbox at once
+    disk_mb: int = ENVELOPE_KEYS["disk_mb"][0]  # a sandbox's scratch folder (process isolation)
+    output_mb: int = ENVELOPE_KEYS["output_mb"][0]  # all that a sandbox's processes print
 
     def rule(self, group):
         return self.groups[group]
@@ -74,6 +84,17 @@ def _number(where, key, value, minimum=0.0):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < minimum:
         raise RubricError(f"{where}: {key} must be a number >= {minimum:g}, got {value!r}")
     return value
+
+
+def _whole(where, key, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise RubricError(f"{where}: {key} must be a whole number >= {minimum}, got {value!r}")
+    return value
+
+
+def _envelope(source, doc):
+    """{key: value} of ENVELOPE_KEYS, each a whole number >= its minimum (its default when absent)."""
+    return {key: _whole(source, key, doc.get(key, default), minimum) for key, (default, minimum) in ENVELOPE_KEYS.items()}
 
 
 def _rule(where, group, table, defaults):
@@ -161,7 +182,8 @@ def parse_rubric(doc, source="<string>"):
     return Rubric(total=total, seed=seed, strong_seed=strong, memory_mb=int(_number(source, "memory_mb", doc.get("memory_mb", 3072), 256)),
                   import_timeout=_number(source, "import_timeout", doc.get("import_timeout", 15.0), 1),
                   groups=groups, checks=checks, source=source, hints=hints,
-                  budget_s=float(_number(source, "budget_s", doc.get("budget_s", BUDGET_S), MIN_BUDGET_S)))
+                  budget_s=float(_number(source, "budget_s", doc.get("budget_s", BUDGET_S), MIN_BUDGET_S)),
+                  **_envelope(source, doc))
 
 
 def parse_seed(source, value):

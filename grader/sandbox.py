@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from . import confine, isolation, uids
+from .envelope import Bounds, open_envelope, tasks_of
 from .harness import wire
 from .harness.helpers import PROVIDED
 from .inert import clean
@@ -47,8 +48,11 @@ NOT_RUN_PLACEHOLDER = "not run: the grading time budget was used up"  # the pipe
 
 @dataclass(frozen=True)
 class Limits:
-    memory_mb: int = 3072  # address-space limit of the student process
-    output_mb: int = 64  # largest file it may write, stdout and stderr included
+    memory_mb: int = 3072  # address-space limit of each student process
+    output_mb: int = 64  # all that the sandbox's processes print, every call together; also its largest file
+    sandbox_memory_mb: int = 4096  # memory of all the sandbox's processes together (grader.envelope)
+    max_processes: int = 64  # processes and threads of the sandbox at once
+    disk_mb: int = 256  # its scratch folder (process isolation)
     blas_threads: int = 1  # OPENBLAS/OMP/MKL threads in the student process
     import_timeout: float = 15.0  # seconds to import the submission's modules
 
@@ -225,6 +229,7 @@ class Sandbox:
         self.layers = None  # process mode: the confine.Layers in force
         self.lease = None  # process mode as root: the uids.Lease of this sandbox's own uid
         self.root = None
+        self.envelope = None
         self.batches = 0
         self.broken = {}  # module -> why importing it can never succeed in this sandbox (kept for the whole grade)
         self.stuck = Stuck()  # functions that did not return in time (kept for the whole grade)
@@ -266,7 +271,8 @@ class Sandbox:
         if not self.bwrap:
             self._populate_process()
             return
-        self.uid = SANDBOX_UID_BASE + secrets.randbelow(1_000_000) if can_drop_privileges(self.python) else None
+        self.lease = uids.acquire() if can_drop_privileges(self.python) else None  # a uid no other sandbox holds
+        self.uid = self.lease.uid if self.lease else None
         if self.uid is None and os.geteuid() == 0:
             warn_once(f"running as root, but an unprivileged user cannot start {self.python}; "
                       + ("bwrap maps student code to uid 65534 without capabilities" if self.bwrap else
@@ -276,6 +282,20 @@ class Sandbox:
             if path != self.logs and not path.is_relative_to(self.logs):
                 os.chmod(path, 0o755 if path.is_dir() else 0o644, follow_symlinks=False)
         os.chmod(self.root, 0o711)  # bwrap binds only what it needs
+        self._open_envelope()
+
+    def _open_envelope(self):
+        """One log for every process and both streams (output_mb in all), and the envelope of all the sandbox's
+        processes (a cgroup, else a polled watchdog)."""
+        self.log = self.logs / "output.txt"
+        self.log.touch(mode=0o600)
+        self.envelope = open_envelope(self.bounds, None if self.bwrap else str(self.root / "scratch"))
+
+    @property
+    def bounds(self):
+        """The envelope's bounds: all the sandbox's processes together."""
+        lim = self.limits
+        return Bounds(lim.sandbox_memory_mb, lim.max_processes, lim.disk_mb, lim.output_mb)
 
     def _populate_process(self):
         """Process mode: the layers, refused when they cannot make a sandbox (unless relaxed); a leased uid
@@ -298,6 +318,7 @@ class Sandbox:
                 self._own(path)
         if self.uid is not None:
             os.chown(scratch, self.uid, self.uid, follow_symlinks=False)
+        self._open_envelope()
 
     def _own(self, path):
         """Process mode: make a path of the sandbox folder readable by the sandbox's uid alone (root-owned,
@@ -339,17 +360,27 @@ class Sandbox:
         """The child set-up (confine.apply of a Plan) of a process reading `batch`."""
         import functools
         mem, out = self.limits.memory_mb << 20, self.limits.output_mb << 20
+        join = self.envelope.join if self.envelope is not None else None
+        cgroups = self.envelope is not None and self.envelope.cgroups is not None
+        nproc = None
+        if not cgroups and (self.uid is not None or not self.bwrap and os.getuid() != 0):
+            # The watchdog's hard stop, one over the bound so that it sees the breach. A private uid's count is the
+            # sandbox's; an ordinary user's also holds what it runs already (bwrap's user namespace has its own count).
+            nproc = self.limits.max_processes + 1 + (0 if self.uid is not None else tasks_of(os.getuid()))
         if self.bwrap:
-            return functools.partial(confine.apply, confine.Plan(mem, out, uid=self.uid))
+            return functools.partial(confine.apply, confine.Plan(mem, out, uid=self.uid, join=join, nproc=nproc))
         scratch = str(self.root / "scratch")
         reads = (*system_reads(self.python_real), str(self.code), str(batch),
                  *stdlib_paths(), *site_paths(self.python), *([self.data_dir] if self.data_dir else []), *DEVICES_READ)
-        plan = confine.Plan(mem, out, uid=self.uid, no_new_privs=True, landlock=self.layers.landlock > 0, reads=reads,
+        plan = confine.Plan(mem, out, uid=self.uid, join=join, nproc=nproc, no_new_privs=True, landlock=self.layers.landlock > 0, reads=reads,
                             writes=(scratch, *DEVICES_WRITE), executes=system_reads(self.python_real),
                             seccomp=self.layers.seccomp)
         return functools.partial(confine.apply, plan)
 
     def __exit__(self, *exc):
+        if self.envelope is not None:
+            self.envelope.close()  # every process of the sandbox killed, its cgroups removed
+            self.envelope = None
         root, self.root = self.root, None
         remove = (lambda: shutil.rmtree(root, ignore_errors=True)) if root is not None else (lambda: None)
         if self.lease is not None:
@@ -442,10 +473,9 @@ class Sandbox:
             i = argv.index("--")
             return argv[:i] + env_args + argv[i:]
 
-        cwd = "/" if self.bwrap else str(self.root / "scratch")
-        tag = f"{self.batches}-{start}"  # the uid drop is a layer of the child's set-up (confine), not Popen's user=
-        return Launch(argv_for, env, cwd, {}, self._preexec(batch), str(self.logs / f"stdout-{tag}.txt"),
-                      str(self.logs / f"stderr-{tag}.txt"), self.bwrap, marker, self.uid)
+        cwd = "/" if self.bwrap else str(self.root / "scratch")  # the uid drop is a layer of confine, not Popen's user=
+        return Launch(argv_for, env, cwd, {}, self._preexec(batch), str(self.log), str(self.log), self.bwrap, marker,
+                      self.uid, self.envelope)
 
     def worker(self, calls, start=0, batch=None, broken=None):
         """A started Worker for calls (a fresh batch unless one is given). The caller closes it.
@@ -488,6 +518,9 @@ class Sandbox:
         does not import, or a function it needs already failed to return in time."""
         if until is not None and until - time.monotonic() < MIN_CALL_S:
             return CallResult("not_run", NOT_RUN_PLACEHOLDER, {}, {}, 0.0)
+        stopped = self.envelope.stopped() if self.envelope is not None else None
+        if stopped:
+            return CallResult("crashed", f"not run: {stopped}, and was stopped", {}, {}, 0.0)
         why = next((self.broken[m] for m in call.imports if m in self.broken), None)
         if why is not None:
             return CallResult("import_error", why, {}, {}, 0.0)

@@ -77,7 +77,7 @@ def acquire():
                     continue
                 raise
             lease = Lease(uid, fd)
-            kill_all(uid)
+            kill_all(uid, reap=True)
             remove_owned(uid)
             return lease
     finally:
@@ -103,8 +103,11 @@ def pids_of(uid):
     return found
 
 
-def kill_all(uid):
-    """SIGKILL every process of uid, again until none is left (RLIMIT_NPROC bounds a fork bomb)."""
+def kill_all(uid, reap=False):
+    """SIGKILL every process of uid, again until none is left (RLIMIT_NPROC bounds a fork bomb). reap: also reap
+    those that are this process's children (when the uid is leased again: the grader is a child subreaper, and a
+    zombie it never reaped would still count toward the uid's RLIMIT_NPROC); never on release, where a caller's
+    Popen may still wait for its child."""
     for _ in range(KILL_ROUNDS):
         pids = [p for p in pids_of(uid) if p != os.getpid()]
         if not pids:
@@ -115,6 +118,11 @@ def kill_all(uid):
             except OSError:
                 pass
         time.sleep(0.002)
+        for pid in pids if reap else ():
+            try:
+                os.waitpid(pid, os.WNOHANG)  # only ever reaps a child of ours
+            except ChildProcessError:
+                pass
 
 
 def remove_owned(uid, roots=SHARED_TMP):

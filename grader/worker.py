@@ -196,6 +196,7 @@ class Launch:
     bwrap: bool
     marker: str = ""
     uid: int = None
+    envelope: object = None  # the sandbox's grader.envelope.Envelope, or None (bounds per process only)
 
 
 class Worker:
@@ -229,6 +230,9 @@ class Worker:
             self._read_info(info_r)
         self.epochs = 0
         self.closed = False
+        self.envelope = launch.envelope
+        if self.envelope is not None:
+            self.envelope.attach(self)
 
     def _read_info(self, fd):
         """bwrap's --info-fd: the sandbox's init pid, whose PID namespace holds every student process."""
@@ -280,6 +284,12 @@ class Worker:
 
     def pids(self):
         """Every live process of this sandbox."""
+        if self.envelope is not None and self.envelope.cgroups is not None:
+            return self.envelope.cgroups.pids()
+        return self.scan_pids()
+
+    def scan_pids(self):
+        """The processes of this sandbox that a /proc scan finds (its PID namespace, or its marker or uid)."""
         if self.launch.bwrap:
             return scan(in_namespace(self.namespace)) if self.namespace else []
         found = set(scan(marked(self.launch.marker, self.launch.uid)))
@@ -301,18 +311,35 @@ class Worker:
                     pass
             seen.update(new)
 
+    def _cgroups(self):
+        return self.envelope.cgroups if self.envelope is not None else None
+
     def freeze(self):
-        self.signal_all(signal.SIGSTOP)
+        if self._cgroups():
+            self._cgroups().freeze()
+        else:
+            self.signal_all(signal.SIGSTOP)
 
     def thaw(self):
-        self.signal_all(signal.SIGCONT)
+        if self._cgroups():
+            self._cgroups().thaw()
+        else:
+            self.signal_all(signal.SIGCONT)
 
     def cpu_seconds(self):
-        """CPU time used so far by the sandbox's live processes and the children they reaped."""
+        """CPU time used so far by the sandbox's processes: the cgroup's clock (every process that ever ran
+        in it), else the live processes and the children they reaped."""
+        if self._cgroups():
+            return self._cgroups().cpu_seconds()
         return sum(t for t in (_proc_stat(p) for p in self.pids()) if t is not None)
 
+    def breach(self):
+        """Why the sandbox was stopped (a bound of its envelope breached), or None."""
+        return self.envelope.stopped() if self.envelope is not None else None
+
     def ended(self, grace=2.0):
-        """How the process ended ('exited with status 1', 'was killed by SIGKILL ...')."""
+        """How the process ended ('exited with status 1', 'was killed by SIGKILL ...', 'was stopped: the sandbox
+        used more than ...')."""
         try:
             self.proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
@@ -320,13 +347,16 @@ class Worker:
         code = self.proc.poll()
         if self.launch.bwrap and code is not None and code > 128:  # bwrap reports a child's signal as 128 + N
             code = -(code - 128)
-        return describe_exit(code)
+        why = self.breach()
+        return f"was stopped: {why}" if why else describe_exit(code)
 
     def close(self):
         """Kill every process of the sandbox and release the pipes. Idempotent."""
         if self.closed:
             return
         self.closed = True
+        if self._cgroups():
+            self._cgroups().kill()
         for _ in range(KILL_ROUNDS):
             for pid in (self.init_pid, self.proc.pid):
                 if pid:
@@ -355,6 +385,8 @@ class Worker:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        if self.envelope is not None:
+            self.envelope.detach(self)
         self.events.close()
 
     def __enter__(self):

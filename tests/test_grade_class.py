@@ -671,3 +671,39 @@ def test_a_class_with_names_that_are_not_utf8_and_a_folder_1200_levels_deep_gets
     assert {s: (r.status, r.submission) for s, r in rows.items()} == {
         "alice": ("graded", "alice"), "b_b": ("graded", "b\\xe9b"), "carol": ("unreadable", "carol")}
     assert "folders deep" in rows["carol"].detail
+
+
+def honest_submission(dest):
+    """The reference solution, as a student would hand it in."""
+    dest.mkdir(parents=True)
+    for path in sorted((ROOT / "reference").glob("*.py")):
+        (dest / path.name).write_text(path.read_text())
+    return dest
+
+
+def graded_checks(folder):
+    """{check id: score} of one student's results.json."""
+    return {t["id"]: t["score"] for t in json.loads((folder / "results.json").read_text())["tests"]}
+
+
+@pytest.mark.slow
+def test_an_honest_student_keeps_the_grade_it_gets_alone_beside_a_fork_bomb_a_memory_multiplier_and_a_log_flood(tmp_path):
+    """Issue 17: each sandbox has its own envelope (grader.envelope), so two at a time on one machine, one of them
+    honest and the others hostile, give the honest one the very grade it gets when graded alone."""
+    alone, batch = tmp_path / "alone", tmp_path / "batch"
+    honest_submission(alone / "honest")
+    honest_submission(batch / "honest")
+    for case in ("fork_bomb", "memory_multiplier", "log_flood"):
+        submission(case, batch / case)
+    options = ["--rubric", CORPUS_RUBRIC]
+    code, _, err = run_grade_class(alone, "--out", tmp_path / "out-alone", "--jobs", 1, *options)
+    assert code == exits.OK, err
+    code, _, err = run_grade_class(batch, "--out", tmp_path / "out-batch", "--jobs", 2, *options)
+    assert code == exits.OK, err
+    by_alone = {r.student: r for r in gradebook.read_gradebook(tmp_path / "out-alone" / "gradebook.csv")}
+    rows = {r.student: r for r in gradebook.read_gradebook(tmp_path / "out-batch" / "gradebook.csv")}
+    assert by_alone["honest"].status == rows["honest"].status == "graded"
+    assert rows["honest"].total == by_alone["honest"].total == "100"
+    assert graded_checks(tmp_path / "out-batch" / "honest") == graded_checks(tmp_path / "out-alone" / "honest")
+    for case in ("fork_bomb", "memory_multiplier", "log_flood"):
+        assert rows[case].status == "graded" and float(rows[case].total) < 100, rows[case]

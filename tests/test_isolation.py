@@ -68,10 +68,19 @@ ESCAPES = textwrap.dedent('''
                 os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(120)", TAG])
             os._exit(0)
 
+    def nest_namespace():
+        """A user namespace inside the sandbox (then a PID namespace in it would hide from the grader)."""
+        pid = os.fork()
+        if pid == 0:
+            import ctypes
+            os._exit(0 if ctypes.CDLL(None, use_errno=True).unshare(0x10000000) == 0 else 1)  # CLONE_NEWUSER
+        if os.waitpid(pid, 0)[1] != 0:
+            raise OSError("unshare(CLONE_NEWUSER) was refused")
+
     def escape(x):
         """(one flag per attempt in ATTEMPTS order: 1.0 = it worked) and the uid it ran as."""
         tried = [attempt(lambda p=p: read(p)) for p in SECRETS]
-        tried += [attempt(connect), attempt(write_canary), attempt(leave_process)]
+        tried += [attempt(connect), attempt(write_canary), attempt(nest_namespace), attempt(leave_process)]
         return np.array(tried), os.getuid()
 ''')
 
@@ -123,7 +132,7 @@ def run_escape(folder, port, mode="bwrap"):
     assert result.ok, result.message
     time.sleep(0.3)
     survivors = scan(lambda pid: tag.encode() in open(f"/proc/{pid}/cmdline", "rb").read())
-    names = [f"read {p}" for p in secrets_to_steal()] + ["connect to 127.0.0.1", "write outside", "start a process"]
+    names = [f"read {p}" for p in secrets_to_steal()] + ["connect to 127.0.0.1", "write outside", "make a user namespace", "start a process"]
     worked = dict(zip(names, result.arrays["result.0"].tolist()))
     return worked, int(result.arrays["result.1"]), survivors, os.path.exists(canary)
 

@@ -74,7 +74,7 @@ def run_confined(plan, code, *argv):
 def test_the_child_layers_run_in_a_fixed_order_with_the_seccomp_filter_last():
     """Is the uid dropped before Landlock and seccomp, so a layer that needs root can go first?"""
     names = [layer.__name__ for layer in confine.LAYERS]
-    assert names == ["set_limits", "drop_privileges", "forbid_new_privileges", "restrict_files", "filter_syscalls"]
+    assert names == ["join_envelope", "set_limits", "drop_privileges", "forbid_new_privileges", "restrict_files", "filter_syscalls"]
 
 
 @pytest.mark.skipif(syscall_filter.problem() is not None, reason=f"no seccomp here: {syscall_filter.problem()}")

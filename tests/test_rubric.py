@@ -108,6 +108,22 @@ def test_the_hint_level_is_read_and_checked(hints):
         parse_rubric({**MINIMAL, "hints": "all"})
 
 
+def test_the_sandbox_envelope_is_stated_in_the_rubric_with_defaults():
+    """sandbox_memory_mb, max_processes, disk_mb and output_mb bound all of a sandbox's processes together."""
+    default = parse_rubric(MINIMAL)
+    assert (default.sandbox_memory_mb, default.max_processes, default.disk_mb, default.output_mb) == (4096, 64, 256, 64)
+    assert load_rubric(RUBRIC_FILE).sandbox_memory_mb == 4096
+    set_ = parse_rubric({**MINIMAL, "sandbox_memory_mb": 2048, "max_processes": 16, "disk_mb": 10, "output_mb": 8})
+    assert (set_.sandbox_memory_mb, set_.max_processes, set_.disk_mb, set_.output_mb) == (2048, 16, 10, 8)
+
+
+@pytest.mark.parametrize("key, value", [("sandbox_memory_mb", 100), ("max_processes", 2), ("disk_mb", 0),
+                                        ("output_mb", 1.5), ("max_processes", True), ("disk_mb", "10")])
+def test_an_envelope_bound_that_is_not_a_large_enough_whole_number_is_an_error(key, value):
+    with pytest.raises(RubricError, match=f"{key} must be a whole number >= "):
+        parse_rubric({**MINIMAL, key: value})
+
+
 @pytest.mark.parametrize("doc, message", [
     ({**MINIMAL, "totl": 3}, "unknown key 'totl'"),
     ({"total": 4, "groups": {"a": {"points": 4, "pionts": 1}}}, "unknown key 'pionts'"),
