@@ -427,9 +427,10 @@ def run_all(submission, checks, rubric, options, data_dir, progress, budget=None
 
 def secret_paths(ref_box, rubric_file):
     """What no student process may open: the repository's reference/, its .git (the solution's history) and tests/
-    (the corpus holds working modules), the rubric's file, and the reference's sandbox when it is open (its folder,
-    its modules and every input batch written so far)."""
-    paths = [REFERENCE_DIR, *sorted(REFERENCE_DIR.glob("*.py"))]
+    (the corpus holds working modules), the rubric's file, the machine key (a weak seed's secret), and the
+    reference's sandbox when it is open (its folder, its modules and every input batch written so far)."""
+    from .machine_key import key_path
+    paths = [REFERENCE_DIR, *sorted(REFERENCE_DIR.glob("*.py")), key_path()]
     paths += [PROJECT_DIR / ".git", PROJECT_DIR / "tests"] if (PROJECT_DIR / "pyproject.toml").exists() else []  # a checkout
     paths += [rubric_file] if rubric_file else []
     if ref_box is not None and ref_box.root is not None:

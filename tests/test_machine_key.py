@@ -101,3 +101,11 @@ def test_grade_refuses_an_unsafe_key_with_exit_2_before_any_student_code_runs(tm
     assert done.returncode == 2, done.stderr
     assert str(key) in done.stderr and "mode 644" in done.stderr
     assert not (tmp_path / "out" / "results.json").exists()
+
+
+def test_the_machine_key_is_among_the_paths_no_student_process_may_open(tmp_path, monkeypatch):
+    """Is the key a guarded path, so that process mode (as an ordinary user, the student shares the grader's uid)
+    refuses to grade unless a process with the student's layers fails to open it?"""
+    from grader.pipeline import secret_paths
+    monkeypatch.setenv("GRADER_KEY_FILE", str(tmp_path / "challenge.key"))
+    assert str(tmp_path / "challenge.key") in secret_paths(None, None)
