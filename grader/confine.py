@@ -113,14 +113,6 @@ def describe(layers):
     return ", ".join(parts)
 
 
-def record(mode, python):
-    """results.json's `isolation_layers`: the mode and, in process mode, each layer's state on this machine."""
-    if mode != "process":
-        return {"mode": mode}
-    from .isolation import can_drop_privileges
-    return available(can_drop_privileges(python)).as_dict(mode)
-
-
 def available(can_drop):
     """The process-mode layers this machine offers (can_drop: an unprivileged uid can run the interpreter)."""
     return Layers(uid_separation=bool(can_drop and os.geteuid() == 0), seccomp=syscall_filter.problem() is None,

@@ -12,7 +12,6 @@
 
 import fnmatch
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -20,7 +19,7 @@ import traceback
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from . import blame, budget as budgets, challenge, confine, preflight, scoring
+from . import blame, budget as budgets, challenge, preflight, scoring
 from .checks import catalog, hints
 from .checks.base import Verdict, display_name, with_requirements
 from .pace import Pace, too_slow_message
@@ -143,6 +142,7 @@ class Runs:
     reference: dict  # name -> [CallResult]
     output: str
     substituted: dict  # name -> [CallResult]
+    layers: dict  # the isolation layers in force in the submission's sandbox (Sandbox.layers_in_force)
 
 
 def grade(path, rubric, options=Options(), progress=lambda msg: None):
@@ -220,7 +220,7 @@ def assemble(submission, rubric, options, every_check, checks, runs, verdicts, f
     unseen = sum(points[c.id] for c in select(every_check, rubric, replace(options, visible_only=False)) if c.id not in chosen)
     return GradingResult(submission.name, dataset_text, tuple(results), seconds, tuple(faults), submission.missing, runs.output,
                          options.isolation, budget.seconds, skipped, round(unseen, 2),
-                         layers=confine.record(options.isolation, sys.executable))
+                         layers=runs.layers)
 
 
 def not_run_verdict(budget, checks, student_results):
@@ -422,7 +422,8 @@ def run_all(submission, checks, rubric, options, data_dir, progress, budget=None
             substituted = run_substitutions(box, ref_box, [c for c in units + trainings + perfs if c.name in student], student, reference,
                                             timeout, hidden, until("performance") if budget else None)
             student_output.append(box.output_tail())
-    return student, reference, "".join(student_output), substituted
+            layers = box.layers_in_force()
+    return student, reference, "".join(student_output), substituted, layers
 
 
 def secret_paths(ref_box, rubric_file):

@@ -39,7 +39,7 @@ def gradescope_dict(result):
     if result.grader_faults:
         output += "\nThe grader itself failed; those failures are not your fault and will be reviewed."
     if result.isolation != "bwrap":
-        output += f"\nIsolation: {result.isolation} (not bwrap's namespaces; see the README's threat model)"
+        output += f"\nIsolation: {result.isolation} (not bwrap's namespaces; see docs/threat-model.md)"
         output += f": {layers_phrase(result.layers)}." if result.layers.get("mode") == "process" else "."
     return {"score": result.score, "execution_time": round(result.seconds, 3), "output": output, "tests": tests,
             "isolation": result.isolation,
@@ -50,9 +50,11 @@ def gradescope_dict(result):
 def layers_phrase(layers):
     """What a process-mode sandbox had, from results.json's isolation_layers; claims nothing it lacked."""
     abi = layers.get("landlock_abi") or 0
+    envelope = {"cgroup": "all its processes bounded by a cgroup", "watchdog": "all its processes bounded by a watchdog"}
     return ", ".join(["a uid of its own" if layers.get("uid_separation") else "the grader's own uid",
                       "a seccomp filter" if layers.get("seccomp") else "no seccomp filter",
-                      f"Landlock file rules (ABI {abi})" if layers.get("landlock") else "no Landlock file rules"])
+                      f"Landlock file rules (ABI {abi})" if layers.get("landlock") else "no Landlock file rules",
+                      *([envelope[layers["envelope"]]] if layers.get("envelope") in envelope else [])])
 
 
 def junit_xml(result):

@@ -50,7 +50,7 @@ class GradingResult:
     budget_s: float = 0.0  # the grade's time budget in seconds (grader.budget); 0 when unknown
     not_run: int = 0  # checks the budget left out
     unseen_points: float = 0.0  # points of the checks left out because they are not visible (the self-check)
-    layers: dict = field(default_factory=dict)  # the isolation's layers in force (grader.confine.record)
+    layers: dict = field(default_factory=dict)  # the isolation layers in force in the submission's sandbox (Sandbox.layers_in_force)
 
     @property
     def score(self):

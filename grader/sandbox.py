@@ -238,6 +238,12 @@ class Sandbox:
     def bwrap(self):
         return self.mode == "bwrap"
 
+    def layers_in_force(self):
+        """results.json's `isolation_layers`: the mode, in process mode each layer's state, and the envelope of all
+        the sandbox's processes ("cgroup" or "watchdog"). Call it while the sandbox is open."""
+        record = self.layers.as_dict(self.mode) if self.layers is not None else {"mode": self.mode}
+        return {**record, "envelope": self.envelope.kind if self.envelope is not None else None}
+
     @property
     def code(self):
         """The folder holding pkg/ and harness/: the root in bwrap (which binds each); its own folder in process

@@ -240,6 +240,8 @@ def test_results_json_has_the_gradescope_shape(softmax_axis0_graded):
     results = softmax_axis0_graded
     assert set(results) == {"score", "execution_time", "output", "tests", "isolation", "isolation_layers", "budget"}
     assert results["budget"]["seconds"] == 240 and results["budget"]["not_run"] == 0
+    assert results["isolation_layers"]["mode"] == results["isolation"]
+    assert results["isolation_layers"]["envelope"] in ("cgroup", "watchdog")  # what bounded all the sandbox's processes
     assert isinstance(results["score"], (int, float)) and isinstance(results["execution_time"], (int, float))
     assert results["execution_time"] > 0
     assert results["output"].startswith("softmax_axis0: ")
