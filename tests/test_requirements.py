@@ -35,6 +35,18 @@ def test_a_pass_does_not_count_when_a_required_check_failed():
     assert verdict.message.startswith("test accuracy 0.91; not counted, because training/trajectory failed")
 
 
+def test_a_withheld_pass_blames_what_its_failed_requirement_blames():
+    """Does a property withheld because its value check failed name the same root cause (e.g. a wrong predict
+    under train_perceptron), so that a bug is said once, at its root, in every check it costs?"""
+    xor = check("perceptron.train_perceptron/xor", requires=("perceptron.train_perceptron/rule-trace",))
+    failed = Verdict(False, "wrong w", note="with a correct predict patched in, this check passes",
+                     culprits=("perceptron.predict",))
+    verdict = with_requirements(xor, Verdict(True, "reports converged=False on XOR"),
+                                {"perceptron.train_perceptron/rule-trace": failed})
+    assert not verdict.passed and verdict.culprits == ("perceptron.predict",)
+    assert verdict.note == "with a correct predict patched in, this check passes"
+
+
 def test_a_pass_counts_when_the_required_check_passed_or_did_not_run():
     passed = Verdict(True, "test accuracy 0.91")
     assert with_requirements(ACCURACY, passed, {"training/trajectory": Verdict(True, "")}) is passed

@@ -112,5 +112,7 @@ def with_requirements(check, verdict, verdicts):
     failed = requirements_failed(check, verdicts)
     if not verdict.passed or not failed:
         return verdict
+    blamed = tuple(dict.fromkeys(c for name in failed for c in verdicts[name].culprits))  # one root cause, said once
+    note = " ".join(n for n in (verdict.note, *dict.fromkeys(verdicts[name].note for name in failed if verdicts[name].culprits)) if n)
     return replace(verdict, passed=False, message=f"{verdict.message}; not counted, because {'; '.join(failed)} failed: "
-                   f"{check.withheld or VACUOUS}")
+                   f"{check.withheld or VACUOUS}", note=note, culprits=blamed or verdict.culprits)
