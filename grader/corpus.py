@@ -35,13 +35,14 @@ import math
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import toml
 from .budget import MARGIN_S
 from .paths import PROJECT_DIR, REFERENCE_DIR
 from .skeleton import unmarked_source
+from .harness.contract import HELPER_MODULES, HELPER_USERS
 from .submission import MODULES
 
 CORPUS_DIR = PROJECT_DIR / "tests" / "corpus"
@@ -536,6 +537,21 @@ def graded_in(evidence):
     """Which isolation mode graded the case: results.json's "isolation", else the requested mode, marked so."""
     said = evidence.results.get("isolation") if isinstance(evidence.results, dict) else None
     return str(said) if said else f"{evidence.isolation} (requested)"
+
+
+INDEPENDENT = tuple(m for m in MODULES if m not in HELPER_MODULES + HELPER_USERS)  # imported by no other module
+
+
+def focus_of(case):
+    """The --only glob that grades every check whose processes import a module the case changes, when those are
+    the checks of one module alone (one that no other module imports, e.g. "perceptron.*"); else None. The case's
+    code runs only in those processes, so containment is judged as fully as by a whole grade, at a fraction of it."""
+    return f"{case.modules[0]}.*" if len(case.modules) == 1 and case.modules[0] in INDEPENDENT else None
+
+
+def focused(case):
+    """The case as judged when graded with focus_of(case): the areas it keeps are those that were graded."""
+    return replace(case, passes=tuple(a for a in case.passes if a in case.modules))
 
 
 def evaluate(case, evidence, known_names=None):

@@ -158,7 +158,7 @@ def process_mode_as_root():
     clear_leftovers(HOSTILE)
     try:
         args = [sys.executable, "-m", "tools.nonamespace", "--", sys.executable, "-m", "grader", "selftest", "--kind",
-                "hostile", "--isolation", "process", "--jobs", "2", "--out", str(out)]
+                "hostile", "--isolation", "process", "--focus", "--jobs", "2", "--out", str(out)]
         done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=3600)
         report = out / "corpus.json"
         assert report.is_file(), "selftest in the container wrote no corpus.json:\n" + done.stdout[-3000:] + done.stderr[-2000:]
@@ -188,8 +188,8 @@ def process_mode_as_user():
     clear_leftovers(HOSTILE)
     try:
         project = readable_copy(home, uid, gid)
-        args = [sys.executable, "-m", "grader", "selftest", "--kind", "hostile", "--isolation", "process", "--jobs", "2",
-                "--out", str(home / "out")]
+        args = [sys.executable, "-m", "grader", "selftest", "--kind", "hostile", "--isolation", "process", "--focus",
+                "--jobs", "2", "--out", str(home / "out")]
         done = subprocess.run(args, cwd=project, env=user_env(home), user=uid, group=gid, extra_groups=[],
                               capture_output=True, text=True, timeout=3600)
         report = home / "out" / "corpus.json"

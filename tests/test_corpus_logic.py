@@ -539,3 +539,14 @@ def test_selftest_passes_its_isolation_to_every_grade(tmp_path, monkeypatch):
     assert seen[0][seen[0].index("--isolation") + 1] == "process"
     assert build_parser("selftest").parse_args(["selftest", "--isolation", "process"]).isolation == "process"
     assert build_parser("selftest").parse_args(["selftest"]).isolation == "auto"
+
+
+def test_a_case_that_changes_only_perceptron_is_focused_on_perceptrons_checks_and_judged_on_them():
+    """Is a case whose code runs only where perceptron.py is imported graded with --only 'perceptron.*' (no other
+    module imports it) and judged on the areas graded, while a case changing a helper that others import is not?"""
+    hostile = {c.name: c for c in corpus.load_cases() if c.kind == "hostile"}
+    case = hostile["ctypes_disarm_hook"]
+    assert corpus.INDEPENDENT == ("perceptron",)
+    assert corpus.focus_of(case) == "perceptron.*"
+    assert corpus.focused(case).passes == () and corpus.focused(case).fails == ("perceptron",)
+    assert corpus.focus_of(hostile["symlink_plant"]) is None  # activations.py: forward, training and timing import it

@@ -11,6 +11,7 @@ every connection that arrives (Listener).
 """
 
 import json
+import fnmatch
 import os
 import shutil
 import signal
@@ -48,6 +49,10 @@ def add_arguments(parser):
     parser.add_argument("--isolation", choices=isolation.MODES, default="auto",
                         help="passed to every `grader grade`: grade the cases under bwrap, in process mode, or as grade "
                              "chooses (default: %(default)s); each outcome says which mode graded it")
+    parser.add_argument("--focus", action="store_true",
+                        help="grade a case that changes only a module no other module imports (perceptron.py) on that "
+                             "module's checks alone (--only), the only processes its code runs in; for the runs that "
+                             "repeat the hostile cases in other isolation modes")
 
 
 def main(args):
@@ -61,7 +66,7 @@ def main(args):
         return exits.USAGE
     print(f"grading the reference, then {len(cases)} case(s), {args.jobs} at a time, --isolation {args.isolation}", flush=True)
     run = run_corpus(cases, args.jobs, args.out, timeout=args.timeout, progress=lambda line: print(line, flush=True), rubric=args.rubric,
-                     isolation_mode=args.isolation)
+                     isolation_mode=args.isolation, focus=args.focus)
     if run is None:
         return exits.USAGE  # the reference could not be graded (a bad --rubric, say): nothing was judged
     print()
@@ -104,9 +109,10 @@ class CorpusRun:
 CORPUS_RUBRIC = corpus.CORPUS_DIR / "rubric.toml"
 
 
-def run_corpus(cases, jobs, out_dir, timeout=GRADE_TIMEOUT, progress=print, rubric=CORPUS_RUBRIC, isolation_mode="auto"):
-    """Grade the reference, then every case (jobs at a time), each with `grader grade --isolation isolation_mode`.
-    None when the reference cannot be graded.
+def run_corpus(cases, jobs, out_dir, timeout=GRADE_TIMEOUT, progress=print, rubric=CORPUS_RUBRIC, isolation_mode="auto",
+               focus=False):
+    """Grade the reference, then every case (jobs at a time), each with `grader grade --isolation isolation_mode`
+    (and, with focus, `--only corpus.focus_of(case)` where there is one). None when the reference cannot be graded.
 
     A case holds one of the jobs only while it is graded: the watch for its strays afterwards
     (mostly waiting, see settle) runs beside the next case's grading."""
@@ -121,7 +127,9 @@ def run_corpus(cases, jobs, out_dir, timeout=GRADE_TIMEOUT, progress=print, rubr
     progress(line(0, len(cases), corpus.REFERENCE_CASE, reference))
     outcomes = {}
     with ThreadPoolExecutor(max_workers=jobs) as graders, ThreadPoolExecutor(max_workers=jobs) as watchers:
-        grading = {graders.submit(start_case, case, out_dir, timeout, rubric, isolation_mode): case for case in cases}
+        only = {c.name: corpus.focus_of(c) if focus else None for c in cases}
+        grading = {graders.submit(start_case, case, out_dir, timeout, rubric, isolation_mode, only[case.name]): case
+                   for case in cases}
         settling, pending = {}, set(grading)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -132,7 +140,10 @@ def run_corpus(cases, jobs, out_dir, timeout=GRADE_TIMEOUT, progress=print, rubr
                     pending.add(watch)
                     continue
                 case = settling[future]
-                outcomes[case.name] = corpus.evaluate(case, future.result(), known)
+                glob = only[case.name]
+                outcomes[case.name] = (corpus.evaluate(corpus.focused(case), future.result(),
+                                                       [n for n in known if fnmatch.fnmatch(str(n), glob)])
+                                       if glob else corpus.evaluate(case, future.result(), known))
                 progress(line(len(outcomes), len(cases), case, outcomes[case.name]))
     ordered = [outcomes[c.name] for c in cases]
     return CorpusRun(reference, ordered, corpus.figures(ordered), time.monotonic() - t0)
@@ -163,8 +174,8 @@ def grade_case(case, out_dir, timeout=GRADE_TIMEOUT, rubric=CORPUS_RUBRIC, isola
     return settle(start_case(case, out_dir, timeout, rubric, isolation_mode))
 
 
-def start_case(case, out_dir, timeout=GRADE_TIMEOUT, rubric=CORPUS_RUBRIC, isolation_mode="auto"):
-    """Materialize the case and grade it, with its listener open; the Started case, for settle."""
+def start_case(case, out_dir, timeout=GRADE_TIMEOUT, rubric=CORPUS_RUBRIC, isolation_mode="auto", only=None):
+    """Materialize the case and grade it (only: an --only glob), with its listener open; the Started case, for settle."""
     work = Path(tempfile.mkdtemp(prefix=f"corpus-{case.name}-"))
     heard = None
     try:
@@ -176,7 +187,7 @@ def start_case(case, out_dir, timeout=GRADE_TIMEOUT, rubric=CORPUS_RUBRIC, isola
             timeout = min(timeout, 3 * case.max_seconds)
         before = snapshot(case.untouched)
         heard = Listener(case.listen).__enter__()
-        exit_code, seconds = run_grader(submission, out, tmp, timeout, rubric, case.budget_s, isolation_mode)
+        exit_code, seconds = run_grader(submission, out, tmp, timeout, rubric, case.budget_s, isolation_mode, only)
         return Started(case, work, out, timeout, before, heard, exit_code, seconds, case.budget_s or rubric_budget(rubric),
                        isolation_mode)
     except BaseException:
@@ -227,11 +238,11 @@ def rubric_budget(rubric):
         return None
 
 
-def run_grader(submission, out, tmp, timeout, rubric=CORPUS_RUBRIC, budget_s=None, isolation_mode="auto"):
-    """`python -m grader grade submission --out out --rubric rubric --isolation MODE [--budget S]` with TMPDIR=tmp.
-    Returns (exit code or None if killed, seconds)."""
+def run_grader(submission, out, tmp, timeout, rubric=CORPUS_RUBRIC, budget_s=None, isolation_mode="auto", only=None):
+    """`python -m grader grade submission --out out --rubric rubric --isolation MODE [--budget S] [--only GLOB]` with
+    TMPDIR=tmp. Returns (exit code or None if killed, seconds)."""
     command = [sys.executable, "-m", "grader", "grade", str(submission), "--out", str(out), "--rubric", str(rubric),
-               "--isolation", isolation_mode]
+               "--isolation", isolation_mode] + (["--only", only] if only else [])
     if budget_s is not None:
         command += ["--budget", f"{budget_s:g}"]
     t0 = time.monotonic()
