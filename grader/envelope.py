@@ -418,14 +418,22 @@ def scratch_usage(folder, max_entries=MAX_SCRATCH_ENTRIES):
 # -- the envelope ------------------------------------------------------------------------------
 
 
+OWN_CHILDREN: set = set()  # pids of every live worker process of any sandbox: the grader's own children
+SPAWNING = threading.Lock()  # held from a worker's fork until its pid is in OWN_CHILDREN
+
+
 class Envelope:
     """The bounds of one sandbox and the thread that enforces them. Workers attach while they run.
 
-    cgroups: a Cgroups, or None for the watchdog. scratch: the folder whose size is bounded, or None."""
+    cgroups: a Cgroups, or None for the watchdog. scratch: the folder whose size is bounded, or None.
+    adopts: the watchdog counts as this sandbox's the orphans the grader adopted as subreaper (children of the
+    grader that are no worker of any sandbox): a process that double-forks, calls setsid and clears its
+    environment within one poll is found so. Only the submission's sandbox adopts; the reference never detaches."""
 
-    def __init__(self, bounds: Bounds, cgroups=None, scratch=None, why_not_cgroups=""):
+    def __init__(self, bounds: Bounds, cgroups=None, scratch=None, why_not_cgroups="", adopts=True):
         self.bounds, self.cgroups, self.scratch = bounds, cgroups, scratch
         self.why_not_cgroups = why_not_cgroups
+        self.adopts = adopts
         self.breach = None  # the feedback's words once a bound was breached; the sandbox is then stopped
         self.workers = []
         self.known = set()  # watchdog: pids seen in the sandbox's tree
@@ -501,6 +509,10 @@ class Envelope:
         for w in workers:
             roots.update(w.scan_pids())
             sessions.add(w.proc.pid)
+        if self.adopts and self.subreaper:
+            me = os.getpid()
+            with SPAWNING:  # a worker being started is registered first
+                roots.update(p.pid for p in procs if p.ppid == me and p.pid not in OWN_CHILDREN)  # orphans adopted
         members = tree(procs, roots, sessions, self.known) - {os.getpid()}
         self.known = {p.pid for p in procs if p.pid in members}
         return sorted(members)
@@ -561,8 +573,8 @@ class Envelope:
             self.kill()
 
 
-def open_envelope(bounds: Bounds, scratch=None, use_cgroups: bool = True) -> Envelope:
-    """A started Envelope: cgroups when the grader can create them, else the watchdog."""
+def open_envelope(bounds: Bounds, scratch=None, use_cgroups: bool = True, adopts: bool = True) -> Envelope:
+    """A started Envelope: cgroups when the grader can create them, else the watchdog (adopts: see Envelope)."""
     cgroups, why = None, "not asked for"
     if use_cgroups:
         chosen = discover()
@@ -573,4 +585,4 @@ def open_envelope(bounds: Bounds, scratch=None, use_cgroups: bool = True) -> Env
                 cgroups = Cgroups(chosen, bounds)
             except OSError as exc:
                 why = f"cannot create a cgroup ({exc.strerror})"
-    return Envelope(bounds, cgroups, scratch, why).start()
+    return Envelope(bounds, cgroups, scratch, why, adopts).start()

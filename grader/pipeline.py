@@ -384,7 +384,8 @@ def run_all(submission, checks, rubric, options, data_dir, progress, budget=None
     stages = [s for s, cs in zip(budgets.STAGES, (units, trainings, perfs)) if cs]
     until = (lambda stage: budget.until(stage, stages)) if budget else (lambda stage: None)
     train_size = dataset.X_train.shape[0] if dataset is not None else 0
-    with Sandbox(reference_modules, limits, data_dir=data_dir, isolation_mode=options.isolation, relaxed=relaxed) as ref_box:
+    with Sandbox(reference_modules, limits, data_dir=data_dir, isolation_mode=options.isolation, relaxed=relaxed,
+                 reference=True) as ref_box:
         # the reference's process may see hidden inputs: one batch for all its checks, one process less
         want = run_unit_probes(ref_box, [c for c in units if c.run_reference], timeout, first=CANARY)
         canary(ref_box, want.pop(None))  # before any student code runs

@@ -216,7 +216,7 @@ class Sandbox:
     """A grader-owned folder with one implementation; runs calls in fresh isolated processes."""
 
     def __init__(self, modules, limits=Limits(), data_dir=None, python=sys.executable, stand_ins=(), isolation_mode=None,
-                 tripwire=True, guarded=(), relaxed=False):
+                 tripwire=True, guarded=(), relaxed=False, reference=False):
         self.modules = dict(modules)  # module name -> source path, e.g. {"softmax": Path(".../softmax.py")}
         self.stand_ins = tuple(stand_ins)  # missing helper modules replaced by harness.helpers
         self.limits = limits
@@ -226,6 +226,7 @@ class Sandbox:
         self.tripwire = tripwire  # install the audit hooks; False only in tests of the OS boundary
         self.guarded = tuple(str(p) for p in guarded)  # paths student code must not open (process mode checks it)
         self.relaxed = relaxed  # the student's self-check: process mode uses the layers it can have, refusing none
+        self.reference = reference  # holds the reference: its watchdog adopts no orphan (the submission's does)
         self.layers = None  # process mode: the confine.Layers in force
         self.lease = None  # process mode as root: the uids.Lease of this sandbox's own uid
         self.root = None
@@ -295,7 +296,7 @@ class Sandbox:
         processes (a cgroup, else a polled watchdog)."""
         self.log = self.logs / "output.txt"
         self.log.touch(mode=0o600)
-        self.envelope = open_envelope(self.bounds, None if self.bwrap else str(self.root / "scratch"))
+        self.envelope = open_envelope(self.bounds, None if self.bwrap else str(self.root / "scratch"), adopts=not self.reference)
 
     @property
     def bounds(self):

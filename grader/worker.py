@@ -17,6 +17,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
+from .envelope import OWN_CHILDREN, SPAWNING
 from .harness.wire import MAX_JSON_BYTES, MAX_NPZ_BYTES, WireError, parse_json
 
 PROTOCOL = {  # event -> what it means
@@ -210,9 +211,11 @@ class Worker:
         try:
             argv = launch.argv_for(write_fd, info_w)
             passed = (write_fd,) if info_w is None else (write_fd, info_w)
-            self.proc = subprocess.Popen(argv, cwd=launch.cwd, env=launch.env, stdin=subprocess.PIPE, stdout=stdout,
-                                         stderr=stderr, pass_fds=passed, start_new_session=True,
-                                         preexec_fn=launch.preexec, **launch.ids)
+            with SPAWNING:  # registered as the grader's own child before any watchdog may take it for an orphan
+                self.proc = subprocess.Popen(argv, cwd=launch.cwd, env=launch.env, stdin=subprocess.PIPE, stdout=stdout,
+                                             stderr=stderr, pass_fds=passed, start_new_session=True,
+                                             preexec_fn=launch.preexec, **launch.ids)
+                OWN_CHILDREN.add(self.proc.pid)
         except BaseException:
             os.close(read_fd)
             if info_r is not None:
@@ -387,6 +390,7 @@ class Worker:
             pass
         if self.envelope is not None:
             self.envelope.detach(self)
+        OWN_CHILDREN.discard(self.proc.pid)
         self.events.close()
 
     def __enter__(self):
