@@ -21,6 +21,10 @@ tests/corpus/<kind>/<case>/ holds case.toml, and the module files a case rewrite
     old = "b = 0.0"              # solution markers removed), and is replaced by `new`. Edits apply after
     new = "b = np.zeros(1)"      # the case's own file for that module, when it has one.
 
+A change in a few places is stated as edits (in '''...''' strings: whole lines, written verbatim); a case
+holds a whole module file only when it rewrites a quarter of it or more, or another test opens that file by its
+path (tests/test_corpus_logic.py holds to both: READ_AS_FILES).
+
 kinds: bugs (one realistic defect each), alternatives (correct, different code:
 full marks) and hostile (attacks on the grader: contained, and never forging
 the report). The graded submission is the reference overlaid with the case's

@@ -5,6 +5,7 @@ No grading happens here: results dicts are written by hand.
 
 import ast
 import dataclasses
+import difflib
 import math
 from pathlib import Path
 
@@ -116,6 +117,51 @@ def test_an_edit_changes_one_line_of_the_reference_without_copying_the_module(tm
     assert (written / "softmax.py").read_text() == (corpus.REFERENCE_DIR / "softmax.py").read_text()  # the rest untouched
 
 
+MULTILINE_EDITS = r"""
+[[edit]]
+module = "perceptron"
+old = '''
+import numpy as np
+'''
+new = '''
+import numpy as np
+import sys
+'''
+
+[[edit]]
+module = "perceptron"
+old = '''
+def and_gate():
+'''
+new = '''
+def and_gate():
+    sys.stdout.write('x' * 10 + '\n')
+'''
+
+[[edit]]
+module = "perceptron"
+old = '''return np.array([1.0, 1.0]), -1.5'''
+new = '''return np.array([1.0, 1.0]), -1.0'''
+"""
+
+
+def test_edits_in_multi_line_literal_strings_apply_in_turn_as_whole_lines_written_verbatim(tmp_path):
+    """The form the corpus uses: several edits of one module, applied top to bottom; a '''...''' string that
+    opens with a newline holds whole lines (the newline after ''' is not part of it), indentation and a
+    backslash as written, so an edit can add an import line or the first lines of a function's body."""
+    folder = write_case(tmp_path, "bugs", "b1", 'description = "d"\nfails = ["perceptron"]\npasses = []\n'
+                        'blame = ["perceptron.and_gate"]\n' + MULTILINE_EDITS, files=())
+    case = corpus.load_case(folder, "bugs")
+    assert [e.old for e in case.edits] == ["import numpy as np\n", "def and_gate():\n", "return np.array([1.0, 1.0]), -1.5"]
+    text = corpus.case_source(case, "perceptron")
+    expected = (unmarked_source((corpus.REFERENCE_DIR / "perceptron.py").read_text())
+                .replace("import numpy as np\n", "import numpy as np\nimport sys\n")
+                .replace("def and_gate():\n", "def and_gate():\n    sys.stdout.write('x' * 10 + '\\n')\n")
+                .replace("return np.array([1.0, 1.0]), -1.5", "return np.array([1.0, 1.0]), -1.0"))
+    assert text == expected
+    ast.parse(text)
+
+
 @pytest.mark.parametrize("edit, message", [
     ('[[edit]]\nmodule = "perceptron"\nold = "not in the module"\nnew = "x"\n', "occurs 0 times in the module, not once"),
     ('[[edit]]\nmodule = "perceptron"\nold = "return"\nnew = "return  "\n', "times in the module, not once"),
@@ -203,9 +249,43 @@ def test_every_case_file_is_python_in_the_students_style_and_changes_the_referen
         text = corpus.case_source(case, module)
         if case.name != "softmax_syntax_error":  # the one case whose point is a file that does not parse
             ast.parse(text, filename=str(case.path / f"{module}.py"))
+        else:
+            with pytest.raises(SyntaxError):
+                ast.parse(text)
         assert not any(m in text for m in SOLUTION_MARKERS), f"{case.label}/{module}.py keeps a solution marker"
         assert text != unmarked_source((corpus.REFERENCE_DIR / f"{module}.py").read_text()), \
             f"{case.label}/{module}.py is the reference unchanged"
+
+
+READ_AS_FILES = {  # cases whose module file another test opens by its path, so it stays a file
+    "alternatives/absolute_imports",  # test_dist_student
+    "alternatives/softmax_modifies_scores", "bugs/jacobian_offdiagonal_sign", "bugs/sigmoid_grad_of_activation",
+    "bugs/sigmoid_precedence_breaks_grad", "bugs/softmax_2d_only_breaks_jacobian", "bugs/softmax_rejects_1d",  # test_feedback
+    "bugs/forward_forgets_b2",  # test_dist_broken_helpers
+}
+
+
+def changed_lines(old, new):
+    """How many lines differ between two texts: per differing region, the longer side."""
+    matcher = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(), autojunk=False)
+    return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal")
+
+
+@pytest.mark.parametrize("case", [c for c in corpus.load_cases() if c.files and c.label not in READ_AS_FILES],
+                         ids=lambda c: c.label)
+def test_a_case_copies_a_whole_module_only_when_it_rewrites_a_quarter_of_it_or_more(case):
+    """A change in a few places is stated as [[edit]] tables in case.toml, not as a copy of the module."""
+    for module in case.files:
+        text = (case.path / f"{module}.py").read_text()
+        reference = unmarked_source((corpus.REFERENCE_DIR / f"{module}.py").read_text())
+        assert 4 * changed_lines(reference, text) >= len(text.splitlines()), \
+            f"{case.label}/{module}.py differs from the reference in {changed_lines(reference, text)} of its " \
+            f"{len(text.splitlines())} lines: state the change as [[edit]] tables in {corpus.CASE_FILE} instead"
+
+
+def test_the_cases_kept_as_files_for_other_tests_still_exist():
+    labels = {c.label for c in corpus.load_cases() if c.files}
+    assert READ_AS_FILES <= labels, f"no longer files: {sorted(READ_AS_FILES - labels)}"
 
 
 # -- judging ---------------------------------------------------------------------------
