@@ -42,9 +42,9 @@ class GroupRule:
 @dataclass(frozen=True)
 class CheckRule:
     """A [checks."<id>"] table: settings of one check, by its stable id."""
-    visibility: str = None  # None: the group's
+    visibility: str | None = None  # None: the group's
     advice: bool = False  # reported with its hint; carries no points unless `points` gives it some
-    points: float = None  # only for advice checks; taken from the group's points
+    points: float | None = None  # only for advice checks; taken from the group's points
 
 
 @dataclass(frozen=True)
