@@ -279,7 +279,8 @@ def explain_speed(verdict, results):
     if any(v is None or np.ndim(v) != 0 or not np.isfinite(v) or v < 0 for t in times for v in t.values()):
         return verdict
     culprits, sentence = speed_blame(*({p: float(v) for p, v in t.items()} for t in times))
-    hint = f"vectorize {SHORT[culprits[0]]} over the batch: no Python loop over samples, hidden units or pixels" if culprits else verdict.hint
+    hint = (f"vectorize {SHORT[culprits[0]]} over the batch: no Python loop over samples, hidden units or pixels" if culprits
+            else verdict.hint)
     return replace(verdict, message=f"{verdict.message}. {sentence}", culprits=culprits, hint=hint)
 
 

@@ -12,6 +12,7 @@ not_run_message(), which names what used the budget. Pure, except `Budget.start`
 a time.monotonic() reading taken by the caller.
 """
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 STAGES = ("units", "training", "performance")
@@ -29,14 +30,14 @@ class Budget:
     start: float  # time.monotonic() when grading began
 
     @property
-    def deadline(self):
+    def deadline(self) -> float:
         return self.start + self.seconds
 
     @property
-    def closing(self):
+    def closing(self) -> float:
         return max(CLOSING * self.seconds, min(CLOSING_MIN_S, 0.1 * self.seconds))
 
-    def until(self, stage, present=STAGES):
+    def until(self, stage: str, present: Collection[str] = STAGES) -> float:
         """The absolute time by which `stage` must end: the deadline, less the closing share and
         the shares of the stages after it that will run (present: the stages that have checks)."""
         later = STAGES[STAGES.index(stage) + 1:]
@@ -44,7 +45,7 @@ class Budget:
         return self.deadline - self.closing - reserved
 
 
-def seconds_text(seconds):
+def seconds_text(seconds: float) -> str:
     """A duration for a sentence: '41 min', '150 s', '2.5 h'."""
     if seconds < 300:
         return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
@@ -53,7 +54,7 @@ def seconds_text(seconds):
     return f"{seconds / 3600:.1f} h"
 
 
-def used_up_by(seconds_by_group, top=2):
+def used_up_by(seconds_by_group: Mapping[str, float], top: int = 2) -> str:
     """Who used the budget, largest first: 'the training checks (150 s) and the
     two_layer_net.TwoLayerNet.forward checks (61 s)'. seconds_by_group: {check group: seconds}."""
     spent = sorted(((s, g) for g, s in seconds_by_group.items() if s >= 0.05), key=lambda x: (-x[0], x[1]))
@@ -66,12 +67,12 @@ def used_up_by(seconds_by_group, top=2):
     return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
 
 
-def not_run_message(budget_seconds, seconds_by_group):
+def not_run_message(budget_seconds: float, seconds_by_group: Mapping[str, float]) -> str:
     """The feedback of a check the budget left out."""
     return f"{NOT_RUN}: the grading time budget ({budget_seconds:g} s) was used up by {used_up_by(seconds_by_group)}"
 
 
-def summary(used_seconds, budget_seconds, not_run):
+def summary(used_seconds: float, budget_seconds: float, not_run: int) -> str:
     """'graded in 187 s of a 240 s budget; 2 checks not run (budget)'."""
     text = f"graded in {used_seconds:.0f} s of a {budget_seconds:g} s budget"
     if not_run:

@@ -133,7 +133,7 @@ def content_digest(path):
             for block in iter(lambda: f.read(1 << 20), b""):
                 h.update(block)
         return h.hexdigest()
-    for folder, entries in walk(path, path):  # SubmissionError for a folder nested too deep
+    for _folder, entries in walk(path, path):  # SubmissionError for a folder nested too deep
         for e in entries:
             if e.is_dir(follow_symlinks=False):
                 continue
@@ -263,7 +263,8 @@ def extract_export(archive, dest):
             if info.filename.startswith("/") or ".." in parts:
                 raise ClassError(f"{archive}: member {info.filename!r} would be written outside the export; refusing the archive")
             if len(parts) > MAX_DEPTH + 3:  # the export's folder, the submission's, then the submission's own
-                refused[info.filename] = f"{shown(info.filename[:120])}... lies more than {MAX_DEPTH} folders deep; submit the assignment's files"
+                refused[info.filename] = (f"{shown(info.filename[:120])}... lies more than {MAX_DEPTH} folders deep; "
+                                          "submit the assignment's files")
                 continue
             total += info.file_size
             if total > MAX_EXPORT_BYTES:

@@ -30,9 +30,9 @@ class Plan:
     """What one child gets (paths as the grader sees them)."""
     memory_bytes: int
     output_bytes: int
-    uid: int = None  # drop to this uid and gid (the grader is root); None: keep the grader's
+    uid: int | None = None  # drop to this uid and gid (the grader is root); None: keep the grader's
     join: object = None  # the envelope's join(): moves this process into the sandbox's cgroups; None: no cgroup
-    nproc: int = None  # RLIMIT_NPROC, the watchdog's hard stop when there is no pids cgroup; None: unset
+    nproc: int | None = None  # RLIMIT_NPROC, the watchdog's hard stop when there is no pids cgroup; None: unset
     no_new_privs: bool = False
     landlock: bool = False  # restrict files to reads/writes/executes
     reads: tuple = ()

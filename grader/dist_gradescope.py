@@ -272,7 +272,8 @@ def build(out_dir, rubric_file=RUBRIC_FILE, reference=REFERENCE_DIR):
     if target.exists():
         raise GradescopeError(f"{target} exists: a rebuild draws a new secret seed, so remove the old one first "
                               "(or choose another --out)")
-    catalog.validate(load_rubric(rubric_file))  # refuse a bad rubric, or one naming a check or group the grader lacks, before writing anything
+    # refuse a bad rubric, or one naming a check or group the grader lacks, before writing anything
+    catalog.validate(load_rubric(rubric_file))
     out_dir.mkdir(parents=True, exist_ok=True)
     kept = out_dir / "rubric.toml"
     kept.unlink(missing_ok=True)

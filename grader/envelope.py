@@ -114,7 +114,8 @@ def plan(mounts: list, cgroups: dict, v2_enabled: frozenset) -> dict:
     v2_enabled: the controllers of the grader's v2 cgroup.subtree_control. v2 is preferred for every
     feature when it has memory and pids; otherwise the v1 controllers, and v2's core freezer and CPU
     clock only where v1 lacks them."""
-    v1, v2 = {}, None
+    v1: dict[str, str] = {}
+    v2 = None
     for m in mounts:
         if m.version == 1:
             for c in m.controllers:
@@ -326,7 +327,7 @@ def parse_stat(pid: int, raw: bytes):
 
 def tree(procs: list, roots: set, sessions: set, known: set) -> set:
     """Pids of procs that belong to the sandbox: a root, a known pid, in one of its sessions, or a descendant of those."""
-    by_parent = {}
+    by_parent: dict[int, list[int]] = {}
     members = set()
     for p in procs:
         by_parent.setdefault(p.ppid, []).append(p.pid)
@@ -435,8 +436,8 @@ class Envelope:
         self.why_not_cgroups = why_not_cgroups
         self.adopts = adopts
         self.breach = None  # the feedback's words once a bound was breached; the sandbox is then stopped
-        self.workers = []
-        self.known = set()  # watchdog: pids seen in the sandbox's tree
+        self.workers: list = []
+        self.known: set[int] = set()  # watchdog: pids seen in the sandbox's tree
         self.subreaper = False
         self._lock = threading.Lock()
         self._stop = threading.Event()

@@ -152,7 +152,8 @@ def shard_problems(shards):
                ", ".join(f"{w} ({s['class']})" for w, s in shards)
     sizes = {s["shard"][1] for _, s in shards}
     if len(sizes) > 1:
-        return "the folders were graded with different N in --shard K/N: " + ", ".join(f"{w} ({s['shard'][0]}/{s['shard'][1]})" for w, s in shards)
+        return "the folders were graded with different N in --shard K/N: " + ", ".join(
+            f"{w} ({s['shard'][0]}/{s['shard'][1]})" for w, s in shards)
     n = sizes.pop()
     ks = Counter(s["shard"][0] for _, s in shards)
     twice = sorted(k for k, c in ks.items() if c > 1)

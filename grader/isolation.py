@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 MODES = ("auto", "bwrap", "process")
@@ -49,7 +49,7 @@ def interpreter(python=sys.executable):
     return os.path.realpath(python)
 
 
-@lru_cache(maxsize=None)
+@cache
 def package_dirs(python):
     """Host folders of the packages a submission may import, and their bundled native libraries."""
     code = ("import importlib.util, json, os, sys\n"
@@ -110,10 +110,10 @@ def bwrap_argv(binds, python, command, uid_inside=None, info_fd=None):
     return argv + ["--", *command]
 
 
-_DROPS_IN_BWRAP = set()  # interpreters a dropped uid has run, with NumPy, in bwrap (bwrap_problem learns it)
+_DROPS_IN_BWRAP: set[str] = set()  # interpreters a dropped uid has run, with NumPy, in bwrap (bwrap_problem learns it)
 
 
-@lru_cache(maxsize=None)
+@cache
 def can_drop_privileges(python):
     """True when running as root and an unprivileged uid can start `python` and import numpy."""
     if os.geteuid() != 0:
@@ -131,7 +131,7 @@ def can_drop_privileges(python):
     return done.returncode == 0
 
 
-@lru_cache(maxsize=None)
+@cache
 def bwrap_problem(python):
     """None when bwrap can start `python` with NumPy in the sandbox this module builds; else why not.
     As root, the sandbox as a dropped uid is tried first: when it works, that also shows can_drop_privileges."""

@@ -38,14 +38,14 @@ class GraderFault(RuntimeError):
 
 @dataclass(frozen=True)
 class Options:
-    only: str = None  # glob or substring matched against check names
+    only: str | None = None  # glob or substring matched against check names
     visible_only: bool = False  # the student's self-check
     dataset: str = "auto"  # auto | mnist | digits
-    data_dir: str = None  # --data-dir
+    data_dir: str | None = None  # --data-dir
     blas_threads: int = 1
     isolation: str = "process"  # bwrap | process: how student code is isolated (grader.isolation.choose)
-    budget_s: float = None  # --budget: seconds the whole grade may take (None: the rubric's budget_s)
-    rubric_file: str = None  # the rubric's file: process mode checks that student code cannot open it
+    budget_s: float | None = None  # --budget: seconds the whole grade may take (None: the rubric's budget_s)
+    rubric_file: str | None = None  # the rubric's file: process mode checks that student code cannot open it
 
 
 def wanted(id, name, group, rubric, options):
@@ -61,7 +61,8 @@ def select(checks, rubric, options):
     when those are visible to this run, so that a verdict never depends on what was selected."""
     chosen = {c.id for c in checks if wanted(c.id, c.name, c.group, rubric, options)}
     required = {r for c in checks if c.id in chosen for r in c.requires}
-    return [c for c in checks if c.id in chosen or (c.id in required and wanted(c.id, c.name, c.group, rubric, replace(options, only=None)))]
+    return [c for c in checks
+            if c.id in chosen or (c.id in required and wanted(c.id, c.name, c.group, rubric, replace(options, only=None)))]
 
 
 def needs_data(rubric, options):
@@ -95,7 +96,7 @@ def run_unit_probes(box, checks, limits_timeout, on_event=None, hidden=lambda c:
     out, index = {}, 1  # index 0 is first's
     for n, items in enumerate(list(batches.values()) or [[]]):
         calls = [first] if first is not None and n == 0 else []
-        for c, j, p in items:
+        for c, _, p in items:
             calls.append(Call(index, p.probe, p.spec, p.inputs, limits_timeout(c), tuple(c.needs), c.group, pace))
             index += 1
         results = box.run(calls, [], on_event, until) if calls else []
@@ -213,7 +214,8 @@ def assemble(submission, rubric, options, every_check, checks, runs, verdicts, f
         note = " ".join(n for n in (v.note, "" if v.passed or c.kind == "unit" else blame.downstream_note(verdicts, c.group)) if n)
         max_score = points[c.id]
         results.append(CheckResult(c.name, c.group, c.area, rubric.visibility(c.id, c.group), max_score,
-                                   max_score if v.passed else 0.0, v.passed, v.message, hints.pick(v, c, rubric.hints, runs.student[c.name], runs.reference.get(c.name, [])), note,
+                                   max_score if v.passed else 0.0, v.passed, v.message,
+                                   hints.pick(v, c, rubric.hints, runs.student[c.name], runs.reference.get(c.name, [])), note,
                                    sum(r.seconds for r in runs.student[c.name]), c.id, rubric.advice(c.id)))
     skipped = sum(not verdicts[c.id].passed and any(r.status == "not_run" for r in runs.student[c.name]) for c in checks)
     chosen = {c.id for c in checks}
@@ -405,8 +407,8 @@ def run_all(submission, checks, rubric, options, data_dir, progress, budget=None
                     reference[c.name] = [want[(c.name, j)] for j in range(len(c.probes))]
             for c in trainings:
                 pace = training_pace(c, train_size)
-                with concurrently(lambda: run_unit_probes(ref_box, [verifying_run(c)], timeout,
-                                                          until=until("training"))[(c.name, 0)]) as verifying:
+                with concurrently(lambda: run_unit_probes(ref_box, [verifying_run(c)], timeout,  # noqa: B023  waited for in this iteration
+                                                          until=until("training"))[(c.name, 0)]) as verifying:  # noqa: B023
                     runs = train_as_submitted_then_with_helpers(box, c, timeout, epoch_line, hidden, until("training"), pace,
                                                                 lambda: [verifying.wait()])
                 reference[c.name] = [verifying.wait()]  # the same run in the reference's sandbox: it verifies the weights

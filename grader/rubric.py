@@ -2,7 +2,9 @@
 
 import difflib
 import math
+import os
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
@@ -42,9 +44,9 @@ class GroupRule:
 @dataclass(frozen=True)
 class CheckRule:
     """A [checks."<id>"] table: settings of one check, by its stable id."""
-    visibility: str = None  # None: the group's
+    visibility: str | None = None  # None: the group's
     advice: bool = False  # reported with its hint; carries no points unless `points` gives it some
-    points: float = None  # only for advice checks; taken from the group's points
+    points: float | None = None  # only for advice checks; taken from the group's points
 
 
 @dataclass(frozen=True)
@@ -64,18 +66,18 @@ class Rubric:
     disk_mb: int = ENVELOPE_KEYS["disk_mb"][0]  # a sandbox's scratch folder (process isolation)
     output_mb: int = ENVELOPE_KEYS["output_mb"][0]  # all that a sandbox's processes print
 
-    def rule(self, group):
+    def rule(self, group: str) -> GroupRule:
         return self.groups[group]
 
-    def visibility(self, check_id, group):
+    def visibility(self, check_id: str, group: str) -> str:
         own = self.checks.get(check_id)
         return own.visibility if own and own.visibility else self.groups[group].visibility
 
-    def advice(self, check_id):
+    def advice(self, check_id: str) -> bool:
         own = self.checks.get(check_id)
         return bool(own and own.advice)
 
-    def fixed_points(self):
+    def fixed_points(self) -> dict[str, float]:
         """{check id: points} of the advice checks (0 unless the rubric gives them points)."""
         return {id: float(c.points or 0.0) for id, c in self.checks.items() if c.advice}
 
@@ -158,7 +160,7 @@ def _check_rule(where, table):
     return CheckRule(visibility, advice, points)
 
 
-def parse_rubric(doc, source="<string>"):
+def parse_rubric(doc: dict, source: str = "<string>") -> Rubric:
     """Build a Rubric from a parsed TOML document."""
     unknown = sorted(set(doc) - TOP_KEYS)
     if unknown:
@@ -186,7 +188,7 @@ def parse_rubric(doc, source="<string>"):
                   **_envelope(source, doc))
 
 
-def parse_seed(source, value):
+def parse_seed(source: str, value: object) -> tuple[int, bool]:
     """(seed as an int, whether it is strong) from a rubric's `seed`: a non-negative integer (weak: TOML's are
     64-bit at most), or a string "0x..." of hex digits, strong when it holds at least STRONG_SEED_BITS bits."""
     if isinstance(value, str):
@@ -199,7 +201,7 @@ def parse_seed(source, value):
     return value, False
 
 
-def load_rubric(path):
+def load_rubric(path: str | os.PathLike[str]) -> Rubric:
     path = Path(path)
     try:
         text = path.read_text()
@@ -212,13 +214,13 @@ def load_rubric(path):
     return parse_rubric(doc, str(path))
 
 
-def closest(name, valid):
+def closest(name: str, valid: Iterable[str]) -> str:
     """"; the closest is 'x'" naming the valid name nearest to name ("" when there is none), for messages."""
     close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.0)
     return f"; the closest is {close[0]!r}" if close else ""
 
 
-def validate_against(rubric, group_names, check_ids):
+def validate_against(rubric: Rubric, group_names: Collection[str], check_ids: Collection[str]) -> None:
     """Every check group needs a rubric entry, every rubric entry a check group, every [checks."<id>"]
     table a check, and each group's advice points may not exceed the group's points."""
     missing = [g for g in group_names if g not in rubric.groups]

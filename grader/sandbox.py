@@ -147,7 +147,7 @@ def protect(folder):
         warn_once(f"cannot protect {folder} from student processes: {exc.strerror}")
 
 
-_WARNED = set()
+_WARNED: set[str] = set()
 
 
 def warn_once(message):
@@ -271,7 +271,8 @@ class Sandbox:
         for name, src in self.modules.items():
             copy_regular(src, pkg / f"{name}.py")
         for name in self.stand_ins:
-            (pkg / f"{name}.py").write_text(f"from harness.helpers import {', '.join(PROVIDED[name])}  # stand-in: file missing or failing to import\n")
+            (pkg / f"{name}.py").write_text(f"from harness.helpers import {', '.join(PROVIDED[name])}"
+                                            "  # stand-in: file missing or failing to import\n")
         shutil.copytree(HARNESS_DIR, self.code / "harness", ignore=shutil.ignore_patterns("__pycache__"))
         (self.root / "inputs").mkdir()
         self.python_real = isolation.interpreter(self.python)
@@ -379,8 +380,8 @@ class Sandbox:
         scratch = str(self.root / "scratch")
         reads = (*system_reads(self.python_real), str(self.code), str(batch),
                  *stdlib_paths(), *site_paths(self.python), *([self.data_dir] if self.data_dir else []), *DEVICES_READ)
-        plan = confine.Plan(mem, out, uid=self.uid, join=join, nproc=nproc, no_new_privs=True, landlock=self.layers.landlock > 0, reads=reads,
-                            writes=(scratch, *DEVICES_WRITE), executes=system_reads(self.python_real),
+        plan = confine.Plan(mem, out, uid=self.uid, join=join, nproc=nproc, no_new_privs=True, landlock=self.layers.landlock > 0,
+                            reads=reads, writes=(scratch, *DEVICES_WRITE), executes=system_reads(self.python_real),
                             seccomp=self.layers.seccomp)
         return functools.partial(confine.apply, plan)
 

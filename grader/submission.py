@@ -24,7 +24,7 @@ class Submission:
     name: str  # e.g. "reference" or "alice" (from the folder or zip name)
     root: Path  # the folder that holds the modules
     modules: dict  # module name -> Path of the .py file, for the modules present
-    workdir: Path = None  # where a .zip was unpacked (removed by cleanup); None for a folder
+    workdir: Path | None = None  # where a .zip was unpacked (removed by cleanup); None for a folder
 
     @property
     def missing(self):
@@ -106,7 +106,7 @@ def refuse_special_files(root, shown_as):
     """Raise SubmissionError naming the first symlink, device, pipe or socket anywhere under root, or a folder
     nested deeper than MAX_DEPTH (walk)."""
     root = Path(root)
-    for folder, entries in walk(root, shown_as):
+    for _folder, entries in walk(root, shown_as):
         for entry in entries:
             mode = entry.stat(follow_symlinks=False).st_mode
             where = shown(Path(entry.path).relative_to(root))

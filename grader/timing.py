@@ -131,7 +131,7 @@ def interleave(student_box, reference_box, probe, imports, setup_timeout, max_ra
     t_start = time.monotonic()
     ref, stu = Timed(reference_box, call, imports), Timed(student_box, call, imports, pace)
     try:
-        for rep, seed in enumerate(seeds):
+        for _rep, seed in enumerate(seeds):
             if until - time.monotonic() < MIN_CALL_S:
                 break
             if not (ref.ready(setup_timeout, until) and stu.ready(setup_timeout, until)) or not ref.timed_epoch(seed, setup_timeout, until):

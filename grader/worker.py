@@ -196,7 +196,7 @@ class Launch:
     stderr: str
     bwrap: bool
     marker: str = ""
-    uid: int = None
+    uid: int | None = None
     envelope: object = None  # the sandbox's grader.envelope.Envelope, or None (bounds per process only)
 
 

@@ -76,7 +76,8 @@ def test_hostile_is_contained_leaves_no_stray_process_and_no_forged_results(case
 
 def test_catch_rate_is_100_percent(run):
     missed = [o.case for o in run.outcomes if o.kind == "bugs" and not o.caught]
-    assert run.figures.catch_rate == 1.0, f"expected every bug caught, got {run.figures.caught}/{run.figures.bugs}; missed: {', '.join(missed)}"
+    assert run.figures.catch_rate == 1.0, (f"expected every bug caught, got {run.figures.caught}/{run.figures.bugs}; "
+                                           f"missed: {', '.join(missed)}")
 
 
 def test_no_false_alarms(run):

@@ -101,12 +101,13 @@ def test_a_case_without_module_files_is_an_error(tmp_path):
         corpus.load_case(folder, "hostile")
 
 
-ALTERNATIVE = 'description = "d"\nfails = []\npasses = ["activations", "softmax", "perceptron", "two_layer_net", "optimizer", "training", "performance"]\n'
+ALTERNATIVE = ('description = "d"\nfails = []\n'
+               'passes = ["activations", "softmax", "perceptron", "two_layer_net", "optimizer", "training", "performance"]\n')
 
 
 def test_an_edit_changes_one_line_of_the_reference_without_copying_the_module(tmp_path):
-    folder = write_case(tmp_path, "alternatives", "a1", ALTERNATIVE + '[[edit]]\nmodule = "perceptron"\nold = "b = 0.0"\nnew = "b = np.zeros(1)"\n',
-                        files=())
+    folder = write_case(tmp_path, "alternatives", "a1",
+                        ALTERNATIVE + '[[edit]]\nmodule = "perceptron"\nold = "b = 0.0"\nnew = "b = np.zeros(1)"\n', files=())
     case = corpus.load_case(folder, "alternatives")
     assert case.modules == ("perceptron",) and case.files == ()
     written = corpus.materialize(case, tmp_path / "submission")
@@ -402,7 +403,8 @@ def test_must_fail_globs_must_each_match_a_check_and_every_match_must_have_faile
     assert corpus.must_fail_problems(case, doc) == []
     doc["tests"][-1] = check("training: test accuracy reaches the threshold")
     assert corpus.must_fail_problems(case, doc) == [
-        "expected every check matching 'training: *accuracy*' to fail, but 1 of 1 passed, e.g. training: test accuracy reaches the threshold"]
+        "expected every check matching 'training: *accuracy*' to fail, but 1 of 1 passed, "
+        "e.g. training: test accuracy reaches the threshold"]
     doc["tests"].pop()
     assert corpus.must_fail_problems(case, doc) == ["must_fail: no check matches 'training: *accuracy*'"]
 
@@ -532,7 +534,8 @@ def test_find_strays_sees_a_child_that_changes_its_pid_every_few_milliseconds(tm
     import subprocess
     import sys
     tag = f"corpus-case=hopper-{tmp_path.name}"
-    hop = "import os, time\nend = time.time() + 5\nwhile time.time() < end:\n    time.sleep(0.005)\n    if os.fork():\n        os._exit(0)\n"
+    hop = ("import os, time\nend = time.time() + 5\nwhile time.time() < end:\n"
+           "    time.sleep(0.005)\n    if os.fork():\n        os._exit(0)\n")
     subprocess.Popen([sys.executable, "-c", hop, tag], start_new_session=True).wait()
     found = selftest.find_strays([tag])
     assert len(found) == 1, f"expected the hopper's one process group, got {found}"

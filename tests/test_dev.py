@@ -149,3 +149,18 @@ def test_as_root_a_python_310_the_sandbox_uid_cannot_run_is_copied_with_its_libp
     assert log.read_text().splitlines() == [f"cp -a /root/.pyenv/versions/3.10.13 {copy}",
                                             f"patchelf --set-rpath $ORIGIN/../lib {copy}/bin/python3.10"]
     assert f"copying /root/.pyenv/versions/3.10.13 to {copy}" in proc.stderr
+
+
+@pytest.mark.parametrize("failing, named", [((), ()), (("ruff",), ("ruff",)), (("mypy",), ("mypy",)),
+                                            (("ruff", "mypy"), ("ruff", "mypy"))])
+def test_lint_runs_ruff_then_mypy_and_fails_naming_each_tool_that_found_a_violation(tmp_path, failing, named):
+    """Does `./dev lint` (and `./dev test` before the suite) run both tools, fail when either fails, and say which?"""
+    bin_dir = tmp_path / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    for tool in ("ruff", "mypy"):
+        stub(bin_dir, tool, f'echo {tool} >> {tmp_path}/ran.log\nexit {1 if tool in failing else 0}\n')
+    proc = dev_function(f"lint {tmp_path / 'venv'}")
+    assert (tmp_path / "ran.log").read_text().split() == ["ruff", "mypy"]
+    assert proc.returncode == (1 if failing else 0)
+    for tool in ("ruff", "mypy"):
+        assert (f"dev: {tool} found" in proc.stderr) == (tool in named), proc.stderr

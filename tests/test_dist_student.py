@@ -128,7 +128,8 @@ def test_no_line_of_a_solution_region_appears_anywhere(contents):
 def test_no_file_of_reference_tests_corpus_or_git(kit, contents):
     parts = {part for name, _ in contents for part in Path(name.replace("!", "/")).parts}
     assert not parts & {"reference", "corpus", "tests", ".git"}
-    forbidden = {p.read_bytes() for p in [*REFERENCE_DIR.glob("*.py"), *(ROOT / "tests" / "corpus").rglob("*.py")] if p.read_bytes().strip()}
+    sources = [*REFERENCE_DIR.glob("*.py"), *(ROOT / "tests" / "corpus").rglob("*.py")]
+    forbidden = {p.read_bytes() for p in sources if p.read_bytes().strip()}
     assert [name for name, text in contents if text.encode("latin-1") in forbidden] == []
 
 
@@ -446,7 +447,8 @@ def test_every_kit_judge_returns_its_own_verdict_whatever_the_results_hold(kit):
         stored = checker.selfcheck.stored_checks(checker.selfcheck.load_manifest(kit.folder / "checker" / "checks.json"),
                                                  kit.folder / "checker" / "checks.npz")
         for c in stored:
-            right = [GraderResult("ok", "", r.meta, r.arrays, 0.1) for r in c.expected] or [GraderResult("ok", "", {}, {}, 0.1)] * len(c.probes)
+            right = ([GraderResult("ok", "", r.meta, r.arrays, 0.1) for r in c.expected]
+                     or [GraderResult("ok", "", {}, {}, 0.1)] * len(c.probes))
 
             big = sum(a.nbytes for r in right for a in r.arrays.values()) > 1 << 20  # the trajectory's MBs: a few examples
 
@@ -454,6 +456,6 @@ def test_every_kit_judge_returns_its_own_verdict_whatever_the_results_hold(kit):
             @given(student=st.tuples(*(forged(r) for r in right[:len(c.probes)])).map(list))
             def judged(student):
                 results = [checker.results.CallResult(s.status, s.message, s.meta, s.arrays, s.seconds) for s in student]
-                verdict = checker.judges.judge(c.kind, c.params, list(c.probes), results, list(c.expected))
-                assert "the checker failed" not in verdict.message, (c.id, verdict.message)
+                verdict = checker.judges.judge(c.kind, c.params, list(c.probes), results, list(c.expected))  # noqa: B023  run below
+                assert "the checker failed" not in verdict.message, (c.id, verdict.message)  # noqa: B023
             judged()

@@ -177,7 +177,7 @@ def calls(probes, module):
     return [Call(i, p.probe, p.spec, p.inputs, 10.0, (module,)) for i, p in enumerate(probes)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def reference_of(id):
     """The reference's results of the unit check id (computed once)."""
     check = UNIT[id]

@@ -270,7 +270,8 @@ def test_a_timed_out_or_faulted_grading_has_no_total_so_no_zero_is_uploaded_by_m
 
 
 def test_gradebook_csv_starts_with_the_fixed_columns_and_has_one_row_per_submission():
-    rows = [gradebook.make_row(entry("b", "bob", submitters=(classroom.Submitter("Bob, Jr.", "b@x", "7"),)), gradebook.GRADED, "", RESULTS, 1),
+    bob = entry("b", "bob", submitters=(classroom.Submitter("Bob, Jr.", "b@x", "7"),))
+    rows = [gradebook.make_row(bob, gradebook.GRADED, "", RESULTS, 1),
             gradebook.make_row(entry("a", "alice"), gradebook.UNREADABLE, 'bad "zip", really', None, 0)]
     text = gradebook.gradebook_csv(rows)
     header = next(csv.reader(io.StringIO(text)))
@@ -340,7 +341,8 @@ def test_a_merged_gradebook_is_as_safe_and_reads_back_the_same(tmp_path, capsys)
 
 
 def test_scores_and_seconds_stay_numbers_in_the_spreadsheet():
-    row = gradebook.make_row(entry("a", "=alice", submitters=(classroom.Submitter("-Al", "@a", "+1"),)), gradebook.GRADED, "", RESULTS, 3.25)
+    alice = entry("a", "=alice", submitters=(classroom.Submitter("-Al", "@a", "+1"),))
+    row = gradebook.make_row(alice, gradebook.GRADED, "", RESULTS, 3.25)
     line = next(csv.DictReader(io.StringIO(gradebook.gradebook_csv([row]))))
     assert (line["total"], line["softmax"], line["seconds"]) == ("7.5", "5", "3.2")
     assert (line["student"], line["name"], line["email"], line["sid"]) == ("'=alice", "'-Al", "'@a", "'+1")

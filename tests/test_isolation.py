@@ -25,7 +25,7 @@ import pytest
 
 from grader import isolation
 from grader.sandbox import Call, Limits, Sandbox
-from grader.worker import marked, scan
+from grader.worker import scan
 
 ROOT = Path(__file__).resolve().parent.parent
 BWRAP = isolation.bwrap_problem(sys.executable) is None
@@ -132,7 +132,8 @@ def run_escape(folder, port, mode="bwrap"):
     assert result.ok, result.message
     time.sleep(0.3)
     survivors = scan(lambda pid: tag.encode() in open(f"/proc/{pid}/cmdline", "rb").read())
-    names = [f"read {p}" for p in secrets_to_steal()] + ["connect to 127.0.0.1", "write outside", "make a user namespace", "start a process"]
+    names = [f"read {p}" for p in secrets_to_steal()] + ["connect to 127.0.0.1", "write outside", "make a user namespace",
+                                                         "start a process"]
     worked = dict(zip(names, result.arrays["result.0"].tolist()))
     return worked, int(result.arrays["result.1"]), survivors, os.path.exists(canary)
 

@@ -86,7 +86,8 @@ def test_a_check_table_that_matches_no_id_is_an_error_naming_the_closest_id():
 
 
 def test_advice_is_independent_of_visibility_and_gives_no_points_unless_the_rubric_does():
-    rubric = parse_rubric({**MINIMAL, "checks": {"a/strict": {"advice": True, "visibility": "hidden"}, "b/style": {"advice": True, "points": 1}}})
+    rubric = parse_rubric({**MINIMAL, "checks": {"a/strict": {"advice": True, "visibility": "hidden"},
+                                                 "b/style": {"advice": True, "points": 1}}})
     assert rubric.advice("a/strict") and rubric.visibility("a/strict", "a") == "hidden"
     assert rubric.advice("b/style") and rubric.visibility("b/style", "b") == "hidden" and not rubric.advice("a/values")
     assert rubric.fixed_points() == {"a/strict": 0.0, "b/style": 1.0}

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from grader import blame
-from grader.checks import catalog, hints, performance, training
+from grader.checks import catalog, hints
 from grader.checks.base import HINT_LEVELS, Verdict
 from grader.checks.compare import numeric_value, scalar_value
 from grader.contract import KEYS
@@ -44,7 +44,7 @@ RUBRIC = load_rubric(RUBRIC_FILE)
 ONE_STEP = replace(RUBRIC, groups={**RUBRIC.groups, "training": replace(RUBRIC.groups["training"], params=replace(
     RUBRIC.groups["training"].params, steps=1))})  # a trajectory of one step: the same judge on a fifth of the data
 UNIT = catalog.unit_checks(RUBRIC)
-EXAMPLES = 6  # drawn per check: the fast loop's share; raise it locally to search harder: the fast loop's share; raise it locally to search harder
+EXAMPLES = 6  # drawn per check: the fast loop's share; raise it locally to search harder
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 STATUSES = ("ok", "error", "timeout", "too_slow", "not_run", "crashed", "import_error", "unreadable")
@@ -105,7 +105,8 @@ CHANGES = [  # what plausible code does to a right value: another dtype, a wrapp
     lambda a: tuple(np.asarray(a).reshape(-1).tolist()), lambda a: np.full(np.shape(a), np.nan),
     lambda a: np.full(np.shape(a), np.inf), lambda a: np.full(np.shape(a), 1e308), lambda a: np.zeros_like(np.asarray(a)),
     lambda a: np.asarray(a) * 1e300, lambda a: np.asmatrix(np.atleast_2d(np.asarray(a, dtype=float))),
-    lambda a: np.asarray(a).reshape(-1)[0].item() if np.size(a) else None, lambda a: np.float32(np.asarray(a).reshape(-1)[0]) if np.size(a) else None,
+    lambda a: np.asarray(a).reshape(-1)[0].item() if np.size(a) else None,
+    lambda a: np.float32(np.asarray(a).reshape(-1)[0]) if np.size(a) else None,
 ]
 
 

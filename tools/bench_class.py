@@ -37,7 +37,7 @@ def grade_class_seconds(klass, out, jobs, rubric, only):
     command = [sys.executable, "-m", "grader", "grade-class", str(klass), "--out", str(out), "--jobs", str(jobs),
                "--force", "--rubric", str(rubric)] + (["--only", only] if only else [])
     t0 = time.perf_counter()
-    done = subprocess.run(command, cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(command, cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     if done.returncode != 0:
         raise SystemExit(f"bench_class: grade-class --jobs {jobs} exited {done.returncode}:\n{done.stderr[-2000:]}")

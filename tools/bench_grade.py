@@ -26,12 +26,12 @@ import time  # noqa: E402
 
 from tabulate import tabulate  # noqa: E402
 
-from grader import corpus, isolation, pipeline
-from grader.data import load_dataset
-from grader.harness.train_config import TrainConfig
-from grader.harness.training import train_epoch
-from grader.paths import REFERENCE_DIR, RUBRIC_FILE
-from grader.rubric import load_rubric
+from grader import corpus, isolation, pipeline  # noqa: E402
+from grader.data import load_dataset  # noqa: E402
+from grader.harness.train_config import TrainConfig  # noqa: E402
+from grader.harness.training import train_epoch  # noqa: E402
+from grader.paths import REFERENCE_DIR, RUBRIC_FILE  # noqa: E402
+from grader.rubric import load_rubric  # noqa: E402
 
 
 def baseline_epoch_seconds(data):

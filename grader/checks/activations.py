@@ -55,12 +55,14 @@ def checks(rubric):
     add(out, "activations.sigmoid/warning-free", "raises no overflow warning for abs(x) up to 1e4", [call(M, "sigmoid", large)],
         warning_free,
         "np.where evaluates both branches: compute exp only of -abs(x), e.g. e = np.exp(-np.abs(x)), then pick by the sign",
-        "a warning means some intermediate value overflowed, even if the final value is right", requires=("activations.sigmoid/large-inputs",))
+        "a warning means some intermediate value overflowed, even if the final value is right",
+        requires=("activations.sigmoid/large-inputs",))
 
     id = "activations.sigmoid_grad/values"
     add(out, id, "matches the reference at the pre-activation", [call(M, "sigmoid_grad", rng_for(seed, id).normal(0, 3, (3, 6)))],
         values_match(rule("activations.sigmoid_grad")),
-        "sigmoid_grad(x) is sigmoid(x) * (1 - sigmoid(x)), computed from x", "sigmoid_grad takes the pre-activation x, not the sigmoid's output",
+        "sigmoid_grad(x) is sigmoid(x) * (1 - sigmoid(x)), computed from x",
+        "sigmoid_grad takes the pre-activation x, not the sigmoid's output",
         calls=SIGMOID)
     id = "activations.sigmoid_grad/central-differences"
     add(out, id, "agrees with central differences of the sigmoid", [call(M, "sigmoid_grad", rng_for(seed, id).normal(0, 2, (10,)))],

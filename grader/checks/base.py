@@ -1,7 +1,7 @@
 """What a check is, what it asks the student process, and what it concludes."""
 
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from collections.abc import Callable
 
 HINT_LEVELS = ("full", "concept", "none")  # the rubric's `hints`: how much a hint gives away
 

@@ -261,7 +261,8 @@ def gradcheck_problem(analytic, losses, reference_losses, points, keys, limit):
         return False, (f"your gradients agree with central differences of your own loss, but that loss "
                        f"differs from the reference's near these weights (in the direction of {', '.join(wrong_loss)}), "
                        "so the gradients are of the wrong function; see the loss check")
-    return True, f"all four gradients agree with central differences at {len(points)} points the grader chose (relative error at most {limit:g})"
+    return True, (f"all four gradients agree with central differences at {len(points)} points the grader chose "
+                  f"(relative error at most {limit:g})")
 
 
 def unchanged(label, before, after):
@@ -319,7 +320,8 @@ def trace_problem(call, s, r, rtol, atol):
     w, b = numeric_value(s, "result.0"), scalar_value(s, "result.1")
     ew, eb = result_value(r, "result.0"), result_value(r, "result.1")
     if w is None or np.shape(w) != np.shape(ew):
-        return f"{call} returned w of shape {np.shape(w) if w is not None else None}; expected (w, b, converged) with w of shape {np.shape(ew)}"
+        return (f"{call} returned w of shape {np.shape(w) if w is not None else None}; "
+                f"expected (w, b, converged) with w of shape {np.shape(ew)}")
     if b is None or np.ndim(b) != 0:
         return f"{call} returned b of shape {np.shape(b) if b is not None else None}; expected a number"
     w, b = np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)

@@ -88,7 +88,8 @@ def loss_and_accuracy(rule):
 def loss_diagnosis(s, r, rule, prefix=""):
     """Where a wrong loss comes from, told by what else forward returned: the probabilities (through the
     gradient of b2, the batch mean of P - onehot(y)) and the accuracy. Never a guess the data do not support."""
-    accuracy_wrong = compare_scalar("accuracy", result_value(r, f"{prefix}result.1"), scalar_value(s, f"{prefix}result.1"), rule.rtol, rule.atol)
+    accuracy_wrong = compare_scalar("accuracy", result_value(r, f"{prefix}result.1"), scalar_value(s, f"{prefix}result.1"),
+                                    rule.rtol, rule.atol)
     probs_right = compare_array("b2", result_value(r, f"{prefix}gradients.b2"), result_value(s, f"{prefix}gradients.b2"),
                                 rule.rtol, rule.atol) is None
     if accuracy_wrong or not probs_right:

@@ -30,7 +30,8 @@ def regularization_judge(keys, rule):
         spec = probes[0].spec
         for k in keys:
             problem = compare_array(f"gradients[{k!r}] after apply_regularization (reg={spec['reg']:g})",
-                                    result_value(reference[0], f"gradients.{k}"), result_value(student[0], f"gradients.{k}"), rule.rtol, rule.atol)
+                                    result_value(reference[0], f"gradients.{k}"), result_value(student[0], f"gradients.{k}"),
+                                    rule.rtol, rule.atol)
             if problem:
                 hint = " (biases are never regularized)" if k not in REGULARIZED else " (add reg * W, once)"
                 return Verdict(False, problem + hint)
@@ -48,8 +49,10 @@ def steps_judge(rule):
                                         result_value(student[0], f"step{t}.{k}"), rule.rtol, rule.atol)
                 if problem:
                     zero = not np.any(inputs[f"g{t}.{k}"])
-                    why = " (this update's gradient was zero, so only the velocity kept from earlier updates moves the weights)" if zero else ""
-                    return Verdict(False, f"{problem} (lr={spec['learning_rate']:g}, reg={spec['reg']:g}, momentum={spec['momentum']:g}){why}")
+                    why = (" (this update's gradient was zero, so only the velocity kept from earlier updates moves the weights)"
+                           if zero else "")
+                    return Verdict(False, f"{problem} (lr={spec['learning_rate']:g}, reg={spec['reg']:g}, "
+                                          f"momentum={spec['momentum']:g}){why}")
         return Verdict(True, f"{spec['steps']} steps match the reference")
     return judge
 

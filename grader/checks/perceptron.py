@@ -43,7 +43,8 @@ def gate_judge(gate):
             return verdict
         got = linear_outputs(*wb)
         if not np.array_equal(got, GATES[gate]):
-            return Verdict(False, f"on inputs (0,0), (0,1), (1,0), (1,1) the perceptron outputs {got.tolist()}, expected {GATES[gate].tolist()} ({gate})")
+            return Verdict(False, f"on inputs (0,0), (0,1), (1,0), (1,1) the perceptron outputs {got.tolist()}, "
+                                  f"expected {GATES[gate].tolist()} ({gate})")
         return Verdict(True, f"computes {gate} on the truth table")
     return judge
 
@@ -61,7 +62,8 @@ def trains_judge(gate):
         if not bool(converged):
             return Verdict(False, f"reported converged=False on {gate}, which is linearly separable: Rosenblatt's rule converges on it")
         if not np.array_equal(got, GATES[gate]):
-            return Verdict(False, f"reported converged=True but its (w, b) gives {got.tolist()} on the truth table, expected {GATES[gate].tolist()}")
+            return Verdict(False, f"reported converged=True but its (w, b) gives {got.tolist()} on the truth table, "
+                                  f"expected {GATES[gate].tolist()}")
         return Verdict(True, f"converged and separates {gate}")
     return judge
 
@@ -93,13 +95,16 @@ def xor_network_judge(student, reference, probes):
     parts = {k: (scalar_value if k == "b2" else numeric_value)(student[0], f"result.{k}") for k in ("W1", "b1", "W2", "b2")}
     missing = [k for k, v in parts.items() if v is None]
     if missing:
-        return Verdict(False, f'xor_network() should return a dict with numeric "W1", "b1", "W2", "b2"; missing or not numeric: {", ".join(missing)}')
+        return Verdict(False, 'xor_network() should return a dict with numeric "W1", "b1", "W2", "b2"; '
+                              f'missing or not numeric: {", ".join(missing)}')
     W1, b1, W2, b2 = (np.asarray(parts[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2"))
     if W1.ndim != 2 or W1.shape[0] != 2 or b1.shape != (W1.shape[1],) or W2.shape != (W1.shape[1],) or b2.ndim != 0:
-        return Verdict(False, f"shapes W1 {W1.shape}, b1 {b1.shape}, W2 {W2.shape}, b2 {b2.shape}; expected (2, H), (H,), (H,) and a number")
+        return Verdict(False, f"shapes W1 {W1.shape}, b1 {b1.shape}, W2 {W2.shape}, b2 {b2.shape}; "
+                              "expected (2, H), (H,), (H,) and a number")
     got = step(step(TRUTH_X @ W1 + b1) @ W2 + b2)
     if not np.array_equal(got, GATES["XOR"]):
-        return Verdict(False, f"step(step(X W1 + b1) W2 + b2) gives {got.tolist()} on (0,0), (0,1), (1,0), (1,1); expected {GATES['XOR'].tolist()}")
+        return Verdict(False, f"step(step(X W1 + b1) W2 + b2) gives {got.tolist()} on (0,0), (0,1), (1,0), (1,1); "
+                              f"expected {GATES['XOR'].tolist()}")
     return Verdict(True, "computes XOR with one hidden layer, which a single perceptron cannot: " + XOR_PROOF)
 
 
@@ -136,7 +141,8 @@ def checks(rubric):
     y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3 > 0).astype(np.int64)
     trace = (("the AND truth table", TRUTH_X, GATES["AND"], 0.5, 3), ("12 random points in 3-D", X, y, 1.0, 50))
     probes = [call(M, "train_perceptron", X_, y_, lr, epochs) for _, X_, y_, lr, epochs in trace]
-    judge = rule_trace_judge(rule("perceptron.train_perceptron"), [f"{what}, lr={lr}, max_epochs={epochs}" for what, _, _, lr, epochs in trace])
+    judge = rule_trace_judge(rule("perceptron.train_perceptron"),
+                             [f"{what}, lr={lr}, max_epochs={epochs}" for what, _, _, lr, epochs in trace])
     add(out, id, "follows Rosenblatt's rule step for step", probes, judge,
         "start from w = 0, b = 0; on a mistake add lr (y - y_hat) x to w and lr (y - y_hat) to b",
         "visit the samples in the given order, update only on a mistake, scaled by the learning rate, and stop after max_epochs epochs",

@@ -68,7 +68,8 @@ def jacobian_properties(rule):
             return Verdict(False, problem + " (each row of the Jacobian sums to 0 because the outputs sum to 1)")
         err = relative_error(J, numeric_jacobian(z, eps))
         if err > limit:
-            return Verdict(False, f"relative error against the central-difference Jacobian is {err:.2g} (limit {limit:g}); check J[i, j] = S_i (delta_ij - S_j)")
+            return Verdict(False, f"relative error against the central-difference Jacobian is {err:.2g} (limit {limit:g}); "
+                                  "check J[i, j] = S_i (delta_ij - S_j)")
         return Verdict(True, f"rows sum to 0; relative error against central differences {err:.1e}")
     return judge
 
@@ -86,7 +87,8 @@ def checks(rubric):
     id = f"{group}/edge-shapes"
     r = rng_for(seed, id)
     add(out, id, "handles a single row, C = 2 and tiny scores",
-        [call(M, "softmax", r.normal(0, 2, (1, 6))), call(M, "softmax", r.normal(0, 2, (4, 2))), call(M, "softmax", r.normal(0, 1e-12, (3, 4)))],
+        [call(M, "softmax", r.normal(0, 2, (1, 6))), call(M, "softmax", r.normal(0, 2, (4, 2))),
+         call(M, "softmax", r.normal(0, 1e-12, (3, 4)))],
         values_match(rule(group)), "reduce with axis=-1 and keepdims=True, never over the whole array",
         "each row is normalised on its own, whatever the number of rows or classes")
     id = f"{group}/one-dim"
@@ -113,7 +115,8 @@ def checks(rubric):
         values_match(rule(group)), "J = np.diag(s) - np.outer(s, s) with s = softmax(z)",
         "J[i, j] = S_i (delta_ij - S_j): a diagonal term minus an outer product", calls=SOFTMAX)
     id = f"{group}/central-differences"
-    add(out, id, "rows sum to 0 and it agrees with central differences", [call(M, "softmax_jacobian", rng_for(seed, id).normal(0, 1, (4,)))],
+    add(out, id, "rows sum to 0 and it agrees with central differences",
+        [call(M, "softmax_jacobian", rng_for(seed, id).normal(0, 1, (4,)))],
         jacobian_properties(rule(group)), "J[i, j] = S_i (delta_ij - S_j)",
         "differentiate S_i with respect to z_j, separately for i == j and i != j", run_reference=False, calls=SOFTMAX)
     add_input_check(out, group, call(M, "softmax_jacobian", rng_for(seed, f"{group}/input-unchanged").normal(0, 1, (5,))), calls=SOFTMAX)

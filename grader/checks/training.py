@@ -202,7 +202,8 @@ def checks(rubric, dataset, data_dir):
     epochs = rule.params.digits_epochs if digits else rule.params.epochs
     threshold = rule.params.digits_threshold if digits else rule.params.threshold
     train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size, seed=config.seed)
-    probes = tuple(Probe("train", {"config": train_config.to_dict(), "data_dir": str(data_dir), "helpers": h}) for h in ("student", "provided"))
+    probes = tuple(Probe("train", {"config": train_config.to_dict(), "data_dir": str(data_dir), "helpers": h})
+                   for h in ("student", "provided"))
     add(out, "training/accuracy", text["training/accuracy"], probes,
         accuracy_judge(threshold, epochs, dataset.name, dataset, rule, init["W2"].shape),
         "train with the provided loop; a correct forward and SGD reach the threshold",

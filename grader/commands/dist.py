@@ -15,8 +15,9 @@ from ..rubric import RubricError, load_rubric
 
 def add_arguments(parser):
     parser.description = (
-        "Build what a course deploys. `student`: the kit, DIR/ and DIR.zip. The kit holds the skeleton (assignment/, as `grader skeleton` writes "
-        "it), a student README, ./dev (`./dev check`, `./dev package`), and a self-contained checker that runs the "
+        "Build what a course deploys. `student`: the kit, DIR/ and DIR.zip. "
+        "The kit holds the skeleton (assignment/, as `grader skeleton` writes it), a student README, "
+        "./dev (`./dev check`, `./dev package`), and a self-contained checker that runs the "
         "rubric's visible checks on public inputs drawn from a public kit seed, against the reference's values computed "
         "now. It holds no solution line, no hidden check, not the rubric's seed, and no file of reference/ or tests/. "
         "`gradescope`: DIR/autograder.zip in Gradescope's layout (setup.sh, run_autograder, the grader, reference/ and "
@@ -24,11 +25,13 @@ def add_arguments(parser):
     parser.add_argument("target", choices=("student", "classroom", "gradescope", "secret-rubric"),
                         help="what to build: the student kit, the classroom template, gradescope (DIR/autograder.zip, SECRET: see "
                              "grader/dist_gradescope.py), or secret-rubric (FILE: the rubric with a fresh 256-bit seed, SECRET)")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="student: the kit folder to create (must not exist), with DIR.zip beside it; "
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="student: the kit folder to create (must not exist), with DIR.zip beside it; "
                              "classroom: the template folder to create (must not exist); "
                              "gradescope: the folder that receives autograder.zip and rubric.toml; "
                              "secret-rubric: the file to write (mode 600; must not exist)")
-    parser.add_argument("--rubric", type=Path, default=RUBRIC_FILE, help="the rubric whose visible checks, points and thresholds the kit uses (default: grader/rubric.toml)")
+    parser.add_argument("--rubric", type=Path, default=RUBRIC_FILE,
+                        help="the rubric whose visible checks, points and thresholds the kit uses (default: grader/rubric.toml)")
 
 
 def main(args):

@@ -67,7 +67,8 @@ def run(args, visible_only):
         options = pipeline.Options(only=args.only, visible_only=visible_only, dataset=args.dataset,
                                    data_dir=args.data_dir, blas_threads=args.threads, isolation=chosen.mode,
                                    budget_s=args.budget, rubric_file=str(Path(args.rubric).resolve()))
-        progress = (lambda msg: print(f"grader: {msg} ...", file=sys.stderr, flush=True)) if args.verbose and not args.quiet else (lambda msg: None)
+        progress = ((lambda msg: print(f"grader: {msg} ...", file=sys.stderr, flush=True)) if args.verbose and not args.quiet
+                    else (lambda msg: None))
         result = pipeline.grade(args.path, rubric, options, progress)
     except (RubricError, SubmissionError, DataError, isolation.IsolationError) as exc:
         print(f"grader {'check' if visible_only else 'grade'}: error: {exc}", file=sys.stderr)

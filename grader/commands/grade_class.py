@@ -42,7 +42,8 @@ def add_arguments(parser):
     parser.add_argument("--jobs", type=int, default=1, help="submissions graded at the same time (default: %(default)s)")
     parser.add_argument("--shard", metavar="K/N", help="grade only the K-th of N slices of the class (merge with `grader gradebook merge`)")
     parser.add_argument("--force", action="store_true", help="regrade every submission, even those with a reusable result")
-    parser.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds before one submission's grading is killed (default: %(default)s)")
+    parser.add_argument("--timeout", type=float, default=TIMEOUT,
+                        help="seconds before one submission's grading is killed (default: %(default)s)")
     add_common(parser)
 
 
@@ -215,7 +216,8 @@ def grade_one(entry, settings, out, children):
     key = classroom.resume_key(content, *settings.key_parts)
     stored = None if settings.force else reusable(folder, key)
     if stored is not None:
-        return gradebook.make_row(entry, stored["status"], stored.get("detail", ""), gradebook.load_results(folder), stored.get("seconds", 0))
+        return gradebook.make_row(entry, stored["status"], stored.get("detail", ""), gradebook.load_results(folder),
+                                  stored.get("seconds", 0))
     (folder / KEY_FILE).unlink(missing_ok=True)  # the key is written last: a results.json without it is never reused
     (folder / "results.json").unlink(missing_ok=True)
     t0 = time.monotonic()

@@ -41,11 +41,13 @@ def add_arguments(parser):
     parser.add_argument("--jobs", type=int, default=2, help="cases graded at the same time (default: %(default)s)")
     parser.add_argument("--kind", choices=KIND_CHOICES, default="all", help="which part of the corpus (default: all)")
     parser.add_argument("--case", action="append", metavar="NAME", help="grade only this case (repeatable)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write corpus.md, corpus.json and each case's report (default: %(default)s)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="where to write corpus.md, corpus.json and each case's report (default: %(default)s)")
     parser.add_argument("--corpus", type=Path, default=corpus.CORPUS_DIR, help="corpus folder (default: %(default)s)")
     parser.add_argument("--rubric", type=Path, default=CORPUS_RUBRIC,
                         help="rubric the cases are graded with (default: the corpus rubric, the default one with shorter time budgets)")
-    parser.add_argument("--timeout", type=float, default=GRADE_TIMEOUT, help="seconds before a hung grading is killed (default: %(default)s)")
+    parser.add_argument("--timeout", type=float, default=GRADE_TIMEOUT,
+                        help="seconds before a hung grading is killed (default: %(default)s)")
     parser.add_argument("--isolation", choices=isolation.MODES, default="auto",
                         help="passed to every `grader grade`: grade the cases under bwrap, in process mode, or as grade "
                              "chooses (default: %(default)s); each outcome says which mode graded it")
@@ -215,9 +217,9 @@ def settle(started):
     results, error = read_results(started.out / "results.json")
     if results is None and started.exit_code is None:
         error = f"`grader grade` did not finish within {started.timeout:g} s"
-    return corpus.Evidence(results, error, started.seconds, tuple(s.text for s in strays), changed(started.before, snapshot(case.untouched)),
-                           started.exit_code, tuple(started.heard.connections), started.heard.error, started.budget,
-                           started.isolation)
+    return corpus.Evidence(results, error, started.seconds, tuple(s.text for s in strays),
+                           changed(started.before, snapshot(case.untouched)), started.exit_code,
+                           tuple(started.heard.connections), started.heard.error, started.budget, started.isolation)
 
 
 def prepare(case, work):
@@ -300,7 +302,7 @@ class Listener:
         while not self._stop.is_set():
             try:
                 conn, (host, port) = self._server.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return

@@ -8,7 +8,8 @@ from ..paths import ASSIGNMENT_DIR, REFERENCE_DIR
 
 
 def add_arguments(parser):
-    parser.add_argument("--reference", type=Path, default=REFERENCE_DIR, help="solution folder with BEGIN/END SOLUTION markers (default: %(default)s)")
+    parser.add_argument("--reference", type=Path, default=REFERENCE_DIR,
+                        help="solution folder with BEGIN/END SOLUTION markers (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=ASSIGNMENT_DIR, help="where to write the skeleton (default: %(default)s)")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if --out differs from what would be generated")
 

@@ -34,7 +34,9 @@ TRAJECTORY_SHAPE = {"input_size": 64, "hidden_size": 16, "num_classes": 10}  # s
 TRAJECTORY_BATCH = 32
 
 # check id -> (kit judge kind, extra parameters); a catalog check without an entry stops the build.
-VALUES, SCALAR, PROMOTED = ("values", {}), ("values", {"scalar": True}), ("values", {"kinds": "fiub"})
+VALUES: tuple[str, dict] = ("values", {})
+SCALAR: tuple[str, dict] = ("values", {"scalar": True})
+PROMOTED: tuple[str, dict] = ("values", {"kinds": "fiub"})
 KIT_JUDGES = {
     "activations.sigmoid/values": VALUES,
     "activations.sigmoid/large-inputs": VALUES,
@@ -92,7 +94,7 @@ class KitProbe:
     probe: str
     spec: dict
     inputs: dict  # name -> ndarray
-    expected: tuple = None  # (meta, arrays) of the reference's result, or None when the judge needs none
+    expected: tuple | None = None  # (meta, arrays) of the reference's result, or None when the judge needs none
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ class KitCheck:
     points: float
     timeout: float
     probes: tuple  # of KitProbe
-    kind_hints: dict = None  # failure kind -> hint at the kit's level, as the grader picks it (checks/hints.py)
+    kind_hints: dict | None = None  # failure kind -> hint at the kit's level, as the grader picks it (checks/hints.py)
     requires: tuple = ()  # names of the visible checks that must pass for its pass to count (Check.requires)
     withheld: str = ""  # why, when its pass is withheld
     requires_any: bool = False  # any one of them passing is enough (Check.requires_any)
