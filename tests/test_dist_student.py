@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import skeleton
+from grader import corpus, skeleton
 from grader.checks import catalog
 from grader.dist import specs
 from grader.dist.build import build_student_kit
@@ -130,6 +130,7 @@ def test_no_file_of_reference_tests_corpus_or_git(kit, contents):
     assert not parts & {"reference", "corpus", "tests", ".git"}
     sources = [*REFERENCE_DIR.glob("*.py"), *(ROOT / "tests" / "corpus").rglob("*.py")]
     forbidden = {p.read_bytes() for p in sources if p.read_bytes().strip()}
+    forbidden |= {corpus.case_source(case, m).encode() for case in corpus.load_cases() for m in case.modules}  # [[edit]] cases
     assert [name for name, text in contents if text.encode("latin-1") in forbidden] == []
 
 
