@@ -183,7 +183,7 @@ def test_timing_fails_at_once_when_forward_is_already_known_stuck(data_dir):
         student.stuck.record(("two_layer_net.TwoLayerNet.forward",), 20, "two_layer_net.TwoLayerNet.forward")
         t0 = time.monotonic()
         s, r = time_interleaved(student, reference, probe, NEEDS, 60, 3.0, [1])
-    assert time.monotonic() - t0 < 0.5
+    assert time.monotonic() - t0 < 5  # no process was started: waiting for forward would take its 20 s again
     assert s.status == "timeout" and s.message.startswith("TwoLayerNet.forward did not return within 20 s in an earlier check")
     assert ratio_judge(3.0)([s], [r], ()).message == s.message
 
