@@ -121,6 +121,7 @@ def test_a_usage_error_exits_2_with_a_message_and_writes_nothing(tmp_path, scrat
     assert not out.exists()
 
 
+@pytest.mark.slow  # whole grades: in the fast loop, tests/test_exits.py shows each status and test_quiet_... full marks
 @pytest.mark.parametrize("case, path, args, expected", [
     ("the skeleton scores 0 and grading still completes", "assignment/", [], exits.OK),
     ("full marks on the selected checks", "reference/", [], exits.OK),
@@ -145,10 +146,18 @@ def test_quiet_prints_only_the_summary_line(tmp_path):
 # -- what is graded ---------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def softmax_axis0_graded(softmax_axis0, tmp_path_factory):
+def softmax_axis0_run(softmax_axis0, tmp_path_factory):
+    """(results.json, the finished process, the --junit file) of the softmax checks on softmax_axis0 (the folder),
+    graded once for the tests that read them."""
+    junit = tmp_path_factory.mktemp("junit") / "ci" / "junit.xml"  # a folder that does not exist yet
+    results, proc = grade(softmax_axis0, tmp_path_factory.mktemp("graded"), "--only", "softmax.*", "--quiet", "--junit", junit)
+    return results, proc, junit
+
+
+@pytest.fixture(scope="module")
+def softmax_axis0_graded(softmax_axis0_run):
     """results.json of the softmax checks on softmax_axis0 (the folder)."""
-    results, _ = grade(softmax_axis0, tmp_path_factory.mktemp("graded"), "--only", "softmax.*", "--quiet")
-    return results
+    return softmax_axis0_run[0]
 
 
 @pytest.mark.parametrize("layout", ["assignment/{}.py", *(pytest.param(layout, marks=pytest.mark.slow)  # the fast loop keeps one layout
@@ -273,9 +282,8 @@ def test_a_hidden_check_never_shows_its_expected_values(tmp_path, softmax_axis0)
     assert not re.search(r"\d\.\d", hidden_output), hidden_output
 
 
-def test_junit_has_one_testcase_per_check(tmp_path, softmax_axis0):
-    junit = tmp_path / "ci" / "junit.xml"
-    results, proc = grade(softmax_axis0, tmp_path / "out", "--only", "softmax.*", "--quiet", "--junit", junit)
+def test_junit_has_one_testcase_per_check(softmax_axis0_run):
+    results, proc, junit = softmax_axis0_run
     assert f"wrote {junit}" in proc.stderr
     suite = ET.parse(junit).getroot()
     cases = suite.findall("testcase")

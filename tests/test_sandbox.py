@@ -210,12 +210,12 @@ def test_a_call_that_ignores_sigterm_and_sleeps_is_still_stopped(mode, tmp_path)
 
 @pytest.mark.parametrize("case, body, status, words", [
     ("os._exit(3)", "os._exit(3)", "crashed", "exited with status 3"),
-    ("SIGSEGV", "import faulthandler; faulthandler._sigsegv()", "crashed", "SIGSEGV"),
+    pytest.param("SIGSEGV", "import faulthandler; faulthandler._sigsegv()", "crashed", "SIGSEGV", marks=pytest.mark.slow),  # signals: the full suite
     ("sys.exit()", "sys.exit()", "error", "sys.exit(None)"),
     ("sys.exit(0)", "sys.exit(0)", "error", "sys.exit(0)"),
-    ("KeyboardInterrupt", "raise KeyboardInterrupt", "error", "KeyboardInterrupt"),
+    pytest.param("KeyboardInterrupt", "raise KeyboardInterrupt", "error", "KeyboardInterrupt", marks=pytest.mark.slow),
     ("an exception", "raise ValueError('bad shape')", "error", "ValueError: bad shape"),
-    ("unbounded recursion", "def f(n): return f(n + 1)\n    f(0)", "error", "RecursionError"),
+    pytest.param("unbounded recursion", "def f(n): return f(n + 1)\n    f(0)", "error", "RecursionError", marks=pytest.mark.slow),
 ])
 @pytest.mark.parametrize("mode", MODES)
 def test_an_exit_or_crash_inside_a_function_fails_that_call_only(mode, tmp_path, case, body, status, words):
@@ -581,7 +581,7 @@ def test_the_process_mode_scan_finds_a_straggler_that_scrubbed_its_environment_b
         escaped.wait()
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", WAITING_MODES)  # waits out a timeout: bwrap in the fast loop, both in the full suite
 def test_no_sandbox_process_survives_a_run_that_times_out(mode, tmp_path):
     """run() itself asserts it after every run; this run ends with a killed, sleeping worker."""
     results = run_in(mode, tmp_path, """
