@@ -182,12 +182,24 @@ MISSING_MODULE_CASES = [  # (module deleted, the check groups that fail: exactly
 ]
 
 
+@pytest.fixture(scope="module")
+def graded_without(tmp_path_factory):
+    """graded_without(module): (results.json, the finished process) of the reference without module.py under the
+    corpus rubric, --quiet; each module's grade is made once (it exits 0) for the tests that read it."""
+    done = {}
+
+    def graded(module):
+        if module not in done:
+            where = tmp_path_factory.mktemp(f"no_{module}")
+            done[module] = grade(copy_reference(where, f"no_{module}", without=[module]), where / "out", "--quiet",
+                                 "--rubric", TEST_RUBRIC)
+        return done[module]
+    return graded
+
+
 @pytest.mark.parametrize("module, failing", MISSING_MODULE_CASES)
-def test_a_missing_file_fails_only_the_checks_that_need_it(tmp_path, module, failing):
-    folder = copy_reference(tmp_path, f"no_{module}", without=[module])
-    proc = grader(folder, "--out", tmp_path / "out", "--quiet", "--rubric", TEST_RUBRIC)
-    assert proc.returncode == exits.OK, proc.stderr
-    results = json.loads((tmp_path / "out" / "results.json").read_text())
+def test_a_missing_file_fails_only_the_checks_that_need_it(graded_without, module, failing):
+    results, _ = graded_without(module)
     failed = {t["name"] for t in results["tests"] if t["status"] == "failed"}
     assert failed == {t["name"] for t in results["tests"] if t["name"].startswith(failing)}
     for name in failed:
@@ -211,9 +223,8 @@ def test_a_helper_that_fails_to_import_fails_only_its_own_checks_as_a_missing_fi
 
 
 @pytest.mark.parametrize("module", ["optimizer", pytest.param("two_layer_net", marks=pytest.mark.slow)])
-def test_a_missing_file_is_the_students_failure_not_a_grader_fault(tmp_path, module):
-    folder = copy_reference(tmp_path, f"no_{module}", without=[module])
-    results, proc = grade(folder, tmp_path / "out", "--quiet", "--rubric", TEST_RUBRIC)
+def test_a_missing_file_is_the_students_failure_not_a_grader_fault(graded_without, module):
+    results, proc = graded_without(module)
     assert "grader fault" not in proc.stderr
     for test in results["tests"]:
         if test["status"] == "failed":
