@@ -627,6 +627,7 @@ def graded_alone(entry_, out):
     return grade_class.grade_or_fault(entry_, settings, out, grade_class.Children())
 
 
+@pytest.mark.slow  # 1200 folders on disk; the fast loop has the export member 1200 folders deep (below)
 def test_a_submission_nested_1200_folders_deep_is_an_unreadable_row_that_says_so(tmp_path):
     (tmp_path / "class" / "carol").mkdir(parents=True)
     with deep_folder(tmp_path / "class" / "carol", 1200):

@@ -173,8 +173,8 @@ def test_a_zip_is_graded_like_the_folder_it_holds(tmp_path, scratch, softmax_axi
 
 
 MISSING_MODULE_CASES = [  # (module deleted, the check groups that fail: exactly those that need it)
-    pytest.param("optimizer", ("optimizer.", "training", "performance"), id="optimizer"),
-    pytest.param("two_layer_net", ("two_layer_net.", "training", "performance"), id="two_layer_net"),
+    pytest.param("optimizer", ("optimizer.", "training", "performance"), id="optimizer", marks=pytest.mark.slow),  # whole grades
+    pytest.param("two_layer_net", ("two_layer_net.", "training", "performance"), id="two_layer_net", marks=pytest.mark.slow),
     # a missing helper module is replaced by a correct stand-in for the other checks
     pytest.param("activations", ("activations.",), id="activations", marks=pytest.mark.slow),
     pytest.param("softmax", ("softmax.",), id="softmax", marks=pytest.mark.slow),
@@ -222,7 +222,8 @@ def test_a_helper_that_fails_to_import_fails_only_its_own_checks_as_a_missing_fi
             assert f"{module}.py failed to import" in by_name(results)[name]["output"]
 
 
-@pytest.mark.parametrize("module", ["optimizer", pytest.param("two_layer_net", marks=pytest.mark.slow)])
+@pytest.mark.slow  # a whole grade, the one test_a_missing_file_fails_only_the_checks_that_need_it reads
+@pytest.mark.parametrize("module", ["optimizer", "two_layer_net"])
 def test_a_missing_file_is_the_students_failure_not_a_grader_fault(graded_without, module):
     results, proc = graded_without(module)
     assert "grader fault" not in proc.stderr
