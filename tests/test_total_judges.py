@@ -260,7 +260,7 @@ def test_every_judge_returns_a_verdict_whatever_the_functions_return_or_a_forged
     reference = reference_of(check, raw)
     diagnosis = substitution_raws(check, raw)
 
-    @settings(SETTINGS, max_examples=min(EXAMPLES, 4))  # the trajectory's results are MBs
+    @settings(SETTINGS, max_examples=EXAMPLES if check is not TRAJECTORY else min(EXAMPLES, 4))  # the trajectory's results are MBs
     @given(student=one_of_each(either_form, raw[check.id]), substituted=one_of_each(either_form, diagnosis))
     def judged(student, substituted):
         assert_judged(check, student, reference, substituted)
