@@ -118,6 +118,7 @@ def test_a_helper_that_fails_to_import_is_found_with_the_reason(checker, tmp_pat
             "sys.exit": "sys.exit(3)", "os._exit": "exit status 3"}[how] in broken["softmax"]
 
 
+@pytest.mark.slow  # waits out a hung import: the full suite runs it, the inner loop does not
 def test_a_helper_that_hangs_on_import_is_found_after_the_import_timeout(checker, tmp_path, monkeypatch):
     folder = submission(tmp_path / "sub")
     with open(folder / "activations.py", "a") as f:

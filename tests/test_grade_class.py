@@ -578,6 +578,7 @@ def test_the_throughput_benchmark_builds_a_class_of_n_corpus_cases_spread_over_t
     assert all((tmp_path / n / "softmax.py").is_file() for n in names)
 
 
+@pytest.mark.slow  # waits out a grading's timeout: the full suite runs it, the inner loop does not
 def test_a_grading_past_its_timeout_is_stopped_and_reported_as_timed_out(tmp_path):
     """SIGTERM first, so the child can unwind; SIGKILL after the grace for one that ignores it."""
     children = grade_class.Children(grace=0.5)
