@@ -20,6 +20,7 @@ import types
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from grader.data.locate import cache_dir, missing_files
 from grader.submission import MODULES  # noqa: F401  (shared: the five modules of a submission)
@@ -32,6 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
+# Property-based tests draw few examples in the fast loop and more in the whole suite, which CI runs: ./dev test with
+# no arguments sets HYPOTHESIS_PROFILE=full. A test reads its count as settings().max_examples.
+settings.register_profile("fast", max_examples=3)
+settings.register_profile("full", max_examples=12)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 FETCH_MNIST = "./dev grader data download"
 TEST_RUBRIC = ROOT / "tests" / "corpus" / "rubric.toml"  # the corpus rubric: 1 training epoch, so a whole grade
 # takes about 6 s instead of the default rubric's 10 s; for tests about what fails, not about the default rubric

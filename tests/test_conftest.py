@@ -88,6 +88,7 @@ def project(tmp_path):
 
 def pytest_in(folder, **env):
     environ = {k: v for k, v in os.environ.items() if k not in ("CI", "MNIST_DIR", "PYTEST_ADDOPTS", RECORD_ENV)}
+    environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the conftest alone: xdist, benchmark and hypothesis's plugins cost 2 s a run
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", "--rootdir", str(folder),
                            "-c", os.devnull, "-o", "markers=mnist: reads MNIST", str(folder)],
                           cwd=folder, env={**environ, **env}, capture_output=True, text=True, timeout=120)

@@ -118,6 +118,7 @@ def test_a_helper_that_fails_to_import_is_found_with_the_reason(checker, tmp_pat
             "sys.exit": "sys.exit(3)", "os._exit": "exit status 3"}[how] in broken["softmax"]
 
 
+@pytest.mark.slow  # waits out a hung import: the full suite runs it, the inner loop does not
 def test_a_helper_that_hangs_on_import_is_found_after_the_import_timeout(checker, tmp_path, monkeypatch):
     folder = submission(tmp_path / "sub")
     with open(folder / "activations.py", "a") as f:
@@ -154,21 +155,21 @@ def grader_verdicts(folder, only):
     pytest.param("reference", "activations", "exception", True, marks=pytest.mark.slow),
     pytest.param("forward_forgets_b2", "softmax", "syntax error", False, marks=pytest.mark.slow),  # a network bug still fails
 ])
-def test_with_a_broken_helper_the_network_checks_pass_exactly_when_the_graders_do(kit, tmp_path, network, broken, how, passes):
+@pytest.mark.parametrize("only", ["two_layer_net.", pytest.param("training/trajectory", marks=pytest.mark.slow)])  # slow: trains
+def test_with_a_broken_helper_the_network_checks_pass_exactly_when_the_graders_do(kit, tmp_path, network, broken, how, passes, only):
     """Do the kit's network checks (forward and the trajectory) give the grader's pass/fail when a helper module
     is missing or fails to import, the grader using correct stand-ins and the kit its own?"""
     path = REFERENCE_DIR / "two_layer_net.py" if network == "reference" else CORPUS / "bugs" / network / "two_layer_net.py"
     folder = submission(tmp_path / "sub", broken, how, path)
-    for only in ("two_layer_net.", "training/trajectory"):
-        ours = kit_verdicts(kit, folder, tmp_path / only.replace("/", "-"), only)
-        grader = grader_verdicts(folder, only)
-        assert grader and set(ours) == set(grader)
-        assert {id: t["status"] == "passed" for id, t in ours.items()} == grader
-        if passes:
-            assert all(grader.values())
-            assert all(f"{broken}.py {'is missing' if how == 'missing' else 'fails to import'}" in t["output"] for t in ours.values())
-        else:
-            assert not all(grader.values())
+    ours = kit_verdicts(kit, folder, tmp_path / only.replace("/", "-"), only)
+    grader = grader_verdicts(folder, only)
+    assert grader and set(ours) == set(grader)
+    assert {id: t["status"] == "passed" for id, t in ours.items()} == grader
+    if passes:
+        assert all(grader.values())
+        assert all(f"{broken}.py {'is missing' if how == 'missing' else 'fails to import'}" in t["output"] for t in ours.values())
+    else:
+        assert not all(grader.values())
 
 
 def test_the_kits_stand_in_modules_hold_the_names_the_graders_do(checker):

@@ -187,6 +187,7 @@ def multiply(x):
 """
 
 
+@pytest.mark.slow  # a memory hog stopped by the kernel: the full suite runs it, the inner loop does not
 @pytest.mark.parametrize("kind", KINDS, indirect=True)
 def test_children_that_together_exceed_the_sandbox_memory_stop_the_sandbox_and_name_the_bound(tmp_path, kind):
     limits = Limits(import_timeout=5, sandbox_memory_mb=512)
@@ -209,6 +210,7 @@ def bomb(x):
 """
 
 
+@pytest.mark.slow  # a fork bomb: the full suite runs it, the inner loop does not
 @pytest.mark.parametrize("kind", KINDS, indirect=True)
 def test_a_fork_bomb_is_stopped_at_the_process_limit_and_leaves_no_process(tmp_path, kind):
     limits = Limits(import_timeout=5, max_processes=32)
@@ -246,12 +248,14 @@ def fill(x):
 """
 
 
+@pytest.mark.slow  # fills a disk quota: the full suite runs it, the inner loop does not
 @pytest.mark.parametrize("kind", KINDS, indirect=True)
 def test_the_scratch_folder_of_process_mode_is_bounded_by_disk_mb(tmp_path, kind):
     (filled, _), _, _, _ = run_student(tmp_path, SCRATCH, ["fill", "fine"], Limits(import_timeout=5, disk_mb=16))
     assert filled.status == "crashed" and "wrote more than 16 MB to its scratch folder" in filled.message, filled
 
 
+@pytest.mark.slow  # waits on the OS: the full suite runs it, the inner loop does not
 @needs_cgroups
 def test_the_freezer_and_the_cpu_clock_hold_a_detached_grandchild_in_a_nested_namespace():
     """A burner that left the session, the environment and the PID namespace is frozen and clocked all the same."""
@@ -288,6 +292,7 @@ def nobody():
     return entry.pw_uid, entry.pw_gid
 
 
+@pytest.mark.slow  # grades as another user, with a fork bomb and a memory hog: the full suite runs it
 @pytest.mark.skipif(os.geteuid() != 0 or nobody() is None, reason="needs root to start the grader as an ordinary user")
 @pytest.mark.parametrize("source, function, memory_mb, words", [
     (BOMB, "bomb", 4096, "more than 32 processes and threads"),  # resident memory counts shared pages in each process

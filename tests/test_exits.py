@@ -118,6 +118,7 @@ def test_3_the_grader_itself_failed_and_still_wrote_a_report(tmp_path):
     assert "the grader failed" in json.loads((tmp_path / "results.json").read_text())["output"]
 
 
+@pytest.mark.slow  # signals: the full suite runs it, the inner loop does not
 @pytest.mark.parametrize("sig, status, words", [
     (signal.SIGINT, exits.INTERRUPTED, "grader: interrupted"),
     (signal.SIGTERM, exits.TERMINATED, "grader: terminated"),

@@ -199,9 +199,11 @@ def run_check_and_its_diagnosis(check, module, path):
 
 @pytest.mark.parametrize("case, module, id, culprit", [
     ("bugs/sigmoid_precedence_breaks_grad", "activations", "activations.sigmoid_grad/values", blame.SIGMOID),
-    ("bugs/sigmoid_precedence_breaks_grad", "activations", "activations.sigmoid_grad/central-differences", blame.SIGMOID),
+    pytest.param("bugs/sigmoid_precedence_breaks_grad", "activations", "activations.sigmoid_grad/central-differences", blame.SIGMOID,
+                 marks=pytest.mark.slow),  # the same bug through a second check: the full suite
     ("bugs/softmax_2d_only_breaks_jacobian", "softmax", "softmax.softmax_jacobian/values", blame.SOFTMAX),
-    ("bugs/softmax_2d_only_breaks_jacobian", "softmax", "softmax.softmax_jacobian/central-differences", blame.SOFTMAX),
+    pytest.param("bugs/softmax_2d_only_breaks_jacobian", "softmax", "softmax.softmax_jacobian/central-differences", blame.SOFTMAX,
+                 marks=pytest.mark.slow),
     ("bugs/softmax_rejects_1d", "softmax", "softmax.softmax_jacobian/values", blame.SOFTMAX),  # raises on 1-D z
     ("alternatives/softmax_modifies_scores", "softmax", "softmax.softmax_jacobian/input-unchanged", blame.SOFTMAX),
 ])

@@ -580,6 +580,7 @@ def test_the_throughput_benchmark_builds_a_class_of_n_corpus_cases_spread_over_t
     assert all((tmp_path / n / "softmax.py").is_file() for n in names)
 
 
+@pytest.mark.slow  # waits out a grading's timeout: the full suite runs it, the inner loop does not
 def test_a_grading_past_its_timeout_is_stopped_and_reported_as_timed_out(tmp_path):
     """SIGTERM first, so the child can unwind; SIGKILL after the grace for one that ignores it."""
     children = grade_class.Children(grace=0.5)
@@ -629,6 +630,7 @@ def graded_alone(entry_, out):
     return grade_class.grade_or_fault(entry_, settings, out, grade_class.Children())
 
 
+@pytest.mark.slow  # 1200 folders on disk; the fast loop has the export member 1200 folders deep (below)
 def test_a_submission_nested_1200_folders_deep_is_an_unreadable_row_that_says_so(tmp_path):
     (tmp_path / "class" / "carol").mkdir(parents=True)
     with deep_folder(tmp_path / "class" / "carol", 1200):

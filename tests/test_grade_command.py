@@ -121,6 +121,7 @@ def test_a_usage_error_exits_2_with_a_message_and_writes_nothing(tmp_path, scrat
     assert not out.exists()
 
 
+@pytest.mark.slow  # whole grades: in the fast loop, tests/test_exits.py shows each status and test_quiet_... full marks
 @pytest.mark.parametrize("case, path, args, expected", [
     ("the skeleton scores 0 and grading still completes", "assignment/", [], exits.OK),
     ("full marks on the selected checks", "reference/", [], exits.OK),
@@ -145,10 +146,18 @@ def test_quiet_prints_only_the_summary_line(tmp_path):
 # -- what is graded ---------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def softmax_axis0_graded(softmax_axis0, tmp_path_factory):
+def softmax_axis0_run(softmax_axis0, tmp_path_factory):
+    """(results.json, the finished process, the --junit file) of the softmax checks on softmax_axis0 (the folder),
+    graded once for the tests that read them."""
+    junit = tmp_path_factory.mktemp("junit") / "ci" / "junit.xml"  # a folder that does not exist yet
+    results, proc = grade(softmax_axis0, tmp_path_factory.mktemp("graded"), "--only", "softmax.*", "--quiet", "--junit", junit)
+    return results, proc, junit
+
+
+@pytest.fixture(scope="module")
+def softmax_axis0_graded(softmax_axis0_run):
     """results.json of the softmax checks on softmax_axis0 (the folder)."""
-    results, _ = grade(softmax_axis0, tmp_path_factory.mktemp("graded"), "--only", "softmax.*", "--quiet")
-    return results
+    return softmax_axis0_run[0]
 
 
 @pytest.mark.parametrize("layout", ["assignment/{}.py", *(pytest.param(layout, marks=pytest.mark.slow)  # the fast loop keeps one layout
@@ -164,8 +173,8 @@ def test_a_zip_is_graded_like_the_folder_it_holds(tmp_path, scratch, softmax_axi
 
 
 MISSING_MODULE_CASES = [  # (module deleted, the check groups that fail: exactly those that need it)
-    pytest.param("optimizer", ("optimizer.", "training", "performance"), id="optimizer"),
-    pytest.param("two_layer_net", ("two_layer_net.", "training", "performance"), id="two_layer_net"),
+    pytest.param("optimizer", ("optimizer.", "training", "performance"), id="optimizer", marks=pytest.mark.slow),  # whole grades
+    pytest.param("two_layer_net", ("two_layer_net.", "training", "performance"), id="two_layer_net", marks=pytest.mark.slow),
     # a missing helper module is replaced by a correct stand-in for the other checks
     pytest.param("activations", ("activations.",), id="activations", marks=pytest.mark.slow),
     pytest.param("softmax", ("softmax.",), id="softmax", marks=pytest.mark.slow),
@@ -173,12 +182,24 @@ MISSING_MODULE_CASES = [  # (module deleted, the check groups that fail: exactly
 ]
 
 
+@pytest.fixture(scope="module")
+def graded_without(tmp_path_factory):
+    """graded_without(module): (results.json, the finished process) of the reference without module.py under the
+    corpus rubric, --quiet; each module's grade is made once (it exits 0) for the tests that read it."""
+    done = {}
+
+    def graded(module):
+        if module not in done:
+            where = tmp_path_factory.mktemp(f"no_{module}")
+            done[module] = grade(copy_reference(where, f"no_{module}", without=[module]), where / "out", "--quiet",
+                                 "--rubric", TEST_RUBRIC)
+        return done[module]
+    return graded
+
+
 @pytest.mark.parametrize("module, failing", MISSING_MODULE_CASES)
-def test_a_missing_file_fails_only_the_checks_that_need_it(tmp_path, module, failing):
-    folder = copy_reference(tmp_path, f"no_{module}", without=[module])
-    proc = grader(folder, "--out", tmp_path / "out", "--quiet", "--rubric", TEST_RUBRIC)
-    assert proc.returncode == exits.OK, proc.stderr
-    results = json.loads((tmp_path / "out" / "results.json").read_text())
+def test_a_missing_file_fails_only_the_checks_that_need_it(graded_without, module, failing):
+    results, _ = graded_without(module)
     failed = {t["name"] for t in results["tests"] if t["status"] == "failed"}
     assert failed == {t["name"] for t in results["tests"] if t["name"].startswith(failing)}
     for name in failed:
@@ -201,10 +222,10 @@ def test_a_helper_that_fails_to_import_fails_only_its_own_checks_as_a_missing_fi
             assert f"{module}.py failed to import" in by_name(results)[name]["output"]
 
 
-@pytest.mark.parametrize("module", ["optimizer", pytest.param("two_layer_net", marks=pytest.mark.slow)])
-def test_a_missing_file_is_the_students_failure_not_a_grader_fault(tmp_path, module):
-    folder = copy_reference(tmp_path, f"no_{module}", without=[module])
-    results, proc = grade(folder, tmp_path / "out", "--quiet", "--rubric", TEST_RUBRIC)
+@pytest.mark.slow  # a whole grade, the one test_a_missing_file_fails_only_the_checks_that_need_it reads
+@pytest.mark.parametrize("module", ["optimizer", "two_layer_net"])
+def test_a_missing_file_is_the_students_failure_not_a_grader_fault(graded_without, module):
+    results, proc = graded_without(module)
     assert "grader fault" not in proc.stderr
     for test in results["tests"]:
         if test["status"] == "failed":
@@ -275,9 +296,8 @@ def test_a_hidden_check_never_shows_its_expected_values(tmp_path, softmax_axis0)
     assert not re.search(r"\d\.\d", hidden_output), hidden_output
 
 
-def test_junit_has_one_testcase_per_check(tmp_path, softmax_axis0):
-    junit = tmp_path / "ci" / "junit.xml"
-    results, proc = grade(softmax_axis0, tmp_path / "out", "--only", "softmax.*", "--quiet", "--junit", junit)
+def test_junit_has_one_testcase_per_check(softmax_axis0_run):
+    results, proc, junit = softmax_axis0_run
     assert f"wrote {junit}" in proc.stderr
     suite = ET.parse(junit).getroot()
     cases = suite.findall("testcase")

@@ -166,6 +166,7 @@ def ordinary_user():
     return None
 
 
+@pytest.mark.slow  # grades as another user: the full suite runs it, the inner loop does not
 @pytest.mark.skipif(os.geteuid() != 0 or ordinary_user() is None or not isolation.can_drop_privileges(sys.executable),
                     reason="needs root, and an interpreter an ordinary user can run, to start the grader as that user")
 def test_with_the_audit_hooks_off_every_escape_fails_when_an_ordinary_user_grades(tmp_path):

@@ -144,6 +144,7 @@ def Sandbox_system():
     return (*system_reads(isolation.interpreter(sys.executable)), *stdlib_paths())
 
 
+@pytest.mark.slow  # waits on the OS: the full suite runs it, the inner loop does not
 @ROOT_ONLY
 def test_a_leased_uid_is_exclusive_and_its_release_kills_its_processes_and_removes_its_files():
     first, second = uids.acquire(), uids.acquire()
@@ -254,6 +255,7 @@ USER = pytest.mark.skipif(os.geteuid() != 0 or ordinary_user() is None or not is
                           reason="needs root, and an interpreter an ordinary user can run, to start the grader as that user")
 
 
+@pytest.mark.slow  # grades as another user: the full suite runs it, the inner loop does not
 @USER
 @NEEDS_LANDLOCK
 def test_with_the_audit_hooks_off_every_escape_fails_in_process_mode_as_an_ordinary_user():
@@ -391,6 +393,7 @@ def test_a_batch_that_ran_is_closed_to_the_sandboxs_later_processes():
         assert (batch / "1.npz").exists() and stat.S_IMODE(batch.stat().st_mode) == 0o700 and batch.stat().st_uid == 0
 
 
+@pytest.mark.slow  # grades as another user: the full suite runs it, the inner loop does not
 @USER
 def test_an_ordinary_user_without_landlock_is_refused_process_mode_but_keeps_the_self_check():
     """As `nobody` on a kernel without Landlock (simulated), student code would run with the grader's own rights:

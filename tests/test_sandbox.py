@@ -210,12 +210,12 @@ def test_a_call_that_ignores_sigterm_and_sleeps_is_still_stopped(mode, tmp_path)
 
 @pytest.mark.parametrize("case, body, status, words", [
     ("os._exit(3)", "os._exit(3)", "crashed", "exited with status 3"),
-    ("SIGSEGV", "import faulthandler; faulthandler._sigsegv()", "crashed", "SIGSEGV"),
+    pytest.param("SIGSEGV", "import faulthandler; faulthandler._sigsegv()", "crashed", "SIGSEGV", marks=pytest.mark.slow),  # signals: the full suite
     ("sys.exit()", "sys.exit()", "error", "sys.exit(None)"),
     ("sys.exit(0)", "sys.exit(0)", "error", "sys.exit(0)"),
-    ("KeyboardInterrupt", "raise KeyboardInterrupt", "error", "KeyboardInterrupt"),
+    pytest.param("KeyboardInterrupt", "raise KeyboardInterrupt", "error", "KeyboardInterrupt", marks=pytest.mark.slow),
     ("an exception", "raise ValueError('bad shape')", "error", "ValueError: bad shape"),
-    ("unbounded recursion", "def f(n): return f(n + 1)\n    f(0)", "error", "RecursionError"),
+    pytest.param("unbounded recursion", "def f(n): return f(n + 1)\n    f(0)", "error", "RecursionError", marks=pytest.mark.slow),
 ])
 @pytest.mark.parametrize("mode", MODES)
 def test_an_exit_or_crash_inside_a_function_fails_that_call_only(mode, tmp_path, case, body, status, words):
@@ -330,7 +330,7 @@ def escape_targets(tmp_path):
     ("os.symlink", "os.symlink('/etc/passwd', TARGET)"),
     ("os.rename from scratch", "open('f', 'w').close(); os.rename('f', TARGET)"),
 ])
-@pytest.mark.parametrize("where", ["test_tmp", "cwd_parent"])
+@pytest.mark.parametrize("where", ["test_tmp", pytest.param("cwd_parent", marks=pytest.mark.slow)])  # the fast loop tries one place
 def test_writing_outside_the_sandbox_is_refused(tmp_path, case, code, where):
     target = str(escape_targets(tmp_path)[where])
     (result,) = run(tmp_path, f"""
@@ -581,7 +581,7 @@ def test_the_process_mode_scan_finds_a_straggler_that_scrubbed_its_environment_b
         escaped.wait()
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", WAITING_MODES)  # waits out a timeout: bwrap in the fast loop, both in the full suite
 def test_no_sandbox_process_survives_a_run_that_times_out(mode, tmp_path):
     """run() itself asserts it after every run; this run ends with a killed, sleeping worker."""
     results = run_in(mode, tmp_path, """
@@ -657,6 +657,15 @@ def self_referencing(x):
 """
 
 
+ODD_RETURNS = ["a_list", "has_array", "array_raises", "subclass", "objects", "strings", "text", "a_none", "a_dict"]
+
+
+@pytest.fixture(scope="module")
+def odd_returns(tmp_path_factory):
+    """{function: its CallResult} of every function of ODD_RETURNS, each called once, in one sandbox."""
+    return dict(zip(ODD_RETURNS, run(tmp_path_factory.mktemp("odd"), ODD_VALUES, ODD_RETURNS)))
+
+
 @pytest.mark.parametrize("function, status, meta", [
     ("a_list", "ok", {"container": "list", "length": 3}),
     ("has_array", "ok", {"type": "other", "description": "HasArray"}),
@@ -668,8 +677,8 @@ def self_referencing(x):
     ("a_none", "ok", {"type": "other", "description": "NoneType"}),
     ("a_dict", "ok", {"container": "dict", "keys": ["W1"]}),
 ])
-def test_only_numeric_ndarrays_come_back_as_arrays_anything_else_by_type_name(tmp_path, function, status, meta):
-    (result,) = run(tmp_path, ODD_VALUES, [function])
+def test_only_numeric_ndarrays_come_back_as_arrays_anything_else_by_type_name(odd_returns, function, status, meta):
+    result = odd_returns[function]
     assert result.status == status, result
     assert result.meta["result"] == meta
     assert "result" not in result.arrays

@@ -152,6 +152,7 @@ def test_a_zip_member_1200_levels_deep_is_refused_before_anything_is_unpacked(tm
     assert not (tmp_path / "work").exists()
 
 
+@pytest.mark.slow  # a whole grade over 1200 folders; open_submission's refusal is in the fast loop (above)
 def test_grade_exits_2_on_a_folder_nested_too_deep_and_says_why(tmp_path, capsys):
     folder = copy_reference(tmp_path / "alice")
     with deep_folder(folder, 1200):

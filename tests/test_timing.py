@@ -146,6 +146,7 @@ def test_a_reported_accuracy_that_the_weights_do_not_give_counts_for_nothing(tmp
     assert "0.99" not in grade and explanation.startswith(" 0.9900")
 
 
+@pytest.mark.slow  # trains 30 epochs on the digits, twice: the full suite runs it, the inner loop does not
 def test_an_honest_accuracy_is_confirmed_from_the_weights(data_dir):
     raw = load_raw("digits")
     spec = {"config": TrainConfig(epochs=30).to_dict(), "data_dir": str(data_dir)}
