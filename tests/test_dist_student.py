@@ -453,7 +453,8 @@ def test_every_kit_judge_returns_its_own_verdict_whatever_the_results_hold(kit):
 
             big = sum(a.nbytes for r in right for a in r.arrays.values()) > 1 << 20  # the trajectory's MBs: a few examples
 
-            @settings(SETTINGS, max_examples=1 if big else max(1, EXAMPLES // 2))  # 1 in the fast loop, 6 in the whole suite; the grader's own judges are searched harder (test_total_judges)
+            # 1 in the fast loop, 6 in the whole suite; the grader's own judges are searched harder (test_total_judges)
+            @settings(SETTINGS, max_examples=1 if big else max(1, EXAMPLES // 2))
             @given(student=st.tuples(*(forged(r) for r in right[:len(c.probes)])).map(list))
             def judged(student):
                 results = [checker.results.CallResult(s.status, s.message, s.meta, s.arrays, s.seconds) for s in student]

@@ -210,7 +210,8 @@ def test_a_call_that_ignores_sigterm_and_sleeps_is_still_stopped(mode, tmp_path)
 
 @pytest.mark.parametrize("case, body, status, words", [
     ("os._exit(3)", "os._exit(3)", "crashed", "exited with status 3"),
-    pytest.param("SIGSEGV", "import faulthandler; faulthandler._sigsegv()", "crashed", "SIGSEGV", marks=pytest.mark.slow),  # signals: the full suite
+    pytest.param("SIGSEGV", "import faulthandler; faulthandler._sigsegv()", "crashed", "SIGSEGV",
+                 marks=pytest.mark.slow),  # signals: the full suite
     ("sys.exit()", "sys.exit()", "error", "sys.exit(None)"),
     ("sys.exit(0)", "sys.exit(0)", "error", "sys.exit(0)"),
     pytest.param("KeyboardInterrupt", "raise KeyboardInterrupt", "error", "KeyboardInterrupt", marks=pytest.mark.slow),
