@@ -85,44 +85,48 @@ def acquire():
     raise LeaseError(f"no free sandbox uid among {SPAN}")
 
 
-def pids_of(uid):
-    """Pids of every process whose real, effective or saved uid is uid."""
+def pids_of(uid, zombies=False):
+    """Pids of every live process whose real, effective or saved uid is uid (zombies too, when asked: a zombie
+    is already dead, holds nothing but its pid, and only its parent can remove it)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/status", "rb") as f:
+                state = b""
                 for line in f:
-                    if line.startswith(b"Uid:"):
-                        if str(uid).encode() in line.split()[1:4]:
+                    if line.startswith(b"State:"):
+                        state = line.split()[1]
+                    elif line.startswith(b"Uid:"):
+                        if str(uid).encode() in line.split()[1:4] and (zombies or state not in (b"Z", b"X")):
                             found.append(int(entry))
                         break
-        except OSError:
+        except (OSError, IndexError):
             continue
     return found
 
 
 def kill_all(uid, reap=False):
-    """SIGKILL every process of uid, again until none is left (RLIMIT_NPROC bounds a fork bomb). reap: also reap
-    those that are this process's children (when the uid is leased again: the grader is a child subreaper, and a
-    zombie it never reaped would still count toward the uid's RLIMIT_NPROC); never on release, where a caller's
-    Popen may still wait for its child."""
+    """SIGKILL every live process of uid, again until none is left (RLIMIT_NPROC bounds a fork bomb). reap: then
+    also reap the uid's zombies that are this process's children (when the uid is leased again: the grader is a
+    child subreaper, and a zombie it never reaped would still count toward the uid's RLIMIT_NPROC); never on
+    release, where a caller's Popen may still wait for its child."""
     for _ in range(KILL_ROUNDS):
         pids = [p for p in pids_of(uid) if p != os.getpid()]
         if not pids:
-            return
+            break
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
         time.sleep(0.002)
-        for pid in pids if reap else ():
-            try:
-                os.waitpid(pid, os.WNOHANG)  # only ever reaps a child of ours
-            except ChildProcessError:
-                pass
+    for pid in pids_of(uid, zombies=True) if reap else ():
+        try:
+            os.waitpid(pid, os.WNOHANG)  # only ever reaps a child of ours
+        except ChildProcessError:
+            pass
 
 
 def remove_owned(uid, roots=SHARED_TMP):
