@@ -52,9 +52,9 @@ def add_arguments(parser):
                         help="passed to every `grader grade`: grade the cases under bwrap, in process mode, or as grade "
                              "chooses (default: %(default)s); each outcome says which mode graded it")
     parser.add_argument("--focus", action="store_true",
-                        help="grade a case that changes only a module no other module imports (perceptron.py) on that "
-                             "module's checks alone (--only), the only processes its code runs in; for the runs that "
-                             "repeat the hostile cases in other isolation modes")
+                        help="grade a hostile case that changes only a module no other module imports (perceptron.py) on "
+                             "that module's checks alone (--only), the only processes its code runs in: containment is "
+                             "judged as fully, in a fraction of the time (bugs and alternatives keep whole grades)")
 
 
 def main(args):
@@ -129,7 +129,7 @@ def run_corpus(cases, jobs, out_dir, timeout=GRADE_TIMEOUT, progress=print, rubr
     progress(line(0, len(cases), corpus.REFERENCE_CASE, reference))
     outcomes = {}
     with ThreadPoolExecutor(max_workers=jobs) as graders, ThreadPoolExecutor(max_workers=jobs) as watchers:
-        only = {c.name: corpus.focus_of(c) if focus else None for c in cases}
+        only = {c.name: corpus.focus_of(c) if focus and c.kind == "hostile" else None for c in cases}  # see --focus
         grading = {graders.submit(start_case, case, out_dir, timeout, rubric, isolation_mode, only[case.name]): case
                    for case in cases}
         settling, pending = {}, set(grading)
