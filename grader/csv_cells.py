@@ -55,10 +55,15 @@ def write_csv(fieldnames, rows, numeric=()) -> str:
     the columns in `numeric` through number_cell and the others through text_cell."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=fieldnames, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    writer.writerow({c: text_cell(c) for c in fieldnames})
+    writer.writerow({c: writable(text_cell(c)) for c in fieldnames})
     for row in rows:
-        writer.writerow({c: (number_cell if c in numeric else text_cell)(row.get(c, "")) for c in fieldnames})
+        writer.writerow({c: writable((number_cell if c in numeric else text_cell)(row.get(c, ""))) for c in fieldnames})
     return out.getvalue()
+
+
+def writable(cell: str) -> str:
+    """The cell with each NUL, which Python 3.10's csv module cannot write and no name holds, as U+FFFD."""
+    return cell.replace("\0", "\ufffd")
 
 
 def read_csv(text: str) -> tuple:

@@ -87,7 +87,8 @@ def test_a_whole_csv_has_no_formula_cell_no_split_field_and_reads_back_as_writte
     assert len(cells) == 2 * (len(rows) + 1), "a separator inside a field must not split it"
     assert [c for c in cells if starts_a_formula(c) and c != "-1.5"] == []
     header, back = read_csv(text)
-    assert header == ["name", "score"] and back == rows
+    written = [{k: v.replace("\0", "\ufffd") for k, v in row.items()} for row in rows]  # a NUL cannot be written on 3.10
+    assert header == ["name", "score"] and back == written
 
 
 def test_every_field_is_wrapped_in_double_quotes_as_owasp_advises_and_no_other_separator_starts_a_formula():
