@@ -19,7 +19,7 @@ BASE = 200_000  # uids with no account
 SPAN = 10_000  # sandboxes open at once on one machine, at most
 LOCK_DIRS = ("/run/grader-uids", "/var/lock/grader-uids", "/tmp/grader-uids-root")
 SHARED_TMP = ("/tmp", "/dev/shm", "/var/tmp")
-KILL_ROUNDS = 50
+KILL_SECONDS = 10.0  # kill_all gives up on a uid's processes after this long (each round takes ~2 ms)
 
 
 class LeaseError(RuntimeError):
@@ -112,7 +112,8 @@ def kill_all(uid, reap=False):
     also reap the uid's zombies that are this process's children (when the uid is leased again: the grader is a
     child subreaper, and a zombie it never reaped would still count toward the uid's RLIMIT_NPROC); never on
     release, where a caller's Popen may still wait for its child."""
-    for _ in range(KILL_ROUNDS):
+    deadline = time.monotonic() + KILL_SECONDS  # a loaded machine may take long to run the killed ones to their end
+    while time.monotonic() < deadline:
         pids = [p for p in pids_of(uid) if p != os.getpid()]
         if not pids:
             break
